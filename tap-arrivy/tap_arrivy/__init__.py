@@ -1,0 +1,1 @@
+"""tap-arrivy: a Singer tap built on the Meltano Singer SDK."""

@@ -1,0 +1,19 @@
+"""tap-arrivy: settings and streams."""
+
+from __future__ import annotations
+
+from singer_sdk import Stream, Tap
+from singer_sdk import typing as th
+
+
+class TapArrivy(Tap):
+    """Singer tap for field-service tasks, statuses, customers, crews, groups and locations."""
+
+    name = "tap-arrivy"
+    config_jsonschema = th.PropertiesList(
+        th.Property("start_date", th.DateTimeType, description="Earliest record to sync."),
+    ).to_dict()
+
+    def discover_streams(self) -> list[Stream]:
+        """Streams of this source (none yet: they are built under their own issue)."""
+        return []

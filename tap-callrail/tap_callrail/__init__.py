@@ -1,0 +1,1 @@
+"""tap-callrail: a Singer tap built on the Meltano Singer SDK."""

@@ -1,0 +1,1 @@
+"""tap-genius: a Singer tap built on the Meltano Singer SDK."""

@@ -1,0 +1,1 @@
+"""tap-legacy-erp: a Singer tap built on the Meltano Singer SDK."""

@@ -1,0 +1,1 @@
+"""target-warehouse: a fast, exact and safe Postgres loader for Singer streams."""

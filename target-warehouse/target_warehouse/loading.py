@@ -1,0 +1,182 @@
+"""Write one batch of CSV rows into a stream's table in a single transaction.
+
+upsert: COPY into a temporary staging table, keep the last row per key (only when the batch
+  holds duplicates), then one `INSERT … ON CONFLICT … DO UPDATE` that rewrites a row only when
+  its data changed. `RETURNING (xmax = 0)` lets Postgres itself count created vs updated.
+append-only: a plain COPY into the table.
+overwrite: the same upsert into a shadow table built beside the live one, which `swap_in`
+  renames into place in one transaction at the end of the stream.
+
+A batch either commits whole or not at all, so nothing already committed is ever lost and
+the caller can advance state only after `commit` returned.
+"""
+
+from __future__ import annotations
+
+import io
+import typing as t
+from dataclasses import dataclass
+
+import psycopg2
+import psycopg2.errors
+
+from target_warehouse import column_types as ct
+from target_warehouse.naming import identifier, qualified, quote
+from target_warehouse.table_schema import TableLayout, primary_key_name
+
+STAGE = "_wh_stage"
+SEQUENCE_COLUMN = "_wh_seq"
+# Metadata that changes on every load: left out of "did the row change?" comparisons.
+VOLATILE_COLUMNS = frozenset(
+    {
+        "_sdc_extracted_at",
+        "_sdc_received_at",
+        "_sdc_batched_at",
+        "_sdc_sequence",
+        "_sdc_sync_started_at",
+    }
+)
+
+
+@dataclass
+class BatchResult:
+    """What one batch did to the table, as counted by Postgres."""
+
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    deleted: int = 0
+
+
+def shadow_table_name(table: str) -> str:
+    """Name of the table an overwrite load builds beside `table`."""
+    return identifier(f"_wh_new_{table}")
+
+
+class TableLoader:
+    """Loads batches into one table through one connection."""
+
+    def __init__(self, connection: t.Any, layout: TableLayout, *, hard_delete: bool) -> None:
+        self.connection = connection
+        self.layout = layout
+        self.hard_delete = hard_delete
+
+    def widen_columns(self, cursor: t.Any, widenings: dict[str, str]) -> None:
+        """Widen columns whose incoming values outgrew their type (e.g. bigint overflow)."""
+        for column, new_type in widenings.items():
+            current = self.layout.columns.get(column)
+            wider = ct.widen(current, new_type)
+            if wider == current:
+                continue
+            using = ct.conversion(quote(column), wider)
+            cursor.execute(
+                f"ALTER TABLE {self.layout.qualified_name} "
+                f"ALTER COLUMN {quote(column)} TYPE {wider} USING {using}"
+            )
+            self.layout.columns[column] = wider
+
+    def append(self, columns: list[str], rows: list[str]) -> BatchResult:
+        """COPY rows straight into the table and commit."""
+        with self.connection.cursor() as cursor:
+            self._copy(cursor, self.layout.qualified_name, columns, rows)
+        return BatchResult(created=len(rows))
+
+    def upsert(self, columns: list[str], rows: list[str], *, has_duplicates: bool) -> BatchResult:
+        """Stage rows, then insert or update them by key in one statement."""
+        with self.connection.cursor() as cursor:
+            cursor.execute(
+                f"CREATE TEMPORARY TABLE {STAGE} (LIKE {self.layout.qualified_name}) ON COMMIT DROP"
+            )
+            stage_columns = columns
+            if has_duplicates:
+                cursor.execute(f"ALTER TABLE {STAGE} ADD COLUMN {SEQUENCE_COLUMN} bigint")
+                stage_columns = [*columns, SEQUENCE_COLUMN]
+                rows = [f"{row[:-1]},{position}\n" for position, row in enumerate(rows)]
+            self._copy(cursor, STAGE, stage_columns, rows)
+            cursor.execute(self._merge_sql(columns, deduplicate=has_duplicates))
+            created, updated = cursor.fetchone()
+            result = BatchResult(created=created, updated=updated)
+            result.unchanged = len(rows) - created - updated
+            if self.hard_delete and "_sdc_deleted_at" in columns:
+                result.deleted = self._delete_marked(cursor)
+        return result
+
+    def _copy(self, cursor: t.Any, table_sql: str, columns: list[str], rows: list[str]) -> None:
+        column_list = ", ".join(quote(column) for column in columns)
+        buffer = io.StringIO("".join(rows))
+        cursor.copy_expert(f"COPY {table_sql} ({column_list}) FROM STDIN (FORMAT csv)", buffer)
+
+    def _merge_sql(self, columns: list[str], *, deduplicate: bool) -> str:
+        keys = [quote(column) for column in self.layout.key_columns]
+        column_list = ", ".join(quote(column) for column in columns)
+        source = f"SELECT {column_list} FROM {STAGE}"
+        if deduplicate:
+            source = (
+                f"SELECT DISTINCT ON ({', '.join(keys)}) {column_list} FROM {STAGE} "
+                f"ORDER BY {', '.join(keys)}, {SEQUENCE_COLUMN} DESC"
+            )
+        non_keys = [c for c in columns if c not in self.layout.key_columns]
+        compared = [c for c in non_keys if c not in VOLATILE_COLUMNS]
+        if non_keys:
+            assignments = ", ".join(f"{quote(c)} = EXCLUDED.{quote(c)}" for c in non_keys)
+            action = f"DO UPDATE SET {assignments}"
+            if compared:
+                old = ", ".join(f"target.{quote(c)}" for c in compared)
+                new = ", ".join(f"EXCLUDED.{quote(c)}" for c in compared)
+                action += f" WHERE ROW({old}) IS DISTINCT FROM ROW({new})"
+        else:
+            action = "DO NOTHING"
+        return (
+            f"WITH written AS (INSERT INTO {self.layout.qualified_name} AS target "
+            f"({column_list}) {source} ON CONFLICT ({', '.join(keys)}) {action} "
+            "RETURNING (xmax = 0) AS created) "
+            "SELECT count(*) FILTER (WHERE created), count(*) FILTER (WHERE NOT created) "
+            "FROM written"
+        )
+
+    def _delete_marked(self, cursor: t.Any) -> int:
+        matches = " AND ".join(
+            f"target.{quote(c)} = {STAGE}.{quote(c)}" for c in self.layout.key_columns
+        )
+        cursor.execute(
+            f"DELETE FROM {self.layout.qualified_name} AS target USING {STAGE} "
+            f"WHERE {matches} AND {STAGE}._sdc_deleted_at IS NOT NULL"
+        )
+        return cursor.rowcount
+
+    def retire_old_versions(self, version: int) -> int:
+        """After ACTIVATE_VERSION: delete, or mark deleted, rows of older table versions."""
+        older = "(_sdc_table_version IS NULL OR _sdc_table_version < %s)"
+        with self.connection.cursor() as cursor:
+            if self.hard_delete:
+                cursor.execute(
+                    f"DELETE FROM {self.layout.qualified_name} WHERE {older}", (version,)
+                )
+            else:
+                cursor.execute(
+                    f"UPDATE {self.layout.qualified_name} SET _sdc_deleted_at = now() "
+                    f"WHERE {older} AND _sdc_deleted_at IS NULL",
+                    (version,),
+                )
+            return cursor.rowcount
+
+
+def swap_in(cursor: t.Any, schema: str, shadow: str, table: str) -> None:
+    """Replace `table` by `shadow` atomically: readers see the old or the new table, whole."""
+    cursor.execute(f"DROP TABLE IF EXISTS {qualified(schema, table)}")
+    cursor.execute(f"ALTER TABLE {qualified(schema, shadow)} RENAME TO {quote(table)}")
+    cursor.execute(
+        "SELECT conname FROM pg_constraint WHERE conrelid = to_regclass(%s) AND contype = 'p'",
+        (qualified(schema, table),),
+    )
+    row = cursor.fetchone()
+    if row and row[0] != primary_key_name(table):
+        cursor.execute(
+            f"ALTER TABLE {qualified(schema, table)} "
+            f"RENAME CONSTRAINT {quote(row[0])} TO {quote(primary_key_name(table))}"
+        )
+
+
+def is_duplicate_in_batch(exc: Exception) -> bool:
+    """Postgres saw two rows with one key that Python considered distinct."""
+    return isinstance(exc, psycopg2.errors.CardinalityViolation)

@@ -1,0 +1,318 @@
+"""target-warehouse: the Singer target that loads the suite's streams into Postgres."""
+
+from __future__ import annotations
+
+import copy
+import sys
+import time
+import typing as t
+
+import psycopg2
+from singer_sdk import Target
+from singer_sdk import typing as th
+from singer_sdk.helpers.capabilities import PluginCapabilities, TargetCapabilities
+from singer_sdk.plugin_base import _ConfigInput
+
+from target_warehouse.connection import connect
+from target_warehouse.errors import BadInputError, WarehouseError
+from target_warehouse.loading import shadow_table_name, swap_in
+from target_warehouse.naming import qualified
+from target_warehouse.reader import NumberedSingerReader
+from target_warehouse.sinks import WarehouseSink
+
+
+class TargetWarehouse(Target):
+    """Loads Singer streams into Postgres with COPY and set-based upserts."""
+
+    name = "target-warehouse"
+    default_sink_class = WarehouseSink
+    message_reader_class = NumberedSingerReader
+    capabilities: t.ClassVar = [
+        PluginCapabilities.ABOUT,
+        PluginCapabilities.STREAM_MAPS,
+        PluginCapabilities.FLATTENING,
+        PluginCapabilities.ACTIVATE_VERSION,
+        TargetCapabilities.VALIDATE_RECORDS,
+        TargetCapabilities.SOFT_DELETE,
+        TargetCapabilities.HARD_DELETE,
+        TargetCapabilities.TARGET_SCHEMA,
+    ]
+
+    config_jsonschema = th.PropertiesList(
+        th.Property("host", th.StringType, description="Postgres host or Unix socket folder."),
+        th.Property("port", th.IntegerType, default=5432, description="Postgres port."),
+        th.Property("user", th.StringType, description="Postgres user."),
+        th.Property("password", th.StringType, secret=True, description="Postgres password."),
+        th.Property("database", th.StringType, description="Database to load into."),
+        th.Property(
+            "sslmode",
+            th.StringType,
+            allowed_values=["disable", "allow", "prefer", "require", "verify-ca", "verify-full"],
+            description="libpq sslmode; verify-full checks the server certificate and name.",
+        ),
+        th.Property(
+            "sqlalchemy_url",
+            th.StringType,
+            secret=True,
+            description="One URL instead of the discrete settings, e.g. postgresql://u:p@h/db.",
+        ),
+        th.Property(
+            "default_target_schema",
+            th.StringType,
+            default="public",
+            description="Schema the streams load into (Meltano: the extractor's load_schema).",
+        ),
+        th.Property(
+            "load_method",
+            th.StringType,
+            default="upsert",
+            allowed_values=["append-only", "upsert", "overwrite"],
+            description=(
+                "upsert: insert or update by key; append-only: plain COPY; overwrite: build "
+                "each table anew and swap it in at the end of the stream."
+            ),
+        ),
+        th.Property(
+            "batch_size_rows",
+            th.IntegerType,
+            default=10000,
+            description="Rows buffered per stream before a batch is loaded and committed.",
+        ),
+        th.Property(
+            "validate_records",
+            th.BooleanType,
+            default=True,
+            description="Validate every record against its stream's JSON schema.",
+        ),
+        th.Property(
+            "hard_delete",
+            th.BooleanType,
+            default=False,
+            description=(
+                "Delete rows retired by ACTIVATE_VERSION (and rows whose _sdc_deleted_at is "
+                "set) instead of marking them in _sdc_deleted_at."
+            ),
+        ),
+        th.Property(
+            "add_record_metadata",
+            th.BooleanType,
+            default=True,
+            description="Add the _sdc_* metadata columns (extracted, received, version, …).",
+        ),
+        th.Property(
+            "state_flush_max_rows",
+            th.IntegerType,
+            default=100000,
+            description="Commit every stream and emit state after this many rows at most.",
+        ),
+        th.Property(
+            "state_flush_max_seconds",
+            th.IntegerType,
+            default=60,
+            description="Commit every stream and emit state at least this often (seconds).",
+        ),
+    ).to_dict()
+
+    def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._rows_since_flush = 0
+        self._last_flush = time.monotonic()
+        self._overwrite_shadows: dict[str, tuple[str, str, str]] = {}
+        self._held_state: dict | None = None
+        self._emitted_state: dict | None = None
+
+    # Messages -----------------------------------------------------------------------------
+
+    def _assert_line_requires(self, message_dict: dict, requires: set[str]) -> None:
+        missing = sorted(requires - set(message_dict))
+        if missing:
+            kind = message_dict.get("type", "message")
+            raise BadInputError(
+                f"{kind} message lacks {', '.join(missing)}",
+                fix="the tap must send complete Singer messages",
+                stream=message_dict.get("stream") if "stream" not in missing else None,
+            )
+
+    def _sink_for(self, alias: str) -> WarehouseSink:
+        sink = self._sinks_active.get(alias)
+        if sink is None:
+            raise BadInputError(
+                "RECORD arrived before the stream's SCHEMA",
+                fix="the tap must send a SCHEMA message before the stream's first record",
+                stream=alias,
+            )
+        return t.cast(WarehouseSink, sink)
+
+    def _process_record_message(self, message_dict: dict) -> None:
+        """Validate, encode and buffer one record; drain its sink when the batch is full."""
+        self._assert_line_requires(message_dict, requires={"stream", "record"})
+        stream_name = message_dict["stream"]
+        if not isinstance(message_dict["record"], dict):
+            raise BadInputError("RECORD's record is not a JSON object", stream=stream_name)
+        stream_maps = self.mapper.stream_maps.get(stream_name)
+        if stream_maps is None:
+            self._sink_for(stream_name)
+            return
+        for stream_map in stream_maps:
+            record = stream_map.transform(copy.copy(message_dict["record"]))
+            if record is None:
+                continue
+            sink = self._sink_for(stream_map.stream_alias)
+            sink.add_record(record, message_dict)
+            sink.record_counter_metric.increment()
+            if sink.is_full:
+                self.drain_one(sink)
+        self._rows_since_flush += 1
+        self._handle_max_record_age()
+
+    def _process_schema_message(self, message_dict: dict) -> None:
+        """Commit a stream's buffered rows before its schema changes, then evolve the table."""
+        self._assert_line_requires(message_dict, requires={"stream", "schema"})
+        self._assert_line_requires(message_dict["schema"], requires={"properties"})
+        stream_name = message_dict["stream"]
+        for stream_map in self.mapper.stream_maps.get(stream_name, []):
+            sink = self._sinks_active.get(stream_map.stream_alias)
+            if sink is not None and sink.original_schema != message_dict["schema"]:
+                self.drain_one(sink)
+        try:
+            super()._process_schema_message(message_dict)
+        except WarehouseError as exc:
+            exc.stream = exc.stream or stream_name
+            raise
+
+    def _process_state_message(self, message_dict: dict) -> None:
+        """Remember the state; commit and emit it when enough rows or time have passed."""
+        super()._process_state_message(message_dict)
+        elapsed = time.monotonic() - self._last_flush
+        if (
+            self._rows_since_flush >= self.config["state_flush_max_rows"]
+            or elapsed >= self.config["state_flush_max_seconds"]
+        ):
+            self.drain_all()
+
+    def _process_activate_version_message(self, message_dict: dict) -> None:
+        """Load the stream's buffered rows first so the new version's rows are all in."""
+        self._assert_line_requires(message_dict, requires={"stream", "version"})
+        for stream_map in self.mapper.stream_maps.get(message_dict["stream"], []):
+            sink = self._sinks_active.get(stream_map.stream_alias)
+            if sink is not None:
+                self.drain_one(sink)
+        super()._process_activate_version_message(message_dict)
+
+    def _process_batch_message(self, message_dict: dict) -> None:
+        raise BadInputError(
+            "BATCH messages are not supported",
+            fix="run the tap without batch_config so it sends RECORD messages",
+            stream=message_dict.get("stream"),
+        )
+
+    # State --------------------------------------------------------------------------------
+
+    def _write_state_message(self, state: dict) -> None:
+        """Emit state only when every row before it is committed and visible.
+
+        drain_all() calls this after all sinks committed. While an overwrite table is still
+        being built beside the live one, its rows are committed but not yet visible, so the
+        state is held until the swap at the end of the run.
+        """
+        self._rows_since_flush = 0
+        self._last_flush = time.monotonic()
+        if self._overwrite_shadows:
+            self._held_state = state
+            return
+        if state != self._emitted_state:
+            super()._write_state_message(state)
+            self._emitted_state = state
+
+    # Overwrite ----------------------------------------------------------------------------
+
+    def overwrite_shadow(self, sink: WarehouseSink, table: str) -> str:
+        """The shadow table an overwrite stream loads into; dropped and recreated once a run."""
+        shadow = shadow_table_name(table)
+        if sink.stream_name not in self._overwrite_shadows:
+            with connect(self.config) as connection, connection.cursor() as cursor:
+                cursor.execute(f"DROP TABLE IF EXISTS {qualified(sink.schema_name, shadow)}")
+            connection.close()
+            self._overwrite_shadows[sink.stream_name] = (sink.schema_name, shadow, table)
+        return shadow
+
+    def _swap_overwritten_tables(self) -> None:
+        if not self._overwrite_shadows:
+            return
+        with connect(self.config) as connection, connection.cursor() as cursor:
+            for schema, shadow, table in self._overwrite_shadows.values():
+                swap_in(cursor, schema, shadow, table)
+        connection.close()
+        self._overwrite_shadows.clear()
+
+    def process_endofpipe(self) -> None:
+        """Commit everything, swap overwritten tables in, then emit the final state."""
+        self.drain_all()
+        self._swap_overwritten_tables()
+        if self._held_state is not None and self._latest_state is None:
+            self._latest_state = self._held_state
+        super().process_endofpipe()
+        self._log_summary()
+
+    def _log_summary(self) -> None:
+        for name, sink in self._sinks_active.items():
+            totals = t.cast(WarehouseSink, sink).totals
+            self.logger.info(
+                "Stream %s: %d created, %d updated, %d unchanged, %d deleted, "
+                "%d NUL characters removed",
+                name,
+                totals.created,
+                totals.updated,
+                totals.unchanged,
+                totals.deleted,
+                t.cast(WarehouseSink, sink).stats.nul_characters_removed,
+            )
+
+    # Command line -------------------------------------------------------------------------
+
+    def listen_committing_on_error(self, file_input: t.IO | None) -> None:
+        """Listen; on bad input, first commit the valid rows before it and emit their state."""
+        try:
+            self.listen(file_input)
+        except BadInputError:
+            try:
+                self.drain_all()
+            except (WarehouseError, psycopg2.Error) as exc:
+                self.logger.warning("Could not commit rows before the bad input: %s", exc)
+            raise
+
+    @classmethod
+    def invoke(  # type: ignore[override]
+        cls,
+        *,
+        about: bool = False,
+        about_format: str | None = None,
+        config: _ConfigInput | None = None,
+        file_input: t.IO[str] | None = None,
+    ) -> None:
+        """Run the target; a problem the user can fix ends it with one line, no traceback."""
+        if about:
+            cls.print_about(about_format)
+            sys.exit(0)
+        cls.print_version(print_fn=cls.logger.info)
+        config = config or _ConfigInput()
+        try:
+            target = cls(
+                config=config.config, validate_config=True, parse_env_config=config.parse_env
+            )
+            target.listen_committing_on_error(file_input)
+        except WarehouseError as exc:
+            _fail(str(exc))
+        except psycopg2.Error as exc:
+            reason = (exc.pgerror or str(exc)).strip().splitlines()[0]
+            _fail(f"Postgres error: {reason}. Fix: check the warehouse and run again.")
+
+
+def _fail(message: str) -> t.NoReturn:
+    sys.stderr.write(f"target-warehouse: error: {message}\n")
+    sys.stderr.flush()
+    sys.exit(1)
+
+
+if __name__ == "__main__":
+    TargetWarehouse.cli()

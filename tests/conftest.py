@@ -1,0 +1,54 @@
+"""Shared fixtures: a real Postgres for every test that needs the warehouse.
+
+The embedded server (pgserver) starts once per test session in `.warehouse/test-pgdata`;
+`WAREHOUSE_TEST_URL` points the suite at an existing server instead. Each test gets its own
+schema, so tests never see each other's tables.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg2
+import pytest
+
+from sandbox import warehouse
+
+TEST_DATA = Path(warehouse.PROJECT_ROOT) / ".warehouse" / "test-pgdata"
+
+
+@pytest.fixture(scope="session")
+def warehouse_url() -> str:
+    """libpq URL of the Postgres the tests load into."""
+    return os.environ.get("WAREHOUSE_TEST_URL") or warehouse.start(TEST_DATA, stop_at_exit=True)
+
+
+@pytest.fixture
+def db(warehouse_url: str) -> Iterator[psycopg2.extensions.connection]:
+    """An autocommit connection for inspecting what landed."""
+    connection = psycopg2.connect(warehouse_url)
+    connection.autocommit = True
+    with connection.cursor() as cursor:
+        cursor.execute("SET TIME ZONE 'UTC'")
+    yield connection
+    connection.close()
+
+
+@pytest.fixture
+def target_schema(db: psycopg2.extensions.connection) -> Iterator[str]:
+    """A fresh, empty schema name; dropped after the test."""
+    name = f"t_{uuid.uuid4().hex[:10]}"
+    yield name
+    with db.cursor() as cursor:
+        cursor.execute(f'DROP SCHEMA IF EXISTS "{name}" CASCADE')
+
+
+@pytest.fixture
+def target_config(warehouse_url: str, target_schema: str) -> dict:
+    """target-warehouse settings pointing at the test warehouse and the test's schema."""
+    config = warehouse.target_config(warehouse_url)
+    config["default_target_schema"] = target_schema
+    return config
