@@ -73,9 +73,10 @@ def _make_encoders(stats: EncodingStats, column: str) -> dict[str, Encoder]:
             raise InvalidValueError(f"{value} is not valid JSON; send null or a finite number")
         encoded = _json_encoder.encode(value)
         if _ESCAPED_NUL in encoded:
-            cleaned = _without_nul(value)
-            stats.nul_characters_removed += len(encoded) - len(_json_encoder.encode(cleaned))
-            encoded = _json_encoder.encode(cleaned)
+            cleaned = _json_encoder.encode(_without_nul(value))
+            removed = encoded.count(_ESCAPED_NUL) - cleaned.count(_ESCAPED_NUL)
+            stats.nul_characters_removed += removed
+            encoded = cleaned
         return quote_csv(encoded.decode("utf-8"))
 
     def bigint(value: t.Any) -> str:

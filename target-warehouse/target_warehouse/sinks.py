@@ -94,8 +94,10 @@ class WarehouseSink(BatchSink):
         table = self._load_table_name()
         with self._connection.cursor() as cursor:
             existing = read_existing(cursor, self.schema_name, table)
+            # Append-only tables keep every version of a key, so they get no primary key.
+            keys = [] if self.load_method == "append-only" else self.key_properties
             layout = desired_layout(
-                self.schema_name, table, self.schema["properties"], self.key_properties, existing
+                self.schema_name, table, self.schema["properties"], keys, existing
             )
             statements = plan(layout, existing)
             for statement in statements:
