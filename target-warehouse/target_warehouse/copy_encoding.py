@@ -102,6 +102,46 @@ def encoder_for(column_type: str, column: str, stats: EncodingStats) -> Encoder:
     return _make_encoders(stats, column)[column_type]
 
 
+# JSON types each encoder already refuses everything else of, so no separate check is needed.
+_ENFORCED_BY_ENCODER = {
+    ct.BIGINT: frozenset({"integer"}),
+    ct.NUMERIC: frozenset({"number"}),
+    ct.BOOLEAN: frozenset({"boolean"}),
+    ct.TIMESTAMPTZ: frozenset({"string"}),
+    ct.DATE: frozenset({"string"}),
+    ct.TIME: frozenset({"string"}),
+}
+_ONLY = {"string": str, "object": dict, "array": list}
+
+
+def checking_encoder_for(
+    column_type: str, column: str, stats: EncodingStats, allowed: frozenset[str]
+) -> Encoder | None:
+    """An encoder that itself enforces the property's JSON types, when one exists.
+
+    Checking the type inside the encoder costs nothing extra per value, which is what makes
+    full validation affordable. None means the caller must check separately.
+    """
+    encode = encoder_for(column_type, column, stats)
+    if _ENFORCED_BY_ENCODER.get(column_type) == allowed or (
+        column_type == ct.NUMERIC and allowed == {"integer", "number"}
+    ):
+        return encode
+    if len(allowed) != 1 or column_type not in (ct.TEXT, ct.JSONB):
+        return None
+    (only,) = allowed
+    expected = _ONLY.get(only)
+    if expected is None or (column_type == ct.TEXT) != (only == "string"):
+        return None
+
+    def encode_if_expected(value: t.Any) -> str:
+        if type(value) is not expected:
+            raise InvalidValueError(f"must be {only}, got {_describe(value)}")
+        return encode(value)
+
+    return encode_if_expected
+
+
 def _as_text(value: t.Any) -> str:
     """Text form of a non-string value stored in a text column (a union of types)."""
     if value is True or value is False:
@@ -141,10 +181,17 @@ def _boolean(value: t.Any) -> str:
     raise InvalidValueError(f"expected true or false, got {_describe(value)}")
 
 
+def _is_extended_iso(text: str) -> bool:
+    """YYYY-MM-DD[T ]HH:MM…: the ISO form Postgres reads exactly as Python does."""
+    return len(text) >= 16 and text[4] == "-" and text[7] == "-" and text[13] == ":"
+
+
 def _timestamptz(value: t.Any) -> str:
     parsed = _parse(value, datetime.datetime, "an ISO 8601 date-time")
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=datetime.timezone.utc)
+    elif _is_extended_iso(value):
+        return value
     return parsed.isoformat()
 
 

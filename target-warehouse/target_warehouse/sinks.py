@@ -6,13 +6,19 @@ import datetime
 import time
 import typing as t
 from collections import Counter
+from concurrent.futures import Future, ThreadPoolExecutor
 
 import psycopg2
 from singer_sdk.sinks import BatchSink
 
 from target_warehouse import loading
 from target_warehouse.connection import connect
-from target_warehouse.copy_encoding import EncodingStats, encoder_for
+from target_warehouse.copy_encoding import (
+    Encoder,
+    EncodingStats,
+    checking_encoder_for,
+    encoder_for,
+)
 from target_warehouse.errors import InvalidRecordError, InvalidValueError, LoadError
 from target_warehouse.naming import identifier
 from target_warehouse.table_schema import (
@@ -20,11 +26,21 @@ from target_warehouse.table_schema import (
     plan,
     read_existing,
 )
-from target_warehouse.validation import RecordValidator
+from target_warehouse.validation import (
+    RecordValidator,
+    has_rules_beyond_type,
+    non_null_types,
+    nullable,
+    property_check,
+)
 
 if t.TYPE_CHECKING:
     from target_warehouse.target import TargetWarehouse
 
+# Metadata the target itself generates: already in their column's text form.
+TRUSTED_METADATA = frozenset(
+    {"_sdc_received_at", "_sdc_batched_at", "_sdc_sequence", "_sdc_sync_started_at"}
+)
 VERSION_PROPERTIES = {
     "_sdc_table_version": {"type": ["null", "integer"]},
     "_sdc_deleted_at": {"type": ["null", "string"], "format": "date-time"},
@@ -53,6 +69,8 @@ class WarehouseSink(BatchSink):
         self._activations: Counter[int] = Counter()
         self._tracks_versions = self.include_sdc_metadata_properties
         self._connection: t.Any = None
+        self._load_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix=stream_name)
+        self._pending_load: Future | None = None
         self.ddl_executed: list[str] = []
 
     # Settings -----------------------------------------------------------------------------
@@ -113,14 +131,44 @@ class WarehouseSink(BatchSink):
         self._build_encoders()
 
     def _build_encoders(self) -> None:
+        """One function per property that checks (when validating) and encodes its value."""
         properties = self.layout.property_columns
         self._encoders = [
-            (prop, encoder_for(self.layout.columns[column], column, self.stats))
-            for prop, column in properties.items()
+            (prop, self._property_encoder(prop, column)) for prop, column in properties.items()
+        ]
+        self._non_nullable = [
+            prop
+            for prop in properties
+            if self.validate_schema
+            and not nullable(self.schema["properties"][prop])
+            and prop not in self.key_properties
         ]
         self._columns = list(properties.values())
         positions = {prop: index for index, prop in enumerate(properties)}
         self._key_positions = [positions[key] for key in self.key_properties]
+
+    def _property_encoder(self, prop: str, column: str) -> Encoder:
+        if prop in TRUSTED_METADATA:
+            return str
+        column_type = self.layout.columns[column]
+        encode = encoder_for(column_type, column, self.stats)
+        prop_schema = self.schema["properties"][prop]
+        if not self.validate_schema:
+            return encode
+        allowed = non_null_types(prop_schema)
+        if allowed and not has_rules_beyond_type(prop_schema):
+            checking = checking_encoder_for(column_type, column, self.stats, allowed)
+            if checking is not None:
+                return checking
+        check = property_check(prop_schema, self.stream_name)
+        if check is None:
+            return encode
+
+        def check_then_encode(value: t.Any) -> str:
+            check(value)
+            return encode(value)
+
+        return check_then_encode
 
     # Records ------------------------------------------------------------------------------
 
@@ -163,11 +211,16 @@ class WarehouseSink(BatchSink):
     def process_record(self, record: dict, context: dict) -> None:
         """Encode the record as one CSV row and note whether its key repeats in the batch."""
         fields: list[str] = []
+        append = fields.append
+        get = record.get
         prop = ""
         try:
             for prop, encode in self._encoders:
-                value = record.get(prop)
-                fields.append("" if value is None else encode(value))
+                value = get(prop)
+                append("" if value is None else encode(value))
+            for prop in self._non_nullable:
+                if prop in record and record[prop] is None:
+                    raise InvalidValueError("is null, which its schema does not allow")
         except InvalidValueError as exc:
             raise InvalidRecordError(
                 f"field '{prop}' {exc}",
@@ -175,7 +228,10 @@ class WarehouseSink(BatchSink):
                 stream=self.stream_name,
             ) from None
         if self._key_positions:
-            key = tuple(fields[i] for i in self._key_positions)
+            positions = self._key_positions
+            key = (
+                fields[positions[0]] if len(positions) == 1 else tuple(fields[i] for i in positions)
+            )
             if key in self._batch_keys:
                 self._has_duplicates = True
                 self._batch_duplicates += 1
@@ -188,28 +244,49 @@ class WarehouseSink(BatchSink):
     # Batches ------------------------------------------------------------------------------
 
     def process_batch(self, context: dict) -> None:
-        """Load the buffered rows in one transaction; state may advance once this returns."""
+        """Hand the buffered rows to this stream's loader thread and go on reading.
+
+        Postgres loads one batch while Python encodes the next, so both cores work. At most
+        one batch per stream is in flight; `wait_for_load` is called before state is
+        emitted, so state still advances only after the rows before it are committed.
+        """
         rows, has_duplicates, duplicates = self._rows, self._has_duplicates, self._batch_duplicates
         self._rows, self._batch_keys, self._has_duplicates = [], set(), False
         self._batch_duplicates = 0
         if not rows:
             return
+        widenings = dict(self.stats.columns_to_widen)
+        self.stats.columns_to_widen.clear()
+        self.wait_for_load()
+        self._pending_load = self._load_thread.submit(
+            self._load_batch, rows, has_duplicates, duplicates, widenings
+        )
+
+    def wait_for_load(self) -> None:
+        """Block until the batch in flight is committed; re-raise its error if it failed."""
+        pending, self._pending_load = self._pending_load, None
+        if pending is not None:
+            pending.result()
+
+    def _load_batch(
+        self, rows: list[str], has_duplicates: bool, duplicates: int, widenings: dict[str, str]
+    ) -> None:
         try:
-            result = self._load(rows, has_duplicates=has_duplicates)
+            result = self._load(rows, has_duplicates=has_duplicates, widenings=widenings)
         except psycopg2.Error as exc:
             self._connection.rollback()
             if not loading.is_duplicate_in_batch(exc):
                 raise self._load_error(exc, len(rows)) from None
-            result = self._load(rows, has_duplicates=True)
+            result = self._load(rows, has_duplicates=True, widenings=widenings)
         result.unchanged = max(result.unchanged - duplicates, 0)
         self.tally_duplicate_merged(duplicates)
         self._add_to_totals(result)
 
-    def _load(self, rows: list[str], *, has_duplicates: bool) -> loading.BatchResult:
+    def _load(
+        self, rows: list[str], *, has_duplicates: bool, widenings: dict[str, str]
+    ) -> loading.BatchResult:
         with self._connection.cursor() as cursor:
-            self.loader.widen_columns(cursor, self.stats.columns_to_widen)
-        self.stats.columns_to_widen.clear()
-        self._build_encoders()
+            self.loader.widen_columns(cursor, widenings)
         if self.load_method == "append-only" or not self.layout.key_columns:
             result = self.loader.append(self._columns, rows)
         else:
@@ -242,6 +319,7 @@ class WarehouseSink(BatchSink):
         last. The first announcement only starts version tracking; rows are retired when the
         version's records were seen or the version is announced a second time.
         """
+        self.wait_for_load()
         self._activations[new_version] += 1
         if self.load_method == "overwrite":
             return
@@ -261,7 +339,9 @@ class WarehouseSink(BatchSink):
         self._prepare_table()
 
     def clean_up(self) -> None:
-        """Close this stream's connection."""
+        """Finish the batch in flight, then close this stream's connection."""
+        self.wait_for_load()
+        self._load_thread.shutdown()
         super().clean_up()
         if self._connection is not None and not self._connection.closed:
             self._connection.close()

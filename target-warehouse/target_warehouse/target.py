@@ -174,6 +174,7 @@ class TargetWarehouse(Target):
             sink = self._sinks_active.get(stream_map.stream_alias)
             if sink is not None and sink.original_schema != message_dict["schema"]:
                 self.drain_one(sink)
+                t.cast(WarehouseSink, sink).wait_for_load()
         try:
             super()._process_schema_message(message_dict)
         except WarehouseError as exc:
@@ -215,6 +216,7 @@ class TargetWarehouse(Target):
         being built beside the live one, its rows are committed but not yet visible, so the
         state is held until the swap at the end of the run.
         """
+        self.wait_for_loads()
         self._rows_since_flush = 0
         self._last_flush = time.monotonic()
         if self._overwrite_shadows:
@@ -223,6 +225,11 @@ class TargetWarehouse(Target):
         if state != self._emitted_state:
             super()._write_state_message(state)
             self._emitted_state = state
+
+    def wait_for_loads(self) -> None:
+        """Block until every stream's batch in flight is committed."""
+        for sink in [*self._sinks_to_clear, *self._sinks_active.values()]:
+            t.cast(WarehouseSink, sink).wait_for_load()
 
     # Overwrite ----------------------------------------------------------------------------
 
@@ -248,6 +255,7 @@ class TargetWarehouse(Target):
     def process_endofpipe(self) -> None:
         """Commit everything, swap overwritten tables in, then emit the final state."""
         self.drain_all()
+        self.wait_for_loads()
         self._swap_overwritten_tables()
         if self._held_state is not None and self._latest_state is None:
             self._latest_state = self._held_state
@@ -277,6 +285,7 @@ class TargetWarehouse(Target):
         except BadInputError:
             try:
                 self.drain_all()
+                self.wait_for_loads()
             except (WarehouseError, psycopg2.Error) as exc:
                 self.logger.warning("Could not commit rows before the bad input: %s", exc)
             raise

@@ -104,7 +104,7 @@ def test_overwrite_replaces_the_table_whole(db, target_config):
 
 def test_overwrite_killed_before_the_end_leaves_the_old_table(db, target_config):
     target_config["load_method"] = "overwrite"
-    first = [schema("prices", PROPS)] + [record("prices", {"id": 1, "name": "old"})]
+    first = [schema("prices", PROPS), record("prices", {"id": 1, "name": "old"})]
     assert run_target(target_config, first).returncode == 0
     broken = [
         schema("prices", PROPS),
