@@ -66,7 +66,16 @@ def _make_encoders(stats: EncodingStats, column: str) -> dict[str, Encoder]:
         if "\x00" in value:
             stats.nul_characters_removed += value.count("\x00")
             value = value.replace("\x00", "")
-        return quote_csv(value)
+        return '"' + value.replace('"', '""') + '"'
+
+    def string(value: t.Any) -> str:
+        """Text column of a string-only property: the type check and quoting in one call."""
+        if type(value) is not str:
+            raise InvalidValueError(f"must be string, got {_describe(value)}")
+        if "\x00" in value:
+            stats.nul_characters_removed += value.count("\x00")
+            value = value.replace("\x00", "")
+        return '"' + value.replace('"', '""') + '"'
 
     def jsonb(value: t.Any) -> str:
         if isinstance(value, float) and not _is_finite(value):
@@ -86,6 +95,7 @@ def _make_encoders(stats: EncodingStats, column: str) -> dict[str, Encoder]:
         return str(number)
 
     return {
+        STRING_ONLY: string,
         ct.TEXT: text,
         ct.JSONB: jsonb,
         ct.BIGINT: bigint,
@@ -112,6 +122,7 @@ _ENFORCED_BY_ENCODER = {
     ct.TIME: frozenset({"string"}),
 }
 _ONLY = {"string": str, "object": dict, "array": list}
+STRING_ONLY = "text of strings only"
 
 
 def checking_encoder_for(
@@ -122,6 +133,8 @@ def checking_encoder_for(
     Checking the type inside the encoder costs nothing extra per value, which is what makes
     full validation affordable. None means the caller must check separately.
     """
+    if column_type == ct.TEXT and allowed == {"string"}:
+        return encoder_for(STRING_ONLY, column, stats)
     encode = encoder_for(column_type, column, stats)
     if _ENFORCED_BY_ENCODER.get(column_type) == allowed or (
         column_type == ct.NUMERIC and allowed == {"integer", "number"}
