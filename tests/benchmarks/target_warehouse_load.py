@@ -16,7 +16,6 @@ import argparse
 import csv
 import json
 import os
-import random
 import resource
 import shutil
 import subprocess
@@ -29,79 +28,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from sandbox import warehouse  # noqa: E402
-
-CALL_SCHEMA = {
-    "type": "object",
-    "properties": {
-        "id": {"type": "string"},
-        "account_id": {"type": "string"},
-        "company_id": {"type": ["null", "string"]},
-        "answered": {"type": ["null", "boolean"]},
-        "direction": {"type": ["null", "string"]},
-        "duration": {"type": ["null", "integer"]},
-        "start_time": {"type": ["null", "string"], "format": "date-time"},
-        "created_at": {"type": ["null", "string"], "format": "date-time"},
-        "customer_phone_number": {"type": ["null", "string"]},
-        "customer_name": {"type": ["null", "string"]},
-        "customer_city": {"type": ["null", "string"]},
-        "tracking_phone_number": {"type": ["null", "string"]},
-        "source": {"type": ["null", "string"]},
-        "lead_status": {"type": ["null", "string"]},
-        "value": {"type": ["null", "number"]},
-        "recording_duration": {"type": ["null", "integer"]},
-        "tags": {
-            "type": ["null", "array"],
-            "items": {"type": "object", "properties": {"name": {"type": "string"}}},
-        },
-        "tracker": {
-            "type": ["null", "object"],
-            "properties": {"id": {"type": "string"}, "name": {"type": "string"}},
-        },
-        "note": {"type": ["null", "string"]},
-        "first_call": {"type": ["null", "boolean"]},
-    },
-}
-
-
-def call(i: int, generation: int, rng: random.Random) -> dict:
-    """One call record; `generation` changes values so a second load updates every row."""
-    minute = i % 60
-    return {
-        "id": f"CAL{i:012d}",
-        "account_id": "ACC000000001",
-        "company_id": f"COM{i % 40:06d}",
-        "answered": rng.random() < 0.7,
-        "direction": "inbound" if i % 5 else "outbound",
-        "duration": rng.randint(0, 3600) + generation,
-        "start_time": f"2026-0{1 + i % 9}-1{i % 10}T1{i % 10}:{minute:02d}:00.000-05:00",
-        "created_at": f"2026-0{1 + i % 9}-1{i % 10}T1{i % 10}:{minute:02d}:05Z",
-        "customer_phone_number": f"+1555{i % 10000000:07d}",
-        "customer_name": rng.choice(["Ann Lee", "Bo Díaz", 'Cy "C" Moe', "Dee, Jr."]),
-        "customer_city": rng.choice(["Austin", "Zürich", "São Paulo", None]),
-        "tracking_phone_number": "+15550001111",
-        "source": rng.choice(["Google Ads", "Direct", "Bing Organic"]),
-        "lead_status": rng.choice(["good_lead", "not_a_lead", None]),
-        "value": f"{rng.randint(0, 99999)}.{rng.randint(0, 99):02d}",
-        "recording_duration": rng.randint(0, 600),
-        "tags": [{"name": "booked"}, {"name": f"g{generation}"}],
-        "tracker": {"id": f"TRK{i % 300:06d}", "name": "Website pool"},
-        "note": "Called about roof repair\nwants a quote" if i % 7 == 0 else None,
-        "first_call": i % 3 == 0,
-    }
-
-
-def write_stream(path: Path, count: int, generation: int) -> None:
-    """The Singer file: SCHEMA, the records (value as an exact JSON number), a STATE."""
-    rng = random.Random(generation)
-    schema = {"type": "SCHEMA", "stream": "calls", "schema": CALL_SCHEMA, "key_properties": ["id"]}
-    with path.open("w") as out:
-        out.write(json.dumps(schema) + "\n")
-        for i in range(count):
-            record = call(i, generation, rng)
-            text = json.dumps({"type": "RECORD", "stream": "calls", "record": record})
-            out.write(text.replace(f'"value": "{record["value"]}"', f'"value": {record["value"]}'))
-            out.write("\n")
-        out.write(json.dumps({"type": "STATE", "value": {"generation": generation}}) + "\n")
+from sandbox.sample_calls import CALL_SCHEMA, write_stream  # noqa: E402
 
 
 def run_target(config: Path, stream: Path) -> tuple[float, int]:
@@ -173,20 +100,18 @@ def main() -> None:
         shutil.rmtree(folder, ignore_errors=True)
     n = args.records
     print(f"records: {n}   machine: {os.cpu_count()} cores")
-    print(f"{'run':<38}{'seconds':>9}{'records/s':>12}{'peak MB':>9}")
-    print(
-        f"{'target-warehouse first load (inserts)':<38}{insert_s:>9.2f}{n / insert_s:>12,.0f}{insert_mb:>9}"
-    )
-    print(
-        f"{'target-warehouse second load (updates)':<38}{update_s:>9.2f}{n / update_s:>12,.0f}{update_mb:>9}"
-    )
-    copy_label = "psql \\copy (same rows, indexed table)"
-    print(f"{copy_label:<38}{copy_s:>9.2f}{n / copy_s:>12,.0f}{'-':>9}")
+    print(f"{'run':<40}{'seconds':>9}{'records/s':>12}{'peak MB':>9}")
+    table = [
+        ("target-warehouse first load (inserts)", insert_s, insert_mb),
+        ("target-warehouse second load (updates)", update_s, update_mb),
+        ("psql \\copy (same rows, indexed table)", copy_s, "-"),
+    ]
+    for label, seconds, peak in table:
+        print(f"{label:<40}{seconds:>9.2f}{n / seconds:>12,.0f}{peak:>9}")
+    baseline = 41.7 * n / 200_000
     print(f"updates / inserts time: {update_s / insert_s:.2f}x")
     print(f"target-warehouse / psql \\copy time: {insert_s / copy_s:.1f}x")
-    print(
-        f"vs MeltanoLabs target-postgres (41.7 s measured for 200k): {41.7 * n / 200_000 / insert_s:.1f}x faster"
-    )
+    print(f"vs MeltanoLabs target-postgres (41.7 s per 200k): {baseline / insert_s:.1f}x faster")
 
 
 if __name__ == "__main__":
