@@ -83,5 +83,3 @@ def write_stream(path: Path, count: int, generation: int) -> None:
             out.write(text.replace(f'"value": "{record["value"]}"', f'"value": {record["value"]}'))
             out.write("\n")
         out.write(json.dumps({"type": "STATE", "value": {"generation": generation}}) + "\n")
-
-

@@ -62,15 +62,24 @@ def describe_server(config: t.Mapping[str, t.Any]) -> str:
     return f"{host}:{config.get('port') or 5432}/{config.get('database') or 'default database'}"
 
 
+def _secrets(config: t.Mapping[str, t.Any]) -> list[str]:
+    """Every secret the settings hold, to scrub from messages."""
+    secrets = [str(config["password"])] if config.get("password") else []
+    if config.get("sqlalchemy_url"):
+        url_password = urlsplit(config["sqlalchemy_url"]).password
+        if url_password:
+            secrets.append(url_password)
+    return secrets
+
+
 def connect(config: t.Mapping[str, t.Any]) -> psycopg2.extensions.connection:
     """An open connection in UTC with a clear one-line error when the server refuses."""
     try:
         connection = psycopg2.connect(**connect_kwargs(config))
     except psycopg2.OperationalError as exc:
         reason = " ".join(str(exc).split())
-        secret = config.get("password")
-        if secret:
-            reason = reason.replace(str(secret), "***")
+        for secret in _secrets(config):
+            reason = reason.replace(secret, "***")
         raise ConfigurationError(
             f"cannot connect to Postgres at {describe_server(config)}: {reason}",
             fix="check host, port, user, password, database and sslmode (or sqlalchemy_url)",

@@ -26,7 +26,8 @@ class WarehouseError(Exception):
             where.append(f"input line {self.line_number}")
         prefix = f"{', '.join(where)}: " if where else ""
         suffix = f" Fix: {self.fix}" if self.fix else ""
-        return f"{prefix}{self.problem}.{suffix}"
+        stop = "" if self.problem.endswith((".", "?", "!")) else "."
+        return f"{prefix}{self.problem}{stop}{suffix}"
 
 
 class BadInputError(WarehouseError):

@@ -103,3 +103,15 @@ def test_bad_setting_is_refused_before_reading(target_config):
     assert run.returncode == 1
     assert "Traceback" not in run.stderr
     assert "load_method" in run.stderr or "merge" in run.stderr
+
+
+def test_password_in_the_url_never_appears_in_output(target_config):
+    url = "postgresql+psycopg2://loader:url-canary-pw@127.0.0.1:1/warehouse"
+    config = {
+        "sqlalchemy_url": url,
+        "default_target_schema": target_config["default_target_schema"],
+    }
+    run = run_target(config, GOOD)
+    assert run.returncode == 1
+    assert "cannot connect to Postgres at 127.0.0.1:1/warehouse" in _error_line(run.stderr)
+    assert "url-canary-pw" not in run.stderr + run.stdout
