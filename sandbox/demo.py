@@ -23,7 +23,8 @@ SCHEMA = "callrail"
 
 def load(config_path: Path, stream: Path) -> None:
     """Pipe the Singer file into target-warehouse, showing its log."""
-    command = [sys.executable, "-m", "target_warehouse.target", "--config", str(config_path)]
+    target = Path(sys.executable).with_name("target-warehouse")
+    command = [str(target), "--config", str(config_path)]
     with stream.open("rb") as source:
         subprocess.run(command, stdin=source, check=True)
 

@@ -25,6 +25,7 @@ from target_warehouse.naming import identifier, qualified, quote
 from target_warehouse.table_schema import TableLayout, primary_key_name
 
 STAGE = "_wh_stage"
+COPY_CHUNK_BYTES = 4 * 1024 * 1024
 SEQUENCE_COLUMN = "_wh_seq"
 # Metadata that changes on every load: left out of "did the row change?" comparisons.
 VOLATILE_COLUMNS = frozenset(
@@ -63,8 +64,16 @@ class TableLoader:
 
     def widen_columns(self, cursor: t.Any, widenings: dict[str, str]) -> None:
         """Widen columns whose incoming values outgrew their type (e.g. bigint overflow)."""
+        if not widenings:
+            return
+        cursor.execute(
+            "SELECT a.attname, format_type(a.atttypid, a.atttypmod) FROM pg_attribute a "
+            "WHERE a.attrelid = to_regclass(%s) AND a.attnum > 0 AND NOT a.attisdropped",
+            (self.layout.qualified_name,),
+        )
+        actual = {name: ct.CATALOG_NAMES.get(kind, kind) for name, kind in cursor.fetchall()}
         for column, new_type in widenings.items():
-            current = self.layout.columns.get(column)
+            current = actual.get(column)
             wider = ct.widen(current, new_type)
             if wider == current:
                 continue
@@ -103,8 +112,11 @@ class TableLoader:
 
     def _copy(self, cursor: t.Any, table_sql: str, columns: list[str], rows: list[str]) -> None:
         column_list = ", ".join(quote(column) for column in columns)
-        buffer = io.StringIO("".join(rows))
-        cursor.copy_expert(f"COPY {table_sql} ({column_list}) FROM STDIN (FORMAT csv)", buffer)
+        # One bytes buffer read in large chunks: psycopg2 takes the GIL for every chunk it
+        # reads, so few big reads keep the encoding thread running while Postgres copies.
+        buffer = io.BytesIO("".join(rows).encode("utf-8"))
+        sql = f"COPY {table_sql} ({column_list}) FROM STDIN (FORMAT csv)"
+        cursor.copy_expert(sql, buffer, size=COPY_CHUNK_BYTES)
 
     def _merge_sql(self, columns: list[str], *, deduplicate: bool) -> str:
         keys = [quote(column) for column in self.layout.key_columns]
@@ -175,6 +187,11 @@ def swap_in(cursor: t.Any, schema: str, shadow: str, table: str) -> None:
             f"ALTER TABLE {qualified(schema, table)} "
             f"RENAME CONSTRAINT {quote(row[0])} TO {quote(primary_key_name(table))}"
         )
+
+
+def is_key_conflict(exc: Exception) -> bool:
+    """A COPY met a key that is already in the table."""
+    return isinstance(exc, psycopg2.errors.UniqueViolation)
 
 
 def is_duplicate_in_batch(exc: Exception) -> bool:

@@ -11,6 +11,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 import psycopg2
 from singer_sdk.sinks import BatchSink
 
+from target_warehouse import column_types as ct
 from target_warehouse import loading
 from target_warehouse.connection import connect
 from target_warehouse.copy_encoding import (
@@ -20,7 +21,7 @@ from target_warehouse.copy_encoding import (
     encoder_for,
 )
 from target_warehouse.errors import InvalidRecordError, InvalidValueError, LoadError
-from target_warehouse.naming import identifier
+from target_warehouse.naming import identifier, qualified
 from target_warehouse.table_schema import (
     desired_layout,
     plan,
@@ -37,9 +38,15 @@ from target_warehouse.validation import (
 if t.TYPE_CHECKING:
     from target_warehouse.target import TargetWarehouse
 
-# Metadata the target itself generates: already in their column's text form.
-TRUSTED_METADATA = frozenset(
-    {"_sdc_received_at", "_sdc_batched_at", "_sdc_sequence", "_sdc_sync_started_at"}
+# The metadata columns, in the order they end every row.
+METADATA_ORDER = (
+    "_sdc_extracted_at",
+    "_sdc_received_at",
+    "_sdc_batched_at",
+    "_sdc_deleted_at",
+    "_sdc_sequence",
+    "_sdc_table_version",
+    "_sdc_sync_started_at",
 )
 VERSION_PROPERTIES = {
     "_sdc_table_version": {"type": ["null", "integer"]},
@@ -69,6 +76,11 @@ class WarehouseSink(BatchSink):
         self._activations: Counter[int] = Counter()
         self._tracks_versions = self.include_sdc_metadata_properties
         self._connection: t.Any = None
+        self._stamp_expires = 0.0
+        self._stamp_text = ""
+        self._last_timestamp_in: t.Any = None
+        self._last_timestamp_out = ""
+        self._encode_timestamp = encoder_for(ct.TIMESTAMPTZ, "_sdc_", self.stats)
         self._load_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix=stream_name)
         self._pending_load: Future | None = None
         self.ddl_executed: list[str] = []
@@ -122,6 +134,7 @@ class WarehouseSink(BatchSink):
                 cursor.execute(statement)
         self._connection.commit()
         self.ddl_executed += statements
+        self._copy_directly = existing is None or self._is_empty(table)
         if existing is not None:
             layout.columns = {**existing.column_types, **layout.columns}
         self.layout = layout
@@ -130,26 +143,39 @@ class WarehouseSink(BatchSink):
         )
         self._build_encoders()
 
+    def _is_empty(self, table: str) -> bool:
+        with self._connection.cursor() as cursor:
+            cursor.execute(f"SELECT NOT EXISTS (SELECT FROM {qualified(self.schema_name, table)})")
+            empty = bool(cursor.fetchone()[0])
+        self._connection.commit()
+        return empty
+
     def _build_encoders(self) -> None:
-        """One function per property that checks (when validating) and encodes its value."""
+        """One function per data property that checks (when validating) and encodes it.
+
+        Metadata columns come last in every row, produced by `_metadata_fields` from the
+        message rather than copied into each record.
+        """
         properties = self.layout.property_columns
+        self._metadata_props = [name for name in METADATA_ORDER if name in properties]
+        data_props = [prop for prop in properties if prop not in self._metadata_props]
         self._encoders = [
-            (prop, self._property_encoder(prop, column)) for prop, column in properties.items()
+            (prop, self._property_encoder(prop, properties[prop])) for prop in data_props
         ]
         self._non_nullable = [
             prop
-            for prop in properties
+            for prop in data_props
             if self.validate_schema
             and not nullable(self.schema["properties"][prop])
             and prop not in self.key_properties
         ]
-        self._columns = list(properties.values())
-        positions = {prop: index for index, prop in enumerate(properties)}
+        self._columns = [properties[prop] for prop in [*data_props, *self._metadata_props]]
+        self._metadata_template = ",".join("{%s}" % name for name in self._metadata_props)
+        positions = {prop: index for index, prop in enumerate(data_props)}
         self._key_positions = [positions[key] for key in self.key_properties]
+        self._max_rows = self.max_size
 
     def _property_encoder(self, prop: str, column: str) -> Encoder:
-        if prop in TRUSTED_METADATA:
-            return str
         column_type = self.layout.columns[column]
         encode = encoder_for(column_type, column, self.stats)
         prop_schema = self.schema["properties"][prop]
@@ -172,34 +198,13 @@ class WarehouseSink(BatchSink):
 
     # Records ------------------------------------------------------------------------------
 
+    @property
+    def current_size(self) -> int:
+        """Rows waiting in the current batch."""
+        return len(self._rows)
+
     def add_record(self, record: dict, message: dict) -> None:
-        """Validate and encode one record into the current batch."""
-        if self.include_sdc_metadata_properties:
-            self._add_sdc_metadata_to_record(record, message, {})
-        elif self._tracks_versions:
-            record["_sdc_table_version"] = message.get("version")
-        self._check_keys(record)
-        if self._validator is not None:
-            self._validator.validate(record)
-        self.process_record(record, {})
-        self.tally_record_read()
-
-    def _add_sdc_metadata_to_record(self, record: dict, message: dict, context: dict) -> None:
-        """Metadata columns; the received-at stamp is computed once per second, not per row."""
-        now = time.time()
-        if now - getattr(self, "_stamp_time", 0.0) >= 1.0:
-            self._stamp_time = now
-            self._stamp_text = datetime.datetime.fromtimestamp(now, datetime.timezone.utc)
-            self._stamp_text = self._stamp_text.isoformat()
-        record["_sdc_extracted_at"] = message.get("time_extracted")
-        record["_sdc_received_at"] = self._stamp_text
-        record["_sdc_batched_at"] = self._stamp_text
-        record.setdefault("_sdc_deleted_at", None)
-        record["_sdc_sequence"] = int(now * 1000)
-        record["_sdc_table_version"] = message.get("version")
-        record["_sdc_sync_started_at"] = self.sync_started_at
-
-    def _check_keys(self, record: dict) -> None:
+        """Validate and encode one record, with its metadata, into the current batch."""
         for key in self.key_properties:
             if record.get(key) is None:
                 raise InvalidRecordError(
@@ -207,9 +212,26 @@ class WarehouseSink(BatchSink):
                     fix="every record must carry a value for each key property",
                     stream=self.stream_name,
                 )
+        if self._validator is not None:
+            self._validator.validate(record)
+        row = self._data_fields(record)
+        if self._metadata_props:
+            row = (
+                f"{row},{self._metadata_fields(record, message)}"
+                if row
+                else (self._metadata_fields(record, message))
+            )
+        version = message.get("version")
+        if version is not None:
+            self._versions_seen.add(version)
+        self._rows.append(row + "\n")
 
     def process_record(self, record: dict, context: dict) -> None:
-        """Encode the record as one CSV row and note whether its key repeats in the batch."""
+        """The SDK's per-record hook: encode a record that arrived without its message."""
+        self.add_record(record, {})
+
+    def _data_fields(self, record: dict) -> str:
+        """The record's data columns as CSV; notes whether its key repeats in the batch."""
         fields: list[str] = []
         append = fields.append
         get = record.get
@@ -236,10 +258,52 @@ class WarehouseSink(BatchSink):
                 self._has_duplicates = True
                 self._batch_duplicates += 1
             self._batch_keys.add(key)
-        version = record.get("_sdc_table_version")
-        if version is not None:
-            self._versions_seen.add(version)
-        self._rows.append(",".join(fields) + "\n")
+        return ",".join(fields)
+
+    def _metadata_fields(self, record: dict, message: dict) -> str:
+        """The _sdc_* columns as CSV. Clock stamps are formatted once per second, not per row."""
+        now = time.time()
+        if now >= self._stamp_expires:
+            self._stamp_expires = now + 1.0
+            stamp = datetime.datetime.fromtimestamp(now, datetime.timezone.utc).isoformat()
+            self._stamp_text = stamp
+        extracted = message.get("time_extracted")
+        deleted = record.get("_sdc_deleted_at")
+        version = message.get("version")
+        return self._metadata_template.format(
+            _sdc_extracted_at=self._metadata_timestamp("time_extracted", extracted),
+            _sdc_received_at=self._stamp_text,
+            _sdc_batched_at=self._stamp_text,
+            _sdc_deleted_at=self._metadata_timestamp("_sdc_deleted_at", deleted),
+            _sdc_sequence=int(now * 1000),
+            _sdc_table_version="" if version is None else self._version_text(version),
+            _sdc_sync_started_at=self.sync_started_at,
+        )
+
+    def _version_text(self, version: t.Any) -> str:
+        if type(version) is not int:
+            raise InvalidRecordError(
+                f"the message's version {version!r} is not an integer",
+                fix="the tap must send integer table versions",
+                stream=self.stream_name,
+            )
+        return str(version)
+
+    def _metadata_timestamp(self, name: str, value: t.Any) -> str:
+        if value is None:
+            return ""
+        if value == self._last_timestamp_in:
+            return self._last_timestamp_out
+        try:
+            encoded = self._encode_timestamp(value)
+        except InvalidValueError as exc:
+            raise InvalidRecordError(
+                f"{name} {exc}",
+                fix="the tap must send ISO 8601 date-times",
+                stream=self.stream_name,
+            ) from None
+        self._last_timestamp_in, self._last_timestamp_out = value, encoded
+        return encoded
 
     # Batches ------------------------------------------------------------------------------
 
@@ -255,6 +319,8 @@ class WarehouseSink(BatchSink):
         self._batch_duplicates = 0
         if not rows:
             return
+        self.tally_record_read(len(rows))
+        self.record_counter_metric.increment(len(rows))
         widenings = dict(self.stats.columns_to_widen)
         self.stats.columns_to_widen.clear()
         self.wait_for_load()
@@ -271,23 +337,32 @@ class WarehouseSink(BatchSink):
     def _load_batch(
         self, rows: list[str], has_duplicates: bool, duplicates: int, widenings: dict[str, str]
     ) -> None:
+        direct = self._copy_directly and not has_duplicates
         try:
-            result = self._load(rows, has_duplicates=has_duplicates, widenings=widenings)
+            result = self._load(rows, has_duplicates, widenings, direct=direct)
         except psycopg2.Error as exc:
             self._connection.rollback()
-            if not loading.is_duplicate_in_batch(exc):
+            if direct and loading.is_key_conflict(exc):
+                self._copy_directly = False
+            elif not loading.is_duplicate_in_batch(exc):
                 raise self._load_error(exc, len(rows)) from None
-            result = self._load(rows, has_duplicates=True, widenings=widenings)
+            result = self._load(rows, True, widenings, direct=False)
         result.unchanged = max(result.unchanged - duplicates, 0)
         self.tally_duplicate_merged(duplicates)
         self._add_to_totals(result)
 
     def _load(
-        self, rows: list[str], *, has_duplicates: bool, widenings: dict[str, str]
+        self, rows: list[str], has_duplicates: bool, widenings: dict[str, str], *, direct: bool
     ) -> loading.BatchResult:
+        """One transaction: widen what outgrew its type, then COPY or upsert, then commit.
+
+        `direct` COPYs straight into a table that was empty when the stream started (a first
+        or full load): no staging, no merge. A key that turns out to repeat across batches
+        makes the COPY fail whole; the caller then redoes the batch as an upsert.
+        """
         with self._connection.cursor() as cursor:
             self.loader.widen_columns(cursor, widenings)
-        if self.load_method == "append-only" or not self.layout.key_columns:
+        if direct or self.load_method == "append-only" or not self.layout.key_columns:
             result = self.loader.append(self._columns, rows)
         else:
             result = self.loader.upsert(self._columns, rows, has_duplicates=has_duplicates)

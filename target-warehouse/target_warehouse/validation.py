@@ -68,24 +68,32 @@ def has_rules_beyond_type(schema: dict[str, t.Any]) -> bool:
 
 def property_check(schema: dict[str, t.Any], stream: str) -> Check | None:
     """A check for one non-null value of a property, or None when anything goes."""
+    if has_rules_beyond_type(schema):
+        return _rules_check(_compile(schema, stream))
     allowed = _allowed_types(schema)
-    rules = _compile(schema, stream) if has_rules_beyond_type(schema) else None
-    if allowed is None and rules is None:
+    if allowed is None:
         return None
 
-    def check(value: t.Any) -> None:
+    def check_type(value: t.Any) -> None:
         kind = _JSON_TYPE_OF.get(type(value))
-        if allowed is not None and kind not in allowed and not _number_fits(kind, value, allowed):
+        if kind not in allowed and not _number_fits(kind, value, allowed):
             raise InvalidValueError(f"must be {' or '.join(sorted(allowed))}, got {kind}")
-        if rules is not None:
-            try:
-                rules(value)
-            except fastjsonschema.JsonSchemaValueException as exc:
-                where = exc.name.removeprefix("data")
-                rule = exc.message.removeprefix(exc.name).strip()
-                raise InvalidValueError(f"{where} {rule}".strip()) from None
 
-    return check
+    return check_type
+
+
+def _rules_check(rules: Check) -> Check:
+    """The compiled property schema (types included), its failure as one short reason."""
+
+    def check_rules(value: t.Any) -> None:
+        try:
+            rules(value)
+        except fastjsonschema.JsonSchemaValueException as exc:
+            where = exc.name.removeprefix("data")
+            rule = exc.message.removeprefix(exc.name).strip()
+            raise InvalidValueError(f"{where} {rule}".strip()) from None
+
+    return check_rules
 
 
 def _number_fits(kind: str | None, value: t.Any, allowed: frozenset[str]) -> bool:

@@ -18,6 +18,7 @@ import json
 import os
 import resource
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -33,7 +34,7 @@ from sandbox.sample_calls import CALL_SCHEMA, write_stream  # noqa: E402
 
 def run_target(config: Path, stream: Path) -> tuple[float, int]:
     """Seconds and peak RSS (MB) of one target-warehouse run."""
-    target = [sys.executable, "-m", "target_warehouse.target", "--config", str(config)]
+    target = [str(Path(sys.executable).with_name("target-warehouse")), "--config", str(config)]
     started = time.perf_counter()
     with stream.open("rb") as source:
         done = subprocess.run(target, stdin=source, capture_output=True, check=False)
@@ -44,8 +45,8 @@ def run_target(config: Path, stream: Path) -> tuple[float, int]:
     return seconds, peak_kb // 1024
 
 
-def psql_copy(url: str, stream: Path, csv_path: Path, schema: str) -> float:
-    """Seconds for `psql \\copy` of the same rows as CSV into an indexed table."""
+def write_csv(stream: Path, csv_path: Path) -> None:
+    """The stream's records as the CSV file `psql \\copy` reads."""
     columns = list(CALL_SCHEMA["properties"])
     with stream.open() as source, csv_path.open("w", newline="") as out:
         writer = csv.writer(out)
@@ -59,6 +60,10 @@ def psql_copy(url: str, stream: Path, csv_path: Path, schema: str) -> float:
                         for c in columns
                     ]
                 )
+
+
+def psql_copy(url: str, csv_path: Path, schema: str) -> float:
+    """Seconds for `psql \\copy` of the same rows as CSV into an indexed table."""
     ddl = (
         f"DROP TABLE IF EXISTS {schema}.psql_calls; CREATE TABLE {schema}.psql_calls ("
         "id text PRIMARY KEY, account_id text, company_id text, answered boolean, "
@@ -67,7 +72,8 @@ def psql_copy(url: str, stream: Path, csv_path: Path, schema: str) -> float:
         "tracking_phone_number text, source text, lead_status text, value numeric, "
         "recording_duration bigint, tags jsonb, tracker jsonb, note text, first_call boolean)"
     )
-    subprocess.run(["psql", url, "-qc", f"CREATE SCHEMA IF NOT EXISTS {schema}; {ddl}"], check=True)
+    setup = f"SET client_min_messages = warning; CREATE SCHEMA IF NOT EXISTS {schema}; {ddl}"
+    subprocess.run(["psql", url, "-qc", setup], check=True)
     started = time.perf_counter()
     subprocess.run(
         ["psql", url, "-qc", f"\\copy {schema}.psql_calls FROM '{csv_path}' WITH (FORMAT csv)"],
@@ -79,27 +85,36 @@ def psql_copy(url: str, stream: Path, csv_path: Path, schema: str) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--records", type=int, default=200_000)
+    parser.add_argument("--repeat", type=int, default=3, help="rounds; medians are printed")
     parser.add_argument("--url", default=os.environ.get("WAREHOUSE_TEST_URL"))
     args = parser.parse_args()
     url = args.url or warehouse.start(ROOT / ".warehouse" / "bench-pgdata", stop_at_exit=True)
     schema = "benchmark"
-    subprocess.run(["psql", url, "-qc", f"DROP SCHEMA IF EXISTS {schema} CASCADE"], check=True)
     folder = Path(tempfile.mkdtemp(prefix="wh-bench-"))
+    inserts, updates, copies = [], [], []
     try:
         config = folder / "config.json"
         config.write_text(
             json.dumps({**warehouse.target_config(url), "default_target_schema": schema})
         )
-        first, second = folder / "first.jsonl", folder / "second.jsonl"
+        first, second, csv_path = folder / "first.jsonl", folder / "second.jsonl", folder / "c.csv"
         write_stream(first, args.records, generation=1)
         write_stream(second, args.records, generation=2)
-        insert_s, insert_mb = run_target(config, first)
-        update_s, update_mb = run_target(config, second)
-        copy_s = psql_copy(url, first, folder / "calls.csv", schema)
+        write_csv(first, csv_path)
+        os.sync()  # flush the generated files now, not while the loads are being timed
+        for _ in range(args.repeat):
+            drop = f"DROP SCHEMA IF EXISTS {schema} CASCADE"
+            subprocess.run(["psql", url, "-qc", drop], check=True, capture_output=True)
+            inserts.append(run_target(config, first))
+            updates.append(run_target(config, second))
+            copies.append(psql_copy(url, csv_path, schema))
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+    insert_s, insert_mb = statistics.median(r[0] for r in inserts), max(r[1] for r in inserts)
+    update_s, update_mb = statistics.median(r[0] for r in updates), max(r[1] for r in updates)
+    copy_s = statistics.median(copies)
     n = args.records
-    print(f"records: {n}   machine: {os.cpu_count()} cores")
+    print(f"records: {n}   machine: {os.cpu_count()} cores   median of {args.repeat} rounds")
     print(f"{'run':<40}{'seconds':>9}{'records/s':>12}{'peak MB':>9}")
     table = [
         ("target-warehouse first load (inserts)", insert_s, insert_mb),

@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-TARGET = [sys.executable, "-m", "target_warehouse.target"]
+# The console script, as Meltano runs it.
+TARGET = [str(Path(sys.executable).with_name("target-warehouse"))]
 
 
 def schema(stream: str, properties: dict[str, Any], keys: list[str] | None = None) -> dict:
