@@ -48,3 +48,9 @@ class ConfigurationError(WarehouseError):
 
 class LoadError(WarehouseError):
     """Postgres refused or lost a batch; committed data stays, state was not advanced."""
+
+
+def postgres_reason(exc: BaseException) -> str:
+    """The first line of a Postgres error: what went wrong, without the CONTEXT dump."""
+    text = getattr(exc, "pgerror", None) or str(exc) or type(exc).__name__
+    return text.strip().splitlines()[0]

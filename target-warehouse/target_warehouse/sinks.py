@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import datetime
-import time
 import typing as t
 from collections import Counter
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -11,43 +9,21 @@ from concurrent.futures import Future, ThreadPoolExecutor
 import psycopg2
 from singer_sdk.sinks import BatchSink
 
-from target_warehouse import column_types as ct
 from target_warehouse import loading
 from target_warehouse.connection import connect
-from target_warehouse.copy_encoding import (
-    Encoder,
-    EncodingStats,
-    checking_encoder_for,
-    encoder_for,
-)
-from target_warehouse.errors import InvalidRecordError, InvalidValueError, LoadError
+from target_warehouse.copy_encoding import EncodingStats
+from target_warehouse.errors import LoadError, postgres_reason
 from target_warehouse.naming import identifier, qualified
+from target_warehouse.row_encoding import RowEncoder
 from target_warehouse.table_schema import (
     desired_layout,
     plan,
     read_existing,
 )
-from target_warehouse.validation import (
-    RecordValidator,
-    has_rules_beyond_type,
-    non_null_types,
-    nullable,
-    property_check,
-)
 
 if t.TYPE_CHECKING:
     from target_warehouse.target import TargetWarehouse
 
-# The metadata columns, in the order they end every row.
-METADATA_ORDER = (
-    "_sdc_extracted_at",
-    "_sdc_received_at",
-    "_sdc_batched_at",
-    "_sdc_deleted_at",
-    "_sdc_sequence",
-    "_sdc_table_version",
-    "_sdc_sync_started_at",
-)
 VERSION_PROPERTIES = {
     "_sdc_table_version": {"type": ["null", "integer"]},
     "_sdc_deleted_at": {"type": ["null", "string"], "format": "date-time"},
@@ -76,11 +52,6 @@ class WarehouseSink(BatchSink):
         self._activations: Counter[int] = Counter()
         self._tracks_versions = self.include_sdc_metadata_properties
         self._connection: t.Any = None
-        self._stamp_expires = 0.0
-        self._stamp_text = ""
-        self._last_timestamp_in: t.Any = None
-        self._last_timestamp_out = ""
-        self._encode_timestamp = encoder_for(ct.TIMESTAMPTZ, "_sdc_", self.stats)
         self._load_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix=stream_name)
         self._pending_load: Future | None = None
         self.ddl_executed: list[str] = []
@@ -102,11 +73,9 @@ class WarehouseSink(BatchSink):
         """The table this stream's rows end up in (after any overwrite swap)."""
         return identifier(self.stream_name)
 
-    def get_validator(self) -> RecordValidator | None:  # type: ignore[override]
-        """fastjsonschema-based validation, or none when `validate_records` is false."""
-        if not self.validate_schema:
-            return None
-        return RecordValidator(self.schema, self.stream_name)
+    def get_validator(self) -> None:  # type: ignore[override]
+        """None: validation is part of encoding each row (see row_encoding)."""
+        return None
 
     # Table setup --------------------------------------------------------------------------
 
@@ -141,7 +110,16 @@ class WarehouseSink(BatchSink):
         self.loader = loading.TableLoader(
             self._connection, layout, hard_delete=bool(self.config.get("hard_delete"))
         )
-        self._build_encoders()
+        self.encoder = RowEncoder(
+            self.stream_name,
+            self.schema,
+            layout,
+            self.key_properties,
+            stats=self.stats,
+            validate=self.validate_schema,
+            sync_started_at=self.sync_started_at,
+        )
+        self._max_rows = self.max_size
 
     def _is_empty(self, table: str) -> bool:
         with self._connection.cursor() as cursor:
@@ -149,52 +127,6 @@ class WarehouseSink(BatchSink):
             empty = bool(cursor.fetchone()[0])
         self._connection.commit()
         return empty
-
-    def _build_encoders(self) -> None:
-        """One function per data property that checks (when validating) and encodes it.
-
-        Metadata columns come last in every row, produced by `_metadata_fields` from the
-        message rather than copied into each record.
-        """
-        properties = self.layout.property_columns
-        self._metadata_props = [name for name in METADATA_ORDER if name in properties]
-        data_props = [prop for prop in properties if prop not in self._metadata_props]
-        self._encoders = [
-            (prop, self._property_encoder(prop, properties[prop])) for prop in data_props
-        ]
-        self._non_nullable = [
-            prop
-            for prop in data_props
-            if self.validate_schema
-            and not nullable(self.schema["properties"][prop])
-            and prop not in self.key_properties
-        ]
-        self._columns = [properties[prop] for prop in [*data_props, *self._metadata_props]]
-        self._metadata_template = ",".join("{%s}" % name for name in self._metadata_props)
-        positions = {prop: index for index, prop in enumerate(data_props)}
-        self._key_positions = [positions[key] for key in self.key_properties]
-        self._max_rows = self.max_size
-
-    def _property_encoder(self, prop: str, column: str) -> Encoder:
-        column_type = self.layout.columns[column]
-        encode = encoder_for(column_type, column, self.stats)
-        prop_schema = self.schema["properties"][prop]
-        if not self.validate_schema:
-            return encode
-        allowed = non_null_types(prop_schema)
-        if allowed and not has_rules_beyond_type(prop_schema):
-            checking = checking_encoder_for(column_type, column, self.stats, allowed)
-            if checking is not None:
-                return checking
-        check = property_check(prop_schema, self.stream_name)
-        if check is None:
-            return encode
-
-        def check_then_encode(value: t.Any) -> str:
-            check(value)
-            return encode(value)
-
-        return check_then_encode
 
     # Records ------------------------------------------------------------------------------
 
@@ -205,105 +137,20 @@ class WarehouseSink(BatchSink):
 
     def add_record(self, record: dict, message: dict) -> None:
         """Validate and encode one record, with its metadata, into the current batch."""
-        for key in self.key_properties:
-            if record.get(key) is None:
-                raise InvalidRecordError(
-                    f"key property '{key}' is missing or null",
-                    fix="every record must carry a value for each key property",
-                    stream=self.stream_name,
-                )
-        if self._validator is not None:
-            self._validator.validate(record)
-        row = self._data_fields(record)
-        if self._metadata_props:
-            row = (
-                f"{row},{self._metadata_fields(record, message)}"
-                if row
-                else (self._metadata_fields(record, message))
-            )
-        version = message.get("version")
-        if version is not None:
-            self._versions_seen.add(version)
-        self._rows.append(row + "\n")
-
-    def process_record(self, record: dict, context: dict) -> None:
-        """The SDK's per-record hook: encode a record that arrived without its message."""
-        self.add_record(record, {})
-
-    def _data_fields(self, record: dict) -> str:
-        """The record's data columns as CSV; notes whether its key repeats in the batch."""
-        fields: list[str] = []
-        append = fields.append
-        get = record.get
-        prop = ""
-        try:
-            for prop, encode in self._encoders:
-                value = get(prop)
-                append("" if value is None else encode(value))
-            for prop in self._non_nullable:
-                if prop in record and record[prop] is None:
-                    raise InvalidValueError("is null, which its schema does not allow")
-        except InvalidValueError as exc:
-            raise InvalidRecordError(
-                f"field '{prop}' {exc}",
-                fix="correct the value in the source or the stream's schema",
-                stream=self.stream_name,
-            ) from None
-        if self._key_positions:
-            positions = self._key_positions
-            key = (
-                fields[positions[0]] if len(positions) == 1 else tuple(fields[i] for i in positions)
-            )
+        row, key = self.encoder.encode(record, message)
+        if key is not None:
             if key in self._batch_keys:
                 self._has_duplicates = True
                 self._batch_duplicates += 1
             self._batch_keys.add(key)
-        return ",".join(fields)
-
-    def _metadata_fields(self, record: dict, message: dict) -> str:
-        """The _sdc_* columns as CSV. Clock stamps are formatted once per second, not per row."""
-        now = time.time()
-        if now >= self._stamp_expires:
-            self._stamp_expires = now + 1.0
-            stamp = datetime.datetime.fromtimestamp(now, datetime.timezone.utc).isoformat()
-            self._stamp_text = stamp
-        extracted = message.get("time_extracted")
-        deleted = record.get("_sdc_deleted_at")
         version = message.get("version")
-        return self._metadata_template.format(
-            _sdc_extracted_at=self._metadata_timestamp("time_extracted", extracted),
-            _sdc_received_at=self._stamp_text,
-            _sdc_batched_at=self._stamp_text,
-            _sdc_deleted_at=self._metadata_timestamp("_sdc_deleted_at", deleted),
-            _sdc_sequence=int(now * 1000),
-            _sdc_table_version="" if version is None else self._version_text(version),
-            _sdc_sync_started_at=self.sync_started_at,
-        )
+        if version is not None:
+            self._versions_seen.add(version)
+        self._rows.append(row)
 
-    def _version_text(self, version: t.Any) -> str:
-        if type(version) is not int:
-            raise InvalidRecordError(
-                f"the message's version {version!r} is not an integer",
-                fix="the tap must send integer table versions",
-                stream=self.stream_name,
-            )
-        return str(version)
-
-    def _metadata_timestamp(self, name: str, value: t.Any) -> str:
-        if value is None:
-            return ""
-        if value == self._last_timestamp_in:
-            return self._last_timestamp_out
-        try:
-            encoded = self._encode_timestamp(value)
-        except InvalidValueError as exc:
-            raise InvalidRecordError(
-                f"{name} {exc}",
-                fix="the tap must send ISO 8601 date-times",
-                stream=self.stream_name,
-            ) from None
-        self._last_timestamp_in, self._last_timestamp_out = value, encoded
-        return encoded
+    def process_record(self, record: dict, context: dict) -> None:
+        """The SDK's per-record hook: encode a record that arrived without its message."""
+        self.add_record(record, {})
 
     # Batches ------------------------------------------------------------------------------
 
@@ -363,14 +210,14 @@ class WarehouseSink(BatchSink):
         with self._connection.cursor() as cursor:
             self.loader.widen_columns(cursor, widenings)
         if direct or self.load_method == "append-only" or not self.layout.key_columns:
-            result = self.loader.append(self._columns, rows)
+            result = self.loader.append(self.encoder.columns, rows)
         else:
-            result = self.loader.upsert(self._columns, rows, has_duplicates=has_duplicates)
+            result = self.loader.upsert(self.encoder.columns, rows, has_duplicates=has_duplicates)
         self._connection.commit()
         return result
 
     def _load_error(self, exc: psycopg2.Error, row_count: int) -> LoadError:
-        reason = (exc.pgerror or str(exc)).strip().splitlines()[0] if exc else "unknown error"
+        reason = postgres_reason(exc)
         return LoadError(
             f"Postgres refused a batch of {row_count} rows for table "
             f"{self.layout.schema}.{self.layout.table}: {reason}; nothing of this batch "

@@ -14,7 +14,7 @@ from singer_sdk.helpers.capabilities import PluginCapabilities, TargetCapabiliti
 from singer_sdk.plugin_base import _ConfigInput
 
 from target_warehouse.connection import connect
-from target_warehouse.errors import BadInputError, WarehouseError
+from target_warehouse.errors import BadInputError, WarehouseError, postgres_reason
 from target_warehouse.loading import shadow_table_name, swap_in
 from target_warehouse.naming import qualified
 from target_warehouse.reader import NumberedSingerReader
@@ -321,8 +321,9 @@ class TargetWarehouse(Target):
         except WarehouseError as exc:
             _fail(str(exc))
         except psycopg2.Error as exc:
-            reason = (exc.pgerror or str(exc)).strip().splitlines()[0]
-            _fail(f"Postgres error: {reason}. Fix: check the warehouse and run again.")
+            _fail(
+                f"Postgres error: {postgres_reason(exc)}. Fix: check the warehouse and run again."
+            )
 
 
 def _fail(message: str) -> t.NoReturn:

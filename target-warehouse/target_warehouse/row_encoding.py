@@ -1,0 +1,195 @@
+"""Turn one stream's records into CSV rows for its table, validating them on the way.
+
+This is the per-record hot path of the target, so it is built once per schema: each data
+property gets one function that checks its value (when `validate_records` is on) and encodes
+it, and the `_sdc_*` metadata columns end every row, produced from the Singer message rather
+than copied into each record. A record that breaks its schema raises `InvalidRecordError`
+naming the field, before anything of it is buffered.
+"""
+
+from __future__ import annotations
+
+import datetime
+import time
+import typing as t
+
+from target_warehouse import column_types as ct
+from target_warehouse.copy_encoding import (
+    Encoder,
+    EncodingStats,
+    checking_encoder_for,
+    encoder_for,
+)
+from target_warehouse.errors import InvalidRecordError, InvalidValueError
+from target_warehouse.validation import (
+    RecordValidator,
+    has_rules_beyond_type,
+    non_null_types,
+    nullable,
+    property_check,
+)
+
+if t.TYPE_CHECKING:
+    from target_warehouse.table_schema import TableLayout
+
+# The metadata columns, in the order they end every row.
+METADATA_ORDER = (
+    "_sdc_extracted_at",
+    "_sdc_received_at",
+    "_sdc_batched_at",
+    "_sdc_deleted_at",
+    "_sdc_sequence",
+    "_sdc_table_version",
+    "_sdc_sync_started_at",
+)
+_FIX_VALUE = "correct the value in the source or the stream's schema"
+
+
+class RowEncoder:
+    """Encodes records of one stream, for the columns of one table layout."""
+
+    def __init__(
+        self,
+        stream: str,
+        schema: dict[str, t.Any],
+        layout: TableLayout,
+        key_properties: t.Sequence[str],
+        *,
+        stats: EncodingStats,
+        validate: bool,
+        sync_started_at: int,
+    ) -> None:
+        self.stream = stream
+        self.stats = stats
+        self.key_properties = list(key_properties)
+        self.sync_started_at = sync_started_at
+        properties = layout.property_columns
+        self.metadata_props = [name for name in METADATA_ORDER if name in properties]
+        data_props = [prop for prop in properties if prop not in self.metadata_props]
+        self._encoders = [
+            (prop, self._property_encoder(schema, layout, prop, validate)) for prop in data_props
+        ]
+        self._non_nullable = [
+            prop
+            for prop in data_props
+            if validate
+            and not nullable(schema["properties"][prop])
+            and prop not in self.key_properties
+        ]
+        self._record_validator = RecordValidator(schema, stream) if validate else None
+        self.columns = [properties[prop] for prop in [*data_props, *self.metadata_props]]
+        self._metadata_template = ",".join(f"{{{name}}}" for name in self.metadata_props)
+        positions = {prop: index for index, prop in enumerate(data_props)}
+        self._key_positions = [positions[key] for key in self.key_properties]
+        self._encode_timestamp = encoder_for(ct.TIMESTAMPTZ, "_sdc_", stats)
+        self._stamp_expires = 0.0
+        self._stamp_text = ""
+        self._last_timestamp: tuple[t.Any, str] = (None, "")
+
+    def _property_encoder(
+        self, schema: dict[str, t.Any], layout: TableLayout, prop: str, validate: bool
+    ) -> Encoder:
+        """The cheapest function that checks (if asked) and encodes this property."""
+        column = layout.property_columns[prop]
+        column_type = layout.columns[column]
+        encode = encoder_for(column_type, column, self.stats)
+        prop_schema = schema["properties"][prop]
+        if not validate:
+            return encode
+        allowed = non_null_types(prop_schema)
+        if allowed and not has_rules_beyond_type(prop_schema):
+            checking = checking_encoder_for(column_type, column, self.stats, allowed)
+            if checking is not None:
+                return checking
+        check = property_check(prop_schema, self.stream)
+        if check is None:
+            return encode
+
+        def check_then_encode(value: t.Any) -> str:
+            check(value)
+            return encode(value)
+
+        return check_then_encode
+
+    def encode(self, record: dict, message: dict) -> tuple[str, t.Any]:
+        """The record as one CSV line, and its key as encoded (None without a key)."""
+        for key in self.key_properties:
+            if record.get(key) is None:
+                raise InvalidRecordError(
+                    f"key property '{key}' is missing or null",
+                    fix="every record must carry a value for each key property",
+                    stream=self.stream,
+                )
+        if self._record_validator is not None:
+            self._record_validator.validate(record)
+        fields = self._data_fields(record)
+        key = None
+        if self._key_positions:
+            positions = self._key_positions
+            if len(positions) == 1:
+                key = fields[positions[0]]
+            else:
+                key = tuple(fields[i] for i in positions)
+        if self.metadata_props:
+            fields.append(self._metadata_fields(record, message))
+        return ",".join(fields) + "\n", key
+
+    def _data_fields(self, record: dict) -> list[str]:
+        fields: list[str] = []
+        append = fields.append
+        get = record.get
+        prop = ""
+        try:
+            for prop, encode in self._encoders:
+                value = get(prop)
+                append("" if value is None else encode(value))
+            for prop in self._non_nullable:
+                if prop in record and record[prop] is None:
+                    raise InvalidValueError("is null, which its schema does not allow")
+        except InvalidValueError as exc:
+            raise InvalidRecordError(
+                f"field '{prop}' {exc}", fix=_FIX_VALUE, stream=self.stream
+            ) from None
+        return fields
+
+    def _metadata_fields(self, record: dict, message: dict) -> str:
+        """The _sdc_* columns. Clock stamps are formatted once per second, not per row."""
+        now = time.time()
+        if now >= self._stamp_expires:
+            self._stamp_expires = now + 1.0
+            stamp = datetime.datetime.fromtimestamp(now, datetime.timezone.utc)
+            self._stamp_text = stamp.isoformat()
+        version = message.get("version")
+        return self._metadata_template.format(
+            _sdc_extracted_at=self._timestamp("time_extracted", message.get("time_extracted")),
+            _sdc_received_at=self._stamp_text,
+            _sdc_batched_at=self._stamp_text,
+            _sdc_deleted_at=self._timestamp("_sdc_deleted_at", record.get("_sdc_deleted_at")),
+            _sdc_sequence=int(now * 1000),
+            _sdc_table_version="" if version is None else self._version_text(version),
+            _sdc_sync_started_at=self.sync_started_at,
+        )
+
+    def _version_text(self, version: t.Any) -> str:
+        if type(version) is not int:
+            raise InvalidRecordError(
+                f"the message's version {version!r} is not an integer",
+                fix="the tap must send integer table versions",
+                stream=self.stream,
+            )
+        return str(version)
+
+    def _timestamp(self, name: str, value: t.Any) -> str:
+        """A metadata timestamp; taps repeat the same one often, so the last one is kept."""
+        if value is None:
+            return ""
+        if value == self._last_timestamp[0]:
+            return self._last_timestamp[1]
+        try:
+            encoded = self._encode_timestamp(value)
+        except InvalidValueError as exc:
+            raise InvalidRecordError(
+                f"{name} {exc}", fix="the tap must send ISO 8601 date-times", stream=self.stream
+            ) from None
+        self._last_timestamp = (value, encoded)
+        return encoded
