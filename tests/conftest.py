@@ -17,6 +17,8 @@ import pytest
 
 from sandbox import warehouse
 
+pytest_plugins = ["sandbox.fixtures"]
+
 TEST_DATA = Path(warehouse.PROJECT_ROOT) / ".warehouse" / "test-pgdata"
 
 

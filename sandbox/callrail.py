@@ -1,0 +1,591 @@
+"""A local stand-in for the CallRail API v3, quirks included (see shared/reference/callrail.md).
+
+- `Authorization: Token token="KEY"` (quoted or not); anything else is 401.
+- `/v3/a.json` lists accounts; `/v3/a/{account}/{list}.json` the account's lists, each under
+  its envelope key (text-messages → `conversations`), with page/per_page (max 250),
+  total_pages and total_records.
+- calls: relative pagination (`relative_pagination=true`, `offset`, `has_next_page`,
+  `next_page` as a full URL), inclusive `start_date`/`end_date` read in the account's time
+  zone, a 30-day default window when no date is sent, data older than 25 months refused,
+  `sort`/`order`, `fields` for optional fields, `answer_status`, `company_id`.
+- Unknown parameters are ignored, as the real API does (`answered=true` returns all calls).
+- Rate limits count per account.
+
+Calls are generated in start_time order, so a date window maps to an index range and a
+million calls are served without being held in memory.
+"""
+
+from __future__ import annotations
+
+import datetime
+import math
+import random
+import re
+import typing as t
+from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
+
+from sandbox import fake_data as fake
+from sandbox.collection import Collection, Record
+from sandbox.server import HTTPError, Request, Response, StandIn
+
+MAX_PER_PAGE = 250
+DEFAULT_PER_PAGE = 100
+ACCOUNT_ZONES = ["America/New_York", "America/Denver"]
+DEFAULT_CALL_FIELDS = [
+    "id",
+    "answered",
+    "business_phone_number",
+    "customer_city",
+    "customer_country",
+    "customer_name",
+    "customer_phone_number",
+    "customer_state",
+    "direction",
+    "duration",
+    "recording",
+    "recording_duration",
+    "recording_player",
+    "start_time",
+    "tracking_phone_number",
+    "voicemail",
+    "agent_email",
+]
+LIST_KEYS = {
+    "companies": "companies",
+    "calls": "calls",
+    "trackers": "trackers",
+    "form_submissions": "form_submissions",
+    "text-messages": "conversations",
+    "tags": "tags",
+    "users": "users",
+}
+TIME_FILTERED = {
+    "calls": "start_time",
+    "form_submissions": "submitted_at",
+    "text-messages": "last_message_at",
+}
+
+
+class Account:
+    """One CallRail account and its lists."""
+
+    def __init__(self, number: int, seed: int, calls: int, now: datetime.datetime) -> None:
+        self.number = number
+        self.seed = seed
+        self.id = f"ACC{seed % 1000:03d}{number:06d}"
+        self.zone = ZoneInfo(ACCOUNT_ZONES[number % len(ACCOUNT_ZONES)])
+        self.now = now
+        # Calls span the 90 days before `now`, evenly; new calls continue the sequence.
+        self.first_call_at = now - datetime.timedelta(days=90)
+        self.call_spacing = datetime.timedelta(days=90) / max(calls, 1)
+        self.companies = Collection("companies", 4, self._company)
+        self.trackers = Collection("trackers", 8, self._tracker)
+        self.tags = Collection("tags", 6, self._tag)
+        self.users = Collection("users", 5, self._user)
+        self.calls = Collection("calls", calls, self._call)
+        self.forms = Collection("form_submissions", max(calls // 5, 1), self._form)
+        self.conversations = Collection("conversations", max(calls // 10, 1), self._conversation)
+
+    def collection(self, name: str) -> Collection:
+        """The collection behind list `name` (URL spelling)."""
+        return {
+            "companies": self.companies,
+            "calls": self.calls,
+            "trackers": self.trackers,
+            "form_submissions": self.forms,
+            "text-messages": self.conversations,
+            "tags": self.tags,
+            "users": self.users,
+        }[name]
+
+    def rng(self, kind: str, index: int) -> random.Random:
+        return fake.rng_for(self.seed, f"{self.id}:{kind}", index)
+
+    def local(self, moment: datetime.datetime) -> str:
+        """A timestamp as CallRail writes it: account offset, milliseconds."""
+        return moment.astimezone(self.zone).isoformat(timespec="milliseconds")
+
+    def call_time(self, index: int) -> datetime.datetime:
+        return self.first_call_at + self.call_spacing * index
+
+    def company_id(self, index: int) -> str:
+        return f"COM{self.number:02d}{index:06d}"
+
+    def _company(self, index: int) -> Record:
+        rng = self.rng("company", index)
+        created = self.first_call_at - datetime.timedelta(days=400 + index)
+        return {
+            "id": self.company_id(index),
+            "name": f"{rng.choice(fake.LAST_NAMES)} Home Services {index}",
+            "time_zone": str(self.zone),
+            "created_at": self.local(created),
+            "disabled_at": None,
+            "status": "active",
+            "dni_active": rng.random() < 0.8,
+            "script_url": f"//cdn.callrail.com/companies/{index}/swap.js",
+            "callscore_enabled": False,
+            "lead_scoring_enabled": True,
+            "callscribe_enabled": False,
+            "keyword_spotting_enabled": False,
+            "form_capture": True,
+            "swap_exclude_jquery": None,
+            "swap_ppc_override": None,
+            "swap_landing_override": None,
+            "swap_cookie_duration": 6,
+            "swap_cookie_duration_unit": "months",
+        }
+
+    def _tracker(self, index: int) -> Record:
+        rng = self.rng("tracker", index)
+        company = index % self.companies.size
+        return {
+            "id": f"TRK{self.number:02d}{index:06d}",
+            "name": rng.choice(["Website pool", "Google Ads", "Yard sign", "Direct mail"]),
+            "type": rng.choice(["source", "session"]),
+            "status": "active",
+            "destination_number": "+1" + f"{rng.randint(2012000000, 9899999999)}",
+            "tracking_numbers": ["+1" + f"{rng.randint(2012000000, 9899999999)}"],
+            "company": {"id": self.company_id(company), "name": f"Company {company}"},
+            "call_flow": {"type": "basic", "recording_enabled": True},
+            "source": {"type": rng.choice(["all", "google_paid", "direct"])},
+            "sms_enabled": rng.random() < 0.5,
+            "sms_supported": True,
+            "whisper_message": None,
+            "created_at": self.local(self.first_call_at - datetime.timedelta(days=30 + index)),
+            "disabled_at": None,
+        }
+
+    def _tag(self, index: int) -> Record:
+        names = ["booked", "quote sent", "spam", "existing customer", "warranty", "urgent"]
+        return {
+            "id": 1000 * self.number + index,
+            "name": names[index % len(names)] + ("" if index < len(names) else f" {index}"),
+            "color": ["red1", "blue1", "green1"][index % 3],
+            "status": "enabled",
+            "company_id": self.company_id(index % self.companies.size),
+            "created_at": self.local(self.first_call_at - datetime.timedelta(days=10 + index)),
+        }
+
+    def _user(self, index: int) -> Record:
+        rng = self.rng("user", index)
+        first, last = fake.person(rng)
+        return {
+            "id": f"USR{self.number:02d}{index:06d}",
+            "email": fake.email(rng, first, last),
+            "first_name": first,
+            "last_name": last,
+            "name": f"{first} {last}",
+            "role": rng.choice(["admin", "manager", "reporting"]),
+            "created_at": self.local(self.first_call_at - datetime.timedelta(days=50 + index)),
+            "accepted": rng.random() < 0.9,
+            "company_ids": [
+                self.company_id(i) for i in range(self.companies.size) if rng.random() < 0.6
+            ],
+        }
+
+    def _call(self, index: int) -> Record:
+        rng = self.rng("call", index)
+        first, last = fake.person(rng)
+        place = fake.address(rng)
+        started = self.call_time(index)
+        company = rng.randrange(self.companies.size)
+        answered = rng.random() < 0.7
+        voicemail = not answered and rng.random() < 0.5
+        tags = [
+            {"id": 1000 * self.number + t_index, "name": self._tag(t_index)["name"]}
+            for t_index in range(self.tags.size)
+            if rng.random() < 0.15
+        ]
+        if tags and rng.random() < 0.1:
+            tags = [tag["name"] for tag in tags]  # older calls carry plain strings
+        call_id = f"CAL{self.number:02d}{index:010d}"
+        return {
+            "id": call_id,
+            "answered": answered,
+            "business_phone_number": "+15550100" + f"{company:03d}",
+            "customer_city": place["city"],
+            "customer_country": "US",
+            "customer_name": f"{first} {last}",
+            "customer_phone_number": fake.phone(rng),
+            "customer_state": place["state"],
+            "direction": "inbound" if rng.random() < 0.85 else "outbound",
+            "duration": rng.randint(0, 1800) if answered else rng.randint(0, 30),
+            "recording": f"https://api.callrail.com/v3/a/{self.id}/calls/{call_id}/recording.json",
+            "recording_duration": str(rng.randint(0, 1800)) if answered else None,
+            "recording_player": f"https://app.callrail.com/calls/{call_id}/recording",
+            "start_time": self.local(started),
+            "tracking_phone_number": "+1555020" + f"{index % 8:04d}",
+            "voicemail": voicemail,
+            "agent_email": None if not answered else f"agent{rng.randint(1, 9)}@example.com",
+            "call_type": "voicemail" if voicemail else ("answered" if answered else "missed"),
+            "company_id": self.company_id(company),
+            "company_name": f"Company {company}",
+            "company_time_zone": str(self.zone),
+            "created_at": self.local(started + datetime.timedelta(seconds=rng.randint(1, 90))),
+            "device_type": rng.choice(["mobile", "desktop", None]),
+            "first_call": rng.random() < 0.4,
+            "lead_status": rng.choice(["good_lead", "not_a_lead", None]),
+            "note": rng.choice([None, 'Wants a quote, call back "after 5"', "Roof, gutters"]),
+            "source": rng.choice(["Google Ads", "Direct", "Bing Organic", "Yard sign"]),
+            "source_name": rng.choice(["Google Paid", "Direct", "Yard sign"]),
+            "tags": tags,
+            "value": fake.money(rng, 5000) if rng.random() < 0.3 else None,
+            "tracker_id": f"TRK{self.number:02d}{index % self.trackers.size:06d}",
+            "keywords": rng.choice([None, "roof repair near me", "gutter guards"]),
+            "medium": rng.choice(["cpc", "organic", "direct"]),
+            "campaign": rng.choice([None, "spring-roofing", "storm-2026"]),
+            "referring_url": rng.choice([None, "https://www.google.com/"]),
+            "landing_page_url": f"https://example.com/landing/{index % 7}",
+            "utm_source": rng.choice([None, "google"]),
+            "utm_medium": rng.choice([None, "cpc"]),
+            "utm_campaign": rng.choice([None, "spring"]),
+            "gclid": None,
+            "fbclid": None,
+            "milestones": {"first_touch": {"event_date": self.local(started), "source": "Direct"}},
+            "timeline_url": f"https://app.callrail.com/calls/{call_id}/timeline",
+            "person_id": f"PER{self.number:02d}{index % 5000:08d}",
+            "sentiment": rng.choice([None, "positive", "neutral"]),
+            "transcription": None,
+            "zip_code": place["zip"],
+            "call_summary": None,
+        }
+
+    def _form(self, index: int) -> Record:
+        rng = self.rng("form", index)
+        first, last = fake.person(rng)
+        spacing = datetime.timedelta(days=90) / self.forms.size
+        submitted = self.first_call_at + spacing * index
+        return {
+            "id": f"FOR{self.number:02d}{index:010d}",
+            "company_id": self.company_id(rng.randrange(self.companies.size)),
+            "person_id": f"PER{self.number:02d}{index:08d}",
+            "form_data": {"name": f"{first} {last}", "message": "Need a quote, please"},
+            "form_url": "https://example.com/contact",
+            "landing_page_url": "https://example.com/",
+            "referrer": rng.choice(["google", "direct"]),
+            "referring_url": None,
+            "submitted_at": self.local(submitted),
+            "first_form": rng.random() < 0.5,
+            "customer_name": f"{first} {last}",
+            "customer_email": fake.email(rng, first, last),
+            "customer_phone_number": fake.phone(rng),
+            "source": "Google Organic",
+            "medium": "organic",
+            "campaign": None,
+            "keywords": None,
+            "milestones": {},
+            "timeline_url": f"https://app.callrail.com/forms/{index}/timeline",
+        }
+
+    def _conversation(self, index: int) -> Record:
+        rng = self.rng("conversation", index)
+        first, last = fake.person(rng)
+        spacing = datetime.timedelta(days=90) / self.conversations.size
+        last_at = self.first_call_at + spacing * index
+        tracker = index % self.trackers.size
+        return {
+            "id": f"SCI{self.number:02d}{index:010d}",
+            "company_id": self.company_id(rng.randrange(self.companies.size)),
+            "initial_tracker_id": f"TRK{self.number:02d}{tracker:06d}",
+            "current_tracker_id": f"TRK{self.number:02d}{tracker:06d}",
+            "customer_name": f"{first} {last}",
+            "customer_phone_number": fake.phone(rng),
+            "initial_tracking_number": "+15550200001",
+            "current_tracking_number": "+15550200001",
+            "last_message_at": self.local(last_at),
+            "state": rng.choice(["active", "closed"]),
+            "company_time_zone": str(self.zone),
+            "tracker_name": "Website pool",
+            "recent_messages": [
+                {
+                    "direction": "inbound",
+                    "content": "Hi, can you come Tuesday?",
+                    "created_at": self.local(last_at),
+                },
+            ],
+        }
+
+    def record(self) -> Record:
+        return {
+            "id": self.id,
+            "name": f"Home Services Account {self.number}",
+            "outbound_recording_enabled": True,
+            "hipaa_account": False,
+            "numeric_id": 100000000 + self.number,
+        }
+
+
+class CallRailStandIn(StandIn):
+    """CallRail API v3 on loopback."""
+
+    name = "callrail"
+
+    def __init__(
+        self,
+        *,
+        api_key: str = "sandbox-callrail-key",
+        accounts: int = 2,
+        calls_per_account: int = 300,
+        seed: int = 1,
+        now: datetime.datetime | None = None,
+        host: str = "127.0.0.1",
+        port: int = 0,
+    ) -> None:
+        super().__init__(host, port)
+        self.api_key = api_key
+        self.seed = seed
+        self.now = now or datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
+        self.accounts = {
+            account.id: account
+            for account in (Account(n, seed, calls_per_account, self.now) for n in range(accounts))
+        }
+        self._mutations = 0
+        self.route("GET", r"/v3/a\.json", self.list_accounts)
+        self.route("GET", r"/v3/a/(?P<account>[^/]+)/(?P<list>[a-z_-]+)\.json", self.list_items)
+
+    # Errors and auth -----------------------------------------------------------------------
+
+    def authenticate(self, request: Request) -> str:
+        """Token auth; rate limits count per account, as CallRail's do."""
+        header = request.headers.get("authorization", "")
+        match = re.fullmatch(r'Token token="?([^"]*)"?', header.strip())
+        if not match or match.group(1) != self.api_key:
+            raise HTTPError(401, {"error": "HTTP Token: Access denied."})
+        account = re.match(r"/v3/a/([^/.]+)/", request.path)
+        return account.group(1) if account else "accounts"
+
+    def not_found(self, request: Request) -> HTTPError:
+        return HTTPError(404, {"error": "Not Found"})
+
+    # Lists ---------------------------------------------------------------------------------
+
+    def list_accounts(self, request: Request, match: re.Match[str]) -> Response:
+        records = [account.record() for account in self.accounts.values()]
+        page, per_page = self._paging(request)
+        return Response(200, self._envelope("accounts", records, len(records), page, per_page))
+
+    def list_items(self, request: Request, match: re.Match[str]) -> Response:
+        account = self.accounts.get(match.group("account"))
+        name = match.group("list")
+        if account is None or name not in LIST_KEYS:
+            raise self.not_found(request)
+        collection = account.collection(name)
+        if name == "calls":
+            return self._calls(request, account)
+        records = [r for r in collection.live_records() if self._matches(request, r)]
+        if name in TIME_FILTERED:
+            start, end = self._window(request, account)
+            field = TIME_FILTERED[name]
+            records = [
+                r for r in records if start <= datetime.datetime.fromisoformat(r[field]) <= end
+            ]
+        records = self._sorted(request, records)
+        page, per_page = self._paging(request)
+        window = records[(page - 1) * per_page : page * per_page]
+        return Response(200, self._envelope(LIST_KEYS[name], window, len(records), page, per_page))
+
+    def _calls(self, request: Request, account: Account) -> Response:
+        """Calls: a date window as an index range, then filters, sort, paging and fields."""
+        start, end = self._window(request, account)
+        first = max(0, math.ceil((start - account.first_call_at) / account.call_spacing))
+        last = min(
+            account.calls.size, math.floor((end - account.first_call_at) / account.call_spacing) + 1
+        )
+        descending = (request.arg("order") or "desc").lower() != "asc"
+        filtered = self._has_call_filters(request)
+        if filtered:
+            indices = [
+                i
+                for i in account.calls.live_indices(first, last)
+                if self._matches(request, t.cast(Record, account.calls.record(i)))
+            ]
+            total = len(indices)
+        else:
+            indices = None
+            total = account.calls.live_count(first, last)
+        per_page = self._per_page(request)
+        relative = request.arg("relative_pagination") == "true"
+        if relative:
+            offset = max(int(request.arg("offset") or 0), 0)
+        else:
+            offset = (self._page(request) - 1) * per_page
+        picked = self._pick_calls(
+            account, first, last, indices, total, offset, per_page, descending
+        )
+        records = [self._call_fields(request, r) for r in picked]
+        if relative:
+            body: dict[str, t.Any] = {"per_page": per_page, "calls": records}
+            body["has_next_page"] = offset + per_page < total
+            if body["has_next_page"]:
+                query = {k: v[0] for k, v in request.query.items()}
+                query["offset"] = str(offset + per_page)
+                body["next_page"] = f"{self.url}{request.path}?{urlencode(query)}"
+            else:
+                body["next_page"] = None
+            return Response(200, body)
+        return Response(200, self._envelope("calls", records, total, self._page(request), per_page))
+
+    def _pick_calls(
+        self,
+        account: Account,
+        first: int,
+        last: int,
+        indices: list[int] | None,
+        total: int,
+        offset: int,
+        limit: int,
+        descending: bool,
+    ) -> list[Record]:
+        if offset >= total:
+            return []
+        count = min(limit, total - offset)
+        if descending:
+            positions = range(total - 1 - offset, total - 1 - offset - count, -1)
+        else:
+            positions = range(offset, offset + count)
+        if indices is not None:
+            return [t.cast(Record, account.calls.record(indices[p])) for p in positions]
+        return [
+            t.cast(Record, account.calls.record(account.calls.nth_live(first, p)))
+            for p in positions
+        ]
+
+    # Parameters ----------------------------------------------------------------------------
+
+    def _per_page(self, request: Request) -> int:
+        value = request.arg("per_page")
+        if value is None:
+            return DEFAULT_PER_PAGE
+        if not value.isdigit() or int(value) < 1:
+            raise HTTPError(400, {"error": "per_page must be a positive integer"})
+        return min(int(value), MAX_PER_PAGE)
+
+    def _page(self, request: Request) -> int:
+        value = request.arg("page") or "1"
+        if not value.isdigit() or int(value) < 1:
+            raise HTTPError(400, {"error": "page must be a positive integer"})
+        return int(value)
+
+    def _paging(self, request: Request) -> tuple[int, int]:
+        return self._page(request), self._per_page(request)
+
+    def _envelope(
+        self, key: str, records: list[Record], total: int, page: int, per_page: int
+    ) -> dict[str, t.Any]:
+        return {
+            "page": page,
+            "per_page": per_page,
+            "total_pages": math.ceil(total / per_page) if total else 0,
+            "total_records": total,
+            key: records,
+        }
+
+    def _window(
+        self, request: Request, account: Account
+    ) -> tuple[datetime.datetime, datetime.datetime]:
+        """The inclusive date window, read in the account's zone; 30 days when none is sent."""
+        start_text, end_text = request.arg("start_date"), request.arg("end_date")
+        now = self.now + datetime.timedelta(days=3650)  # new records may lie past `now`
+        start = self._parse_date(start_text, account, end_of_day=False) if start_text else None
+        end = self._parse_date(end_text, account, end_of_day=True) if end_text else now
+        if start is None:
+            start = self.now - datetime.timedelta(days=30)
+        if start < self.now - datetime.timedelta(days=25 * 31):
+            raise HTTPError(400, {"error": "start_date cannot be more than 25 months in the past"})
+        return start, end
+
+    def _parse_date(self, text: str, account: Account, *, end_of_day: bool) -> datetime.datetime:
+        try:
+            if len(text) == 10:
+                day = datetime.date.fromisoformat(text)
+                moment = datetime.datetime.combine(
+                    day, datetime.time.max if end_of_day else datetime.time.min
+                )
+            else:
+                moment = datetime.datetime.fromisoformat(text)
+        except ValueError:
+            raise HTTPError(400, {"error": f"Invalid date: {text}"}) from None
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=account.zone)
+        return moment
+
+    def _has_call_filters(self, request: Request) -> bool:
+        return any(
+            request.arg(name)
+            for name in (
+                "company_id",
+                "tracker_id",
+                "direction",
+                "answer_status",
+                "lead_status",
+                "call_type",
+            )
+        )
+
+    def _matches(self, request: Request, record: Record) -> bool:
+        """The documented filters; unknown parameters are ignored like the real API does."""
+        for name in ("company_id", "tracker_id", "direction", "lead_status", "call_type", "status"):
+            wanted = request.arg(name)
+            if wanted and name in record and str(record[name]) != wanted:
+                return False
+        answer_status = request.arg("answer_status")
+        if answer_status and "answered" in record:
+            kind = record.get("call_type")
+            if answer_status == "answered" and not record["answered"]:
+                return False
+            if answer_status == "missed" and (record["answered"] or kind == "voicemail"):
+                return False
+            if answer_status == "voicemail" and kind != "voicemail":
+                return False
+        return True
+
+    def _sorted(self, request: Request, records: list[Record]) -> list[Record]:
+        field = request.arg("sort")
+        if not field or not records or field not in records[0]:
+            return records
+        descending = (request.arg("order") or "asc").lower() == "desc"
+        return sorted(records, key=lambda r: (r[field] is None, r[field]), reverse=descending)
+
+    def _call_fields(self, request: Request, record: Record) -> Record:
+        """Default fields plus the optional ones the request asked for in `fields`."""
+        asked = {name.strip() for name in (request.arg("fields") or "").split(",")}
+        keep = set(DEFAULT_CALL_FIELDS) | asked
+        return {name: value for name, value in record.items() if name in keep}
+
+    # Truth and change ----------------------------------------------------------------------
+
+    def mutate(self, options: dict[str, t.Any]) -> dict[str, t.Any]:
+        """Late changes to recent calls, spam removals, new calls; and company changes."""
+        self._mutations += 1
+        rng = fake.rng_for(self.seed, "mutate", self._mutations)
+        touched: dict[str, t.Any] = {}
+        for account in self.accounts.values():
+            touched[account.id] = {
+                "calls": account.calls.mutate(
+                    rng,
+                    _update_call,
+                    updates=int(options.get("updates", 10)),
+                    deletes=int(options.get("deletes", 2)),
+                    creates=int(options.get("creates", 5)),
+                ),
+                "companies": account.companies.mutate(
+                    rng, _disable_company, updates=1, deletes=0, creates=1
+                ),
+            }
+        return touched
+
+
+def _update_call(record: Record, rng: random.Random) -> Record:
+    """What changes on a call after it happened: tags, lead status, note, value."""
+    record["lead_status"] = rng.choice(["good_lead", "not_a_lead"])
+    record["note"] = f"Updated note {rng.randint(1, 9999)}"
+    record["value"] = fake.money(rng, 9000)
+    record["tags"] = [*record.get("tags", []), {"id": 1, "name": "booked"}]
+    return record
+
+
+def _disable_company(record: Record, rng: random.Random) -> Record:
+    record["status"] = "disabled"
+    record["disabled_at"] = record["created_at"]
+    return record

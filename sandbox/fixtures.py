@@ -1,0 +1,21 @@
+"""pytest fixtures that run each stand-in in-process on an ephemeral loopback port.
+
+Registered by the project's conftest (`pytest_plugins`). Each test gets a fresh server, so
+faults, rate limits and mutations never leak between tests.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from sandbox.callrail import CallRailStandIn
+
+
+@pytest.fixture
+def callrail_server() -> Iterator[CallRailStandIn]:
+    """CallRail v3 stand-in with two accounts and 300 calls each."""
+    server = CallRailStandIn(calls_per_account=300).start()
+    yield server
+    server.stop()
