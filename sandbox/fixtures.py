@@ -10,6 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from sandbox.arrivy import ArrivyStandIn
 from sandbox.callrail import CallRailStandIn
 
 
@@ -17,5 +18,13 @@ from sandbox.callrail import CallRailStandIn
 def callrail_server() -> Iterator[CallRailStandIn]:
     """CallRail v3 stand-in with two accounts and 300 calls each."""
     server = CallRailStandIn(calls_per_account=300).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def arrivy_server() -> Iterator[ArrivyStandIn]:
+    """Arrivy stand-in with 300 scheduled tasks (bare JSON arrays, updated_after honoured)."""
+    server = ArrivyStandIn(tasks=300).start()
     yield server
     server.stop()
