@@ -12,6 +12,7 @@ import pytest
 
 from sandbox.arrivy import ArrivyStandIn
 from sandbox.callrail import CallRailStandIn
+from sandbox.legacy_erp import LegacyErpStandIn
 
 
 @pytest.fixture
@@ -26,5 +27,13 @@ def callrail_server() -> Iterator[CallRailStandIn]:
 def arrivy_server() -> Iterator[ArrivyStandIn]:
     """Arrivy stand-in with 300 scheduled tasks (bare JSON arrays, updated_after honoured)."""
     server = ArrivyStandIn(tasks=300).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def erp_server() -> Iterator[LegacyErpStandIn]:
+    """Legacy 4D ERP REST stand-in with 300 documents and at most 4 sessions."""
+    server = LegacyErpStandIn(documents=300).start()
     yield server
     server.stop()

@@ -1,0 +1,569 @@
+"""A local stand-in for the legacy 4D ERP's REST server (see shared/reference/legacy-erp.md).
+
+- `GET /rest/$info` opens a session and sets the `WASID4D` cookie; other requests need it.
+  More than `max_sessions` open sessions give 402; two WASID4D cookies at once make the
+  server fail; idle sessions expire (and tests can expire them all at once).
+- Optional basic auth when the stand-in is given a username and password.
+- `GET /rest/{Table}?$top&$skip&$filter`: `{"__COUNT", "__ENTITIES"}`, records with `__KEY`,
+  `__STAMP`, `__TIMESTAMP`; filters in 4D syntax (`'field >= "value"' and (… or …)`).
+  With `unreliable_filter_paging` (the default), filtered pages after the first also carry a
+  record that does not match, as the real server's filtering did with paging.
+- Values as the ERP writes them: `DD!MM!YYYY` dates (`0!0!0` for none, some two-digit
+  years), NaN and Infinity in numeric fields, money as plain JSON numbers, nested `Preise`.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime
+import random
+import re
+import secrets
+import threading
+import time
+import typing as t
+
+from sandbox import fake_data as fake
+from sandbox.collection import Collection, Record
+from sandbox.server import HTTPError, Request, Response, StandIn
+
+POSITIONS_PER_DOCUMENT = 3
+PAPER_KINDS = ["R", "A", "L", "G", "B"]
+
+
+def erp_date(day: datetime.date | None, rng: random.Random | None = None) -> str:
+    """`DD!MM!YYYY`, `0!0!0` for no date, sometimes with a two-digit year."""
+    if day is None:
+        return "0!0!0"
+    year = day.year % 100 if rng is not None and rng.random() < 0.1 else day.year
+    width = 2 if year < 100 else 4
+    return f"{day.day:02d}!{day.month:02d}!{year:0{width}d}"
+
+
+def parse_erp_date(text: str) -> datetime.date | None:
+    """The date of a `DD!MM!YYYY` value (two-digit years pivot at 50)."""
+    day, month, year = (int(part) for part in text.split("!"))
+    if day == 0 or month == 0:
+        return None
+    if year < 100:
+        year += 2000 if year < 50 else 1900
+    return datetime.date(year, month, day)
+
+
+def error(status: int, message: str, code: int) -> HTTPError:
+    """An error in 4D's shape."""
+    return HTTPError(
+        status, {"__ERROR": [{"message": message, "componentSignature": "dbmg", "errCode": code}]}
+    )
+
+
+# Filters ----------------------------------------------------------------------------------
+
+_TOKEN = re.compile(r"\s*(?:(\()|(\))|(and\b|or\b)|'((?:[^'\\]|\\.)*)')", re.IGNORECASE)
+_CONDITION = re.compile(r'\s*(\w+)\s*(>=|<=|!=|=|>|<)\s*(?:"((?:[^"\\]|\\.)*)"|(\S+))\s*$')
+
+
+def parse_filter(text: str) -> t.Callable[[Record], bool]:
+    """A predicate for a 4D `$filter`; raises ValueError when it cannot be read."""
+    tokens: list[tuple[str, str]] = []
+    position = 0
+    while position < len(text.rstrip()):
+        match = _TOKEN.match(text, position)
+        if not match:
+            raise ValueError(f"cannot read the filter at: {text[position : position + 30]}")
+        opening, closing, keyword, condition = match.groups()
+        kind = "(" if opening else ")" if closing else "op" if keyword else "cond"
+        tokens.append((kind, (keyword or condition or "").lower() if keyword else condition or ""))
+        position = match.end()
+    predicate, rest = _parse_or(tokens)
+    if rest:
+        raise ValueError("unbalanced filter")
+    return predicate
+
+
+def _parse_or(tokens: list[tuple[str, str]]) -> tuple[t.Callable[[Record], bool], list]:
+    left, tokens = _parse_and(tokens)
+    while tokens and tokens[0] == ("op", "or"):
+        right, tokens = _parse_and(tokens[1:])
+        left = (lambda a, b: lambda r: a(r) or b(r))(left, right)
+    return left, tokens
+
+
+def _parse_and(tokens: list[tuple[str, str]]) -> tuple[t.Callable[[Record], bool], list]:
+    left, tokens = _parse_atom(tokens)
+    while tokens and tokens[0] == ("op", "and"):
+        right, tokens = _parse_atom(tokens[1:])
+        left = (lambda a, b: lambda r: a(r) and b(r))(left, right)
+    return left, tokens
+
+
+def _parse_atom(tokens: list[tuple[str, str]]) -> tuple[t.Callable[[Record], bool], list]:
+    if not tokens:
+        raise ValueError("the filter ends too early")
+    kind, value = tokens[0]
+    if kind == "(":
+        inner, rest = _parse_or(tokens[1:])
+        if not rest or rest[0][0] != ")":
+            raise ValueError("missing closing parenthesis")
+        return inner, rest[1:]
+    if kind != "cond":
+        raise ValueError(f"unexpected {value or kind}")
+    return _condition(value), tokens[1:]
+
+
+def _condition(text: str) -> t.Callable[[Record], bool]:
+    match = _CONDITION.match(text.replace("\\'", "'"))
+    if not match:
+        raise ValueError(f"cannot read the condition {text!r}")
+    field, operator, quoted, bare = match.groups()
+    wanted = quoted.replace('\\"', '"') if quoted is not None else bare
+    compare = {
+        "=": lambda a, b: a == b,
+        "!=": lambda a, b: a != b,
+        ">": lambda a, b: a > b,
+        ">=": lambda a, b: a >= b,
+        "<": lambda a, b: a < b,
+        "<=": lambda a, b: a <= b,
+    }[operator]
+
+    def check(record: Record) -> bool:
+        if field not in record:
+            raise KeyError(field)
+        left, right = _comparable(record[field], wanted)
+        if left is None or right is None:
+            return False
+        try:
+            return compare(left, right)
+        except TypeError:
+            return False
+
+    return check
+
+
+def _comparable(value: t.Any, wanted: str) -> tuple[t.Any, t.Any]:
+    """Both sides in one type: dates, numbers, booleans or text."""
+    if isinstance(value, bool):
+        return value, wanted.lower() == "true"
+    if isinstance(value, (int, float)):
+        try:
+            return value, float(wanted)
+        except ValueError:
+            return str(value), wanted
+    if isinstance(value, str) and value.count("!") == 2:
+        try:
+            day = parse_erp_date(value)
+            return day, datetime.date.fromisoformat(wanted[:10])
+        except ValueError:
+            return value, wanted
+    if isinstance(value, str) and re.match(r"\d{4}-\d\d-\d\dT", value):
+        return value[:19], wanted[:19]
+    return value, wanted
+
+
+# The server -------------------------------------------------------------------------------
+
+
+class LegacyErpStandIn(StandIn):
+    """The 4D REST server on loopback."""
+
+    name = "legacy-erp"
+
+    def __init__(
+        self,
+        *,
+        documents: int = 300,
+        seed: int = 1,
+        now: datetime.datetime | None = None,
+        max_sessions: int = 4,
+        session_timeout: float = 3600.0,
+        username: str | None = None,
+        password: str | None = None,
+        unreliable_filter_paging: bool = True,
+        host: str = "127.0.0.1",
+        port: int = 0,
+    ) -> None:
+        super().__init__(host, port)
+        self.seed = seed
+        self.now = now or datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
+        self.today = self.now.date()
+        self.max_sessions = max_sessions
+        self.session_timeout = session_timeout
+        self.basic_auth = (username, password) if username else None
+        self.unreliable_filter_paging = unreliable_filter_paging
+        self.sessions: dict[str, float] = {}
+        self._session_lock = threading.Lock()
+        self.clock = self.now
+        self.born: dict[tuple[str, int], datetime.datetime] = {}
+        self._mutations = 0
+        self.tables: dict[str, Collection] = {
+            "Artikel_Familie": Collection("Artikel_Familie", 40, self._family),
+            "Artikel_Variante": Collection("Artikel_Variante", 200, self._variant),
+            "Kunden": Collection("Kunden", 150, self._customer),
+            "Adressen": Collection("Adressen", 200, self._address),
+            "Belege": Collection("Belege", documents, self._document),
+            "Belege_Pos": Collection(
+                "Belege_Pos", documents * POSITIONS_PER_DOCUMENT, self._position
+            ),
+            "Lagerbestand": Collection("Lagerbestand", 200, self._stock),
+            "Stamm_Lagerorte": Collection("Stamm_Lagerorte", 5, self._warehouse_place),
+            "Artikel_Lagerorte": Collection("Artikel_Lagerorte", 200, self._article_place),
+        }
+        self.route("GET", r"/rest/\$info", self.info)
+        self.route("GET", r"/rest/(?P<table>\w+)", self.list_table)
+
+    # Sessions and auth ---------------------------------------------------------------------
+
+    def authenticate(self, request: Request) -> str:
+        if self.basic_auth:
+            expected = base64.b64encode(":".join(self.basic_auth).encode()).decode()
+            if request.headers.get("authorization") != f"Basic {expected}":
+                raise error(401, "Unauthorized", 1)
+        return "erp"
+
+    def _cookies(self, request: Request) -> list[str]:
+        header = request.headers.get("cookie", "")
+        return [
+            part.split("=", 1)[1].strip()
+            for part in header.split(";")
+            if part.strip().startswith("WASID4D=")
+        ]
+
+    def _expire_idle(self) -> None:
+        limit = time.monotonic() - self.session_timeout
+        for session, used in list(self.sessions.items()):
+            if used < limit:
+                del self.sessions[session]
+
+    def info(self, request: Request, match: re.Match[str]) -> Response:
+        """Open a session (or confirm the one the cookie names)."""
+        with self._session_lock:
+            self._expire_idle()
+            cookies = self._cookies(request)
+            if len(cookies) > 1:
+                raise error(500, "Internal server error", 0)
+            if cookies and cookies[0] in self.sessions:
+                self.sessions[cookies[0]] = time.monotonic()
+                session = cookies[0]
+            else:
+                if len(self.sessions) >= self.max_sessions:
+                    raise error(402, "Maximum number of sessions reached", 0)
+                session = secrets.token_hex(16).upper()
+                self.sessions[session] = time.monotonic()
+        body = {
+            "cacheSize": 209715200,
+            "usedCache": 1048576,
+            "entitySetCount": 0,
+            "sessionInfo": [
+                {
+                    "sessionID": session,
+                    "userName": "default guest",
+                    "lifeTime": int(self.session_timeout),
+                }
+            ],
+        }
+        return Response(200, body, {"Set-Cookie": f"WASID4D={session}; path=/; HttpOnly"})
+
+    def _require_session(self, request: Request) -> None:
+        with self._session_lock:
+            self._expire_idle()
+            cookies = self._cookies(request)
+            if len(cookies) > 1:
+                raise error(500, "Internal server error", 0)
+            if not cookies or cookies[0] not in self.sessions:
+                raise error(401, "No session or session expired", 1820)
+            self.sessions[cookies[0]] = time.monotonic()
+
+    def admin(self, request: Request) -> Response:
+        if request.path == "/_sandbox/expire-sessions":
+            with self._session_lock:
+                expired = len(self.sessions)
+                self.sessions.clear()
+            return Response(200, {"expired": expired})
+        return super().admin(request)
+
+    def not_found(self, request: Request) -> HTTPError:
+        return error(404, "Dataclass not found", 1800)
+
+    # Listing -------------------------------------------------------------------------------
+
+    def list_table(self, request: Request, match: re.Match[str]) -> Response:
+        self._require_session(request)
+        table = self.tables.get(match.group("table"))
+        if table is None:
+            raise self.not_found(request)
+        try:
+            top = int(request.arg("$top") or 100_000)
+            skip = int(request.arg("$skip") or 0)
+        except ValueError:
+            raise error(400, "$top and $skip must be integers", 1279) from None
+        text = request.arg("$filter")
+        try:
+            keep = parse_filter(text) if text else None
+            records = list(table.live_records())
+            matching = [r for r in records if keep is None or keep(r)]
+        except (ValueError, KeyError) as exc:
+            raise error(400, f"Error while parsing the filter: {exc}", 1279) from None
+        page = matching[skip : skip + top]
+        if keep is not None and skip > 0 and self.unreliable_filter_paging and page:
+            stray = next((r for r in records if not keep(r)), None)
+            if stray is not None:
+                page = [stray, *page]
+        return Response(
+            200,
+            {
+                "__entityModel": match.group("table"),
+                "__COUNT": len(matching),
+                "__SENT": len(page),
+                "__FIRST": skip,
+                "__ENTITIES": page,
+            },
+        )
+
+    # Records -------------------------------------------------------------------------------
+
+    def rng(self, table: str, index: int) -> random.Random:
+        return fake.rng_for(self.seed, table, index)
+
+    def _meta(self, table: str, index: int, key: str, rng: random.Random) -> Record:
+        changed = self.born.get((table, index)) or (
+            self.now - datetime.timedelta(days=rng.randint(1, 400), minutes=rng.randint(0, 1440))
+        )
+        return {
+            "__KEY": key,
+            "__STAMP": rng.randint(1, 50),
+            "__TIMESTAMP": changed.astimezone(datetime.timezone.utc)
+            .isoformat(timespec="milliseconds")
+            .replace("+00:00", "Z"),
+            "_changed": changed,
+        }
+
+    def _finish(self, record: Record, change_field: str) -> Record:
+        changed = record.pop("_changed")
+        record[change_field] = erp_date(changed.date())
+        return record
+
+    def _price(self, rng: random.Random) -> float:
+        value = rng.choice([rng.randint(100, 99999) / 100, rng.randint(1, 500)])
+        return float("nan") if rng.random() < 0.03 else value
+
+    def _family(self, index: int) -> Record:
+        rng = self.rng("Artikel_Familie", index)
+        record = self._meta("Artikel_Familie", index, str(1000 + index), rng)
+        record.update(
+            {
+                "Nummer": f"F{1000 + index}",
+                "Bezeichnung": f"Grußkarte Serie {index}",
+                "Bezeichnung_ENG": f"Greeting card series {index}",
+                "Beschreibung": 'Karte, "Premium"',
+                "Beschreibung_kurz": "Karte",
+                "Gewicht": rng.randint(5, 80) / 10,
+                "ArtGr": rng.randint(1, 9),
+                "Haengend": rng.random() < 0.3,
+                "Einseitig": rng.random() < 0.5,
+                "Release_date": erp_date(
+                    self.today - datetime.timedelta(days=rng.randint(0, 900))
+                    if rng.random() < 0.8
+                    else None,
+                    rng,
+                ),
+                "Neu": rng.random() < 0.1,
+                "aktiv": rng.random() < 0.9,
+            }
+        )
+        return self._finish(record, "modified_date")
+
+    def _variant(self, index: int) -> Record:
+        rng = self.rng("Artikel_Variante", index)
+        record = self._meta("Artikel_Variante", index, str(5000 + index), rng)
+        prices = [
+            {"Art": art, "Preis": self._price(rng), "VE": rng.choice([1, 6, 12])}
+            for art in ("Laden", "Handel")
+        ]
+        record.update(
+            {
+                "Nummer": f"V{5000 + index}",
+                "alteNummer": f"A{index}",
+                "refOld": None,
+                "Familie_": str(1000 + index % 40),
+                "ArtikelArt": rng.choice(["K", "B", "P"]),
+                "Bezeichnung": f"Variante {index}",
+                "Farbe": rng.choice(["rot", "blau", "grün"]),
+                "Groesse": rng.choice(["A5", "A6", "DL"]),
+                "Verkaufsartikel": True,
+                "Auslaufdatum": erp_date(None),
+                "Aktiv": rng.random() < 0.9,
+                "Preise": {rng.choice(["__ENTITIES", "Coll"]): prices},
+            }
+        )
+        return self._finish(record, "modified_date")
+
+    def _customer(self, index: int) -> Record:
+        rng = self.rng("Kunden", index)
+        record = self._meta("Kunden", index, str(20000 + index), rng)
+        record.update(
+            {
+                "KundenNr": 20000 + index,
+                "AdrNr": 30000 + index,
+                "Kundengr": rng.choice(["H", "E"]),
+                "Liefersperre": rng.random() < 0.05,
+                "Preisgru": rng.randint(1, 4),
+                "USt_IdNr": f"DE{rng.randint(100000000, 999999999)}",
+                "Zahlungsart": "RE",
+                "Versandart": "DHL",
+                "Kreditlimit": rng.choice([5000, 10000, float("inf")])
+                if rng.random() < 0.05
+                else rng.randint(1, 50) * 500,
+                "Rabatt": rng.choice([0, 2.5, 5, 10]),
+                "SkontoTage": 10,
+                "NettoTage": 30,
+            }
+        )
+        return self._finish(record, "last_modified")
+
+    def _address(self, index: int) -> Record:
+        rng = self.rng("Adressen", index)
+        record = self._meta("Adressen", index, str(40000 + index), rng)
+        first, last = fake.person(rng)
+        record.update(
+            {
+                "AdrNr": 30000 + index % 150,
+                "KundenNr": 20000 + index % 150,
+                "Firma": f"{last} Papeterie",
+                "Strasse": f"Hauptstraße {rng.randint(1, 200)}",
+                "PLZ": f"{rng.randint(10000, 99999)}",
+                "Ort": rng.choice(["München", "Köln", "Hamburg"]),
+                "Land": "DE",
+                "Telefon": fake.phone(rng),
+                "Email": fake.email(rng, first, last),
+                "IstLieferadresse": rng.random() < 0.5,
+                "IstRechnungsadresse": rng.random() < 0.5,
+                "IstHauptadresse": index < 150,
+            }
+        )
+        return self._finish(record, "modified_date")
+
+    def _document(self, index: int) -> Record:
+        rng = self.rng("Belege", index)
+        record = self._meta("Belege", index, str(700000 + index), rng)
+        changed = record.pop("_changed")
+        net = rng.randint(1000, 500000) / 100
+        tax = round(net * 0.19, 2)
+        record.update(
+            {
+                "AbsNr": 700000 + index,
+                "PapierNr": f"{rng.choice(PAPER_KINDS)}-{index:06d}",
+                "Datum": erp_date(changed.date()),
+                "Papierart": rng.choice(PAPER_KINDS),
+                "KundenNr": 20000 + rng.randrange(150),
+                "Netto": net,
+                "MWST_EUR": tax,
+                "Frachtkosten": rng.choice([0, 4.9, 6.5]),
+                "Bearbeitungskos": 0,
+                "Endbetrag": round(net + tax, 2) if rng.random() > 0.02 else float("nan"),
+                "bezahlt": rng.random() < 0.7,
+                "ZahlungsDat": erp_date(
+                    changed.date() + datetime.timedelta(days=14) if rng.random() < 0.7 else None,
+                    rng,
+                ),
+                "Währung": rng.choice(["EUR", "DM"]),
+                "MWSt_Art": 1,
+                "Text": "Vielen Dank für Ihren Auftrag!",
+                "NettoTage": 30,
+                "SkontoTage": 10,
+                "Zahlungsart_A": "RE",
+                "Versandart": "DHL",
+            }
+        )
+        return record
+
+    def _position(self, index: int) -> Record:
+        document, number = divmod(index, POSITIONS_PER_DOCUMENT)
+        rng = self.rng("Belege_Pos", index)
+        quantity = rng.randint(1, 50)
+        price = rng.randint(50, 2000) / 100
+        return {
+            "__KEY": f"{700000 + document}.{number + 1}",
+            "__STAMP": 1,
+            "__TIMESTAMP": self._document(document)["__TIMESTAMP"],
+            "AbsNr": 700000 + document,
+            "PosNr": number + 1,
+            "ArtNr": f"V{5000 + rng.randrange(200)}",
+            "Bezeichnung": f"Artikel {rng.randrange(200)}",
+            "Menge": quantity,
+            "Preis": price,
+            "Rabatt": rng.choice([0, 5]),
+            "Pos_Betrag": round(quantity * price, 2),
+            "Pick_Menge": quantity,
+            "Art": rng.choice(["L", "L", "S", "T", "D"]),
+        }
+
+    def _stock(self, index: int) -> Record:
+        rng = self.rng("Lagerbestand", index)
+        record = self._meta("Lagerbestand", index, str(80000 + index), rng)
+        record.update(
+            {
+                "ArtNr": f"V{5000 + index}",
+                "Lagerort": f"L{index % 5}",
+                "Bestand": rng.randint(-5, 900),
+                "Reserviert": rng.randint(0, 20),
+            }
+        )
+        return self._finish(record, "modified_date")
+
+    def _warehouse_place(self, index: int) -> Record:
+        rng = self.rng("Stamm_Lagerorte", index)
+        record = self._meta("Stamm_Lagerorte", index, f"L{index}", rng)
+        record.update({"Lagerort": f"L{index}", "Bezeichnung": f"Regal {index}", "aktiv": True})
+        return self._finish(record, "modified_date")
+
+    def _article_place(self, index: int) -> Record:
+        rng = self.rng("Artikel_Lagerorte", index)
+        record = self._meta("Artikel_Lagerorte", index, str(90000 + index), rng)
+        record.update(
+            {"ArtNr": f"V{5000 + index}", "Lagerort": f"L{index % 5}", "Fach": rng.randint(1, 40)}
+        )
+        return self._finish(record, "modified_date")
+
+    # Change --------------------------------------------------------------------------------
+
+    def tick(self) -> datetime.datetime:
+        """The stand-in's clock: each change lands on a later moment than the one before."""
+        self.clock += datetime.timedelta(minutes=1)
+        return self.clock
+
+    def mutate(self, options: dict[str, t.Any]) -> dict[str, t.Any]:
+        """New and changed products, customers and documents; stamps advance to today."""
+        self._mutations += 1
+        rng = fake.rng_for(self.seed, "mutate", self._mutations)
+        changes: dict[str, t.Any] = {}
+        for name in ("Artikel_Variante", "Kunden", "Belege"):
+            table = self.tables[name]
+
+            def update(record: Record, rng: random.Random, name: str = name) -> Record:
+                moment = self.tick()
+                record["__STAMP"] += 1
+                record["__TIMESTAMP"] = moment.isoformat(timespec="milliseconds").replace(
+                    "+00:00", "Z"
+                )
+                field = {"Kunden": "last_modified", "Belege": "Datum"}.get(name, "modified_date")
+                record[field] = erp_date(moment.date())
+                if name == "Kunden":
+                    record["Rabatt"] = 7.5
+                elif name == "Belege":
+                    record["bezahlt"] = True
+                else:
+                    record["Bezeichnung"] = f"{record['Bezeichnung']} (neu)"
+                return record
+
+            changes[name] = table.mutate(
+                rng,
+                update,
+                updates=int(options.get("updates", 5)),
+                deletes=0,
+                creates=int(options.get("creates", 3)),
+            )
+            for index in changes[name]["created"]:
+                self.born[(name, index)] = self.tick()
+        created_documents = len(changes["Belege"]["created"])
+        self.tables["Belege_Pos"].size += created_documents * POSITIONS_PER_DOCUMENT
+        return changes
