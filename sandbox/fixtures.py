@@ -9,10 +9,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+import sqlalchemy as sa
 
+from sandbox import genius, mariadb
 from sandbox.arrivy import ArrivyStandIn
 from sandbox.callrail import CallRailStandIn
 from sandbox.legacy_erp import LegacyErpStandIn
+from sandbox.mariadb import MariaDB
 
 
 @pytest.fixture
@@ -37,3 +40,20 @@ def erp_server() -> Iterator[LegacyErpStandIn]:
     server = LegacyErpStandIn(documents=300).start()
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def mariadb_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MariaDB]:
+    """A real MariaDB server for the session, in a temporary data folder."""
+    server = mariadb.start(tmp_path_factory.mktemp("mariadb"))
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def genius_db(mariadb_server: MariaDB) -> Iterator[sa.Engine]:
+    """The Genius tables freshly seeded (300 appointments) in the session's MariaDB."""
+    engine = sa.create_engine(mariadb_server.url)
+    genius.seed(engine, appointments=300)
+    yield engine
+    engine.dispose()

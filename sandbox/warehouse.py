@@ -10,7 +10,6 @@ the target's own settings point everything at an existing server instead.
 
 from __future__ import annotations
 
-import subprocess
 import sys
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
@@ -34,8 +33,8 @@ def stop(data_dir: Path = DEMO_DATA) -> None:
         return
     import pgserver
 
-    pg_ctl = Path(pgserver.__file__).parent / "pginstall" / "bin" / "pg_ctl"
-    subprocess.run([str(pg_ctl), "-D", str(data_dir), "-m", "fast", "stop"], check=False)
+    # Attach to the running server, then let pgserver stop it as the user it runs as.
+    pgserver.get_server(data_dir, cleanup_mode="stop").cleanup()
 
 
 def target_config(url: str) -> dict[str, object]:

@@ -1,0 +1,791 @@
+"""The Genius CRM database stand-in: the 18 source tables of shared/reference/genius.md.
+
+`seed(engine)` creates the tables with realistic MySQL column types (INT and SMALLINT keys,
+DECIMAL money, TIME, DATETIME change columns, a composite key, the reserved table name
+`lead`) and fills them deterministically, in batches, at any scale. The quirks of old MySQL
+data are there on purpose: zero dates (`0000-00-00`), NULL change columns (leads fall back to
+`added_on`), many rows sharing one `updated_at` (a LIMIT/OFFSET pager skips rows at page
+edges; a keyset pager does not), utf8mb4 text, and credential columns in `division_group`.
+The same data goes into SQLite for the demo (without zero dates, which SQLite cannot hold).
+`mutate(engine)` updates, inserts and deletes rows with change stamps after all earlier ones.
+"""
+
+from __future__ import annotations
+
+import datetime
+import random
+import typing as t
+from collections.abc import Callable, Iterator
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import mysql
+
+from sandbox import fake_data as fake
+
+metadata = sa.MetaData()
+BATCH = 5000
+ZERO_DATETIME = "0000-00-00 00:00:00"
+ZERO_DATE = "0000-00-00"
+MONEY = sa.Numeric(12, 2)
+SMALL = sa.SmallInteger().with_variant(mysql.SMALLINT(unsigned=True), "mysql")
+FLAG = sa.Boolean().with_variant(mysql.TINYINT(1), "mysql")
+
+
+def _table(name: str, *columns: sa.Column) -> sa.Table:
+    return sa.Table(name, metadata, *columns, mysql_charset="utf8mb4")
+
+
+def _col(name: str, kind: t.Any = sa.Integer, **options: t.Any) -> sa.Column:
+    return sa.Column(name, kind, **options)
+
+
+def _text(name: str, length: int = 255) -> sa.Column:
+    return sa.Column(name, sa.String(length))
+
+
+def _stamps(*names: str) -> list[sa.Column]:
+    return [sa.Column(name, sa.DateTime, nullable=True) for name in names]
+
+
+TABLES = {
+    "appointment": _table(
+        "appointment",
+        _col("id", primary_key=True, autoincrement=False),
+        _col("prospect_id"),
+        _col("prospect_source_id"),
+        _col("user_id"),
+        _col("type_id"),
+        _col("date", sa.Date),
+        _col("time", sa.Time),
+        _col("duration"),
+        _text("address1"),
+        _text("address2"),
+        _text("city", 100),
+        _text("state", 2),
+        _text("zip", 10),
+        _text("email"),
+        _col("notes", sa.Text),
+        _col("add_user_id"),
+        *_stamps("add_date", "assign_date"),
+        _col("confirm_user_id"),
+        *_stamps("confirm_date"),
+        _text("confirm_with", 50),
+        _col("spouses_present", FLAG),
+        _col("is_complete", FLAG),
+        _col("complete_outcome_id"),
+        _col("complete_user_id"),
+        *_stamps("complete_date", "updated_at"),
+        _text("marketsharp_id", 50),
+        _text("marketsharp_appt_type", 50),
+        _text("leap_estimate_id", 50),
+    ),
+    "third_party_source_type": _table(
+        "third_party_source_type",
+        _col("id", primary_key=True, autoincrement=False),
+        _text("label", 50),
+    ),
+    "third_party_source": _table(
+        "third_party_source",
+        _col("id", primary_key=True, autoincrement=False),
+        _col("third_party_source_type_id"),
+        _col("appointment_id"),
+        _text("third_party_id", 64),
+    ),
+    "division": _table(
+        "division",
+        _col("id", primary_key=True, autoincrement=False),
+        _col("group_id", SMALL),
+        _col("region_id"),
+        _text("label", 100),
+        _text("abbreviation", 10),
+        _col("is_utility", FLAG),
+        _col("is_corp", FLAG),
+        _col("is_omniscient", FLAG),
+        _col("is_inactive", FLAG),
+        _col("account_scheduler_id"),
+        *_stamps("created_at", "updated_at"),
+    ),
+    "user_data": _table(
+        "user_data",
+        _col("user_id", primary_key=True, autoincrement=False),
+        _col("division_id"),
+        _col("title_id", SMALL),
+        _col("manager_user_id"),
+        _text("first_name", 100),
+        _text("first_name_alt", 100),
+        _text("last_name", 100),
+        _text("email"),
+        _text("personal_email"),
+        _col("birth_date", sa.Date),
+        _col("gender_id"),
+        _col("marital_status_id"),
+        _text("time_zone_name", 64),
+        _col("hired_on", sa.Date),
+        _col("start_date", sa.Date),
+        _col("add_user_id"),
+        *_stamps("add_datetime", "updated_at"),
+        _col("is_inactive", FLAG),
+        _col("inactive_on", sa.Date),
+        _col("inactive_reason_id"),
+        _text("inactive_reason_other"),
+        _col("inactive_transfer_division_id"),
+    ),
+    "users_userassociations": _table(
+        "users_userassociations",
+        _col("user_id", primary_key=True, autoincrement=False),
+        _col("primary_user_id"),
+    ),
+    "prospect": _table(
+        "prospect",
+        _col("id", primary_key=True, autoincrement=False),
+        _col("division_id"),
+        _col("user_id"),
+        _text("first_name", 100),
+        _text("last_name", 100),
+        _text("alt_first_name", 100),
+        _text("alt_last_name", 100),
+        _text("address1"),
+        _text("address2"),
+        _text("city", 100),
+        _text("county", 100),
+        _text("state", 2),
+        _text("zip", 10),
+        _col("year_built", SMALL),
+        _text("phone1", 32),
+        _text("phone2", 32),
+        _text("email"),
+        _col("notes", sa.Text),
+        _col("add_user_id"),
+        *_stamps("add_date"),
+        _text("marketsharp_id", 50),
+        _text("leap_customer_id", 50),
+        _col("third_party_source_id"),
+        *_stamps("updated_at"),
+    ),
+    "lead": _table(
+        "lead",
+        _col("lead_id", primary_key=True, autoincrement=False),
+        _text("first_name", 100),
+        _text("last_name", 100),
+        _text("email"),
+        _text("phone1", 32),
+        _text("address1"),
+        _text("city", 100),
+        _text("state", 2),
+        _text("zip", 10),
+        _text("source", 100),
+        _col("added_by"),
+        _col("division"),
+        _col("notes", sa.Text),
+        _text("status", 20),
+        _col("copied_to_id"),
+        *_stamps("added_on", "updated_at"),
+    ),
+    "quote": _table(
+        "quote",
+        _col("id", primary_key=True, autoincrement=False),
+        _col("prospect_id"),
+        _col("appointment_id"),
+        _col("job_id"),
+        _text("client_cid", 50),
+        _col("service_id", SMALL),
+        _text("label"),
+        _col("description", sa.Text),
+        _col("amount", MONEY),
+        _col("expire_date", sa.Date),
+        _col("status_id"),
+        _col("contract_file_id"),
+        _col("estimate_file_id"),
+        _col("add_user_id"),
+        *_stamps("add_date", "updated_at"),
+    ),
+    "service": _table(
+        "service",
+        _col("id", SMALL, primary_key=True, autoincrement=False),
+        _text("label", 100),
+        _col("is_active", FLAG),
+        _col("is_lead_required", FLAG),
+        _col("order_number"),
+        *_stamps("created_at", "updated_at"),
+    ),
+    "prospect_source": _table(
+        "prospect_source",
+        _col("id", primary_key=True, autoincrement=False),
+        _col("prospect_id"),
+        _col("marketing_source_id"),
+        _col("source_date", sa.Date),
+        _col("notes", sa.Text),
+        _col("add_user_id"),
+        *_stamps("add_date", "updated_at"),
+        _col("source_user_id"),
+    ),
+    "appointment_type": _table(
+        "appointment_type",
+        _col("id", primary_key=True, autoincrement=False),
+        _text("label", 100),
+        _col("is_active", FLAG),
+    ),
+    "appointment_outcome": _table(
+        "appointment_outcome",
+        _col("id", primary_key=True, autoincrement=False),
+        _col("type_id"),
+        _text("label", 100),
+        _col("is_active", FLAG),
+        *_stamps("created_at", "updated_at"),
+    ),
+    "appointment_to_service": _table(
+        "appointment_to_service",
+        _col("appointment_id", primary_key=True, autoincrement=False),
+        _col("service_id", SMALL, primary_key=True, autoincrement=False),
+        *_stamps("created_at", "updated_at"),
+    ),
+    "appointment_outcome_type": _table(
+        "appointment_outcome_type",
+        _col("id", primary_key=True, autoincrement=False),
+        _text("label", 100),
+        _col("sort_idx"),
+        _col("is_active", FLAG),
+        *_stamps("created_at", "updated_at"),
+    ),
+    "division_group": _table(
+        "division_group",
+        _col("id", SMALL, primary_key=True, autoincrement=False),
+        _text("group_label", 100),
+        _text("region", 50),
+        _text("default_time_zone_name", 64),
+        _col("intern_payroll_start", sa.Date),
+        _col("painter_payroll_start", sa.Date),
+        _col("is_active", FLAG),
+        _col("cc_profile_id"),
+        _col("mes_profile_id"),
+        _text("mes_profile_key", 128),
+        _text("docusign_acct_id", 64),
+        _text("paysimple_username", 64),
+        _text("paysimple_secret", 128),
+        _text("hub_account_id", 64),
+        *_stamps("created_at", "updated_at"),
+    ),
+    "marketing_source": _table(
+        "marketing_source",
+        _col("id", primary_key=True, autoincrement=False),
+        _col("type_id"),
+        _text("label", 100),
+        _col("description", sa.Text),
+        _col("start_date", sa.Date),
+        _col("end_date", sa.Date),
+        _col("add_user_id"),
+        *_stamps("add_date"),
+        _col("is_active", FLAG),
+        _col("is_allow_lead_modification", FLAG),
+        *_stamps("updated_at"),
+    ),
+    "marketing_source_type": _table(
+        "marketing_source_type",
+        _col("id", primary_key=True, autoincrement=False),
+        _text("label", 100),
+        _col("description", sa.Text),
+        _col("is_active", FLAG),
+        _col("list_order"),
+        *_stamps("created_at", "updated_at"),
+    ),
+    "marketsharp_source": _table(
+        "marketsharp_source",
+        _col("id", primary_key=True, autoincrement=False),
+        _text("marketsharp_id", 64),
+        _text("source_name", 100),
+        _col("inactive", FLAG),
+        *_stamps("created_at", "updated_at"),
+    ),
+    "marketsharp_marketing_source_map": _table(
+        "marketsharp_marketing_source_map",
+        _text("marketsharp_id", 64).copy(),
+        _col("marketing_source_id"),
+        *_stamps("created_at", "updated_at"),
+        sa.PrimaryKeyConstraint("marketsharp_id"),
+    ),
+    "user_title": _table(
+        "user_title",
+        _col("id", SMALL, primary_key=True, autoincrement=False),
+        _text("title", 100),
+        _text("abbreviation", 10),
+        _text("roles"),
+        _col("type_id"),
+        _col("section_id"),
+        _col("sort"),
+        _col("pay_component_group_id"),
+        _col("is_active", FLAG),
+        _col("is_unique_per_division", FLAG),
+        *_stamps("created_at", "updated_at"),
+    ),
+}
+
+
+class Sizes:
+    """Row counts per table for a given number of appointments."""
+
+    def __init__(self, appointments: int) -> None:
+        self.appointments = appointments
+        self.prospects = max(appointments * 2 // 3, 10)
+        self.leads = max(appointments // 2, 10)
+        self.quotes = max(appointments * 2 // 3, 10)
+        self.prospect_sources = self.prospects
+        self.users = 25
+        self.divisions = 6
+        self.division_groups = 3
+        self.services = 8
+        self.marketing_sources = 20
+
+    def of(self, table: str) -> int:
+        """How many rows `table` gets."""
+        return {
+            "appointment": self.appointments,
+            "third_party_source_type": 2,
+            "third_party_source": self.appointments // 2,
+            "division": self.divisions,
+            "user_data": self.users,
+            "users_userassociations": self.users,
+            "prospect": self.prospects,
+            "lead": self.leads,
+            "quote": self.quotes,
+            "service": self.services,
+            "prospect_source": self.prospect_sources,
+            "appointment_type": 5,
+            "appointment_outcome": 7,
+            "appointment_to_service": self.appointments,
+            "appointment_outcome_type": 3,
+            "division_group": self.division_groups,
+            "marketing_source": self.marketing_sources,
+            "marketing_source_type": 4,
+            "marketsharp_source": 10,
+            "marketsharp_marketing_source_map": 10,
+            "user_title": 6,
+        }[table]
+
+
+class Rows:
+    """Deterministic rows; `index` is 0-based, ids start at 1."""
+
+    def __init__(
+        self, seed: int, now: datetime.datetime, sizes: Sizes, *, zero_dates: bool
+    ) -> None:
+        self.seed = seed
+        self.now = now.replace(tzinfo=None, microsecond=0)
+        self.sizes = sizes
+        self.zero_dates = zero_dates
+
+    def rng(self, table: str, index: int) -> random.Random:
+        return fake.rng_for(self.seed, f"genius:{table}", index)
+
+    def stamp(self, index: int, *, group: int = 7) -> datetime.datetime:
+        """Change stamps that several rows share (keyset pagers must cope), older for lower ids."""
+        return (
+            self.now
+            - datetime.timedelta(days=200)
+            + datetime.timedelta(minutes=5 * (index // group))
+        )
+
+    def maybe_zero(self, rng: random.Random, value: datetime.datetime | datetime.date) -> t.Any:
+        """About one value in forty is MySQL's zero date (SQLite gets NULL instead)."""
+        if rng.random() < 1 / 40:
+            if not self.zero_dates:
+                return None
+            return ZERO_DATETIME if isinstance(value, datetime.datetime) else ZERO_DATE
+        return value
+
+    def updated(self, rng: random.Random, index: int) -> datetime.datetime | None:
+        return None if rng.random() < 0.05 else self.stamp(index)
+
+    def rows(self, table: str, start: int, stop: int) -> Iterator[dict[str, t.Any]]:
+        make: Callable[[int], dict[str, t.Any]] = getattr(self, f"_{table}")
+        for index in range(start, stop):
+            yield make(index)
+
+    def _appointment(self, i: int) -> dict[str, t.Any]:
+        rng = self.rng("appointment", i)
+        first, last = fake.person(rng)
+        place = fake.address(rng)
+        added = self.stamp(i) - datetime.timedelta(days=rng.randint(1, 30))
+        complete = rng.random() < 0.6
+        return {
+            "id": i + 1,
+            "prospect_id": rng.randint(1, self.sizes.prospects),
+            "prospect_source_id": rng.randint(1, self.sizes.prospect_sources),
+            "user_id": rng.randint(1, self.sizes.users),
+            "type_id": rng.randint(1, 5),
+            "date": (added + datetime.timedelta(days=rng.randint(1, 14))).date(),
+            "time": datetime.time(rng.randint(8, 18), rng.choice([0, 15, 30, 45])),
+            "duration": rng.choice([60, 90, 120]),
+            "address1": place["street"],
+            "address2": None,
+            "city": place["city"],
+            "state": place["state"],
+            "zip": place["zip"],
+            "email": fake.email(rng, first, last),
+            "notes": rng.choice([None, "Dog in yard 🐕, use side gate", "Spouse works nights"]),
+            "add_user_id": rng.randint(1, self.sizes.users),
+            "add_date": self.maybe_zero(rng, added),
+            "assign_date": added + datetime.timedelta(hours=2),
+            "confirm_user_id": None,
+            "confirm_date": None,
+            "confirm_with": rng.choice(["homeowner", "spouse", None]),
+            "spouses_present": rng.random() < 0.5,
+            "is_complete": complete,
+            "complete_outcome_id": rng.randint(1, 7) if complete else None,
+            "complete_user_id": rng.randint(1, self.sizes.users) if complete else None,
+            "complete_date": added + datetime.timedelta(days=3) if complete else None,
+            "updated_at": self.updated(rng, i),
+            "marketsharp_id": f"MS-{i}" if rng.random() < 0.3 else None,
+            "marketsharp_appt_type": None,
+            "leap_estimate_id": None,
+        }
+
+    def _third_party_source_type(self, i: int) -> dict[str, t.Any]:
+        return {"id": i + 1, "label": ["hubspot", "leap"][i]}
+
+    def _third_party_source(self, i: int) -> dict[str, t.Any]:
+        return {
+            "id": i + 1,
+            "third_party_source_type_id": 1 + i % 2,
+            "appointment_id": 2 * i + 1,
+            "third_party_id": f"hs-{900000 + i}",
+        }
+
+    def _division(self, i: int) -> dict[str, t.Any]:
+        rng = self.rng("division", i)
+        return {
+            "id": i + 1,
+            "group_id": 1 + i % self.sizes.division_groups,
+            "region_id": 1 + i % 2,
+            "label": f"{fake.CITIES[i % 5][0]} Division",
+            "abbreviation": fake.CITIES[i % 5][1],
+            "is_utility": False,
+            "is_corp": i == 0,
+            "is_omniscient": False,
+            "is_inactive": i == 5,
+            "account_scheduler_id": rng.randint(1, 25),
+            "created_at": self.stamp(0),
+            "updated_at": self.stamp(i),
+        }
+
+    def _user_data(self, i: int) -> dict[str, t.Any]:
+        rng = self.rng("user", i)
+        first, last = fake.person(rng)
+        return {
+            "user_id": i + 1,
+            "division_id": 1 + i % self.sizes.divisions,
+            "title_id": 1 + i % 6,
+            "manager_user_id": None if i < 3 else 1 + i % 3,
+            "first_name": first,
+            "first_name_alt": None,
+            "last_name": last,
+            "email": fake.email(rng, first, last),
+            "personal_email": None,
+            "birth_date": self.maybe_zero(
+                rng, datetime.date(1970 + i % 30, 1 + i % 12, 1 + i % 28)
+            ),
+            "gender_id": rng.randint(1, 2),
+            "marital_status_id": rng.randint(1, 3),
+            "time_zone_name": "America/Chicago",
+            "hired_on": datetime.date(2015 + i % 8, 3, 1),
+            "start_date": datetime.date(2015 + i % 8, 3, 15),
+            "add_user_id": 1,
+            "add_datetime": self.stamp(i) - datetime.timedelta(days=400),
+            "updated_at": self.updated(rng, i),
+            "is_inactive": i % 9 == 8,
+            "inactive_on": None,
+            "inactive_reason_id": None,
+            "inactive_reason_other": None,
+            "inactive_transfer_division_id": None,
+        }
+
+    def _users_userassociations(self, i: int) -> dict[str, t.Any]:
+        return {"user_id": i + 1, "primary_user_id": 1 + (i // 3) * 3}
+
+    def _prospect(self, i: int) -> dict[str, t.Any]:
+        rng = self.rng("prospect", i)
+        first, last = fake.person(rng)
+        place = fake.address(rng)
+        return {
+            "id": i + 1,
+            "division_id": 1 + i % self.sizes.divisions,
+            "user_id": rng.randint(1, self.sizes.users),
+            "first_name": first,
+            "last_name": last,
+            "alt_first_name": None,
+            "alt_last_name": None,
+            "address1": place["street"],
+            "address2": None,
+            "city": place["city"],
+            "county": None,
+            "state": place["state"],
+            "zip": place["zip"],
+            "year_built": rng.randint(1920, 2020),
+            "phone1": fake.phone(rng),
+            "phone2": fake.phone(rng) if rng.random() < 0.3 else None,
+            "email": fake.email(rng, first, last),
+            "notes": "Prefers text, not calls — “after 5”",
+            "add_user_id": 1,
+            "add_date": self.maybe_zero(rng, self.stamp(i) - datetime.timedelta(days=10)),
+            "marketsharp_id": None,
+            "leap_customer_id": None,
+            "third_party_source_id": None,
+            "updated_at": self.updated(rng, i),
+        }
+
+    def _lead(self, i: int) -> dict[str, t.Any]:
+        rng = self.rng("lead", i)
+        first, last = fake.person(rng)
+        place = fake.address(rng)
+        added = self.stamp(i) - datetime.timedelta(hours=3)
+        return {
+            "lead_id": i + 1,
+            "first_name": first,
+            "last_name": last,
+            "email": fake.email(rng, first, last),
+            "phone1": fake.phone(rng),
+            "address1": place["street"],
+            "city": place["city"],
+            "state": place["state"],
+            "zip": place["zip"],
+            "source": rng.choice(["web", "phone", "event"]),
+            "added_by": 1,
+            "division": 1 + i % self.sizes.divisions,
+            "notes": None,
+            "status": rng.choice(["new", "copied", "dead"]),
+            "copied_to_id": None,
+            "added_on": added,
+            "updated_at": None if rng.random() < 0.3 else self.stamp(i),
+        }
+
+    def _quote(self, i: int) -> dict[str, t.Any]:
+        rng = self.rng("quote", i)
+        return {
+            "id": i + 1,
+            "prospect_id": rng.randint(1, self.sizes.prospects),
+            "appointment_id": rng.randint(1, max(self.sizes.appointments, 1)),
+            "job_id": None,
+            "client_cid": None,
+            "service_id": rng.randint(1, self.sizes.services),
+            "label": f"{rng.choice(fake.SERVICES)} quote",
+            "description": "Tear-off, 30 yr shingles",
+            "amount": fake.money(rng, 40000),
+            "expire_date": (self.stamp(i) + datetime.timedelta(days=30)).date(),
+            "status_id": rng.randint(1, 4),
+            "contract_file_id": None,
+            "estimate_file_id": None,
+            "add_user_id": 1,
+            "add_date": self.stamp(i),
+            "updated_at": self.updated(rng, i),
+        }
+
+    def _service(self, i: int) -> dict[str, t.Any]:
+        return {
+            "id": i + 1,
+            "label": ([*fake.SERVICES, "Decks", "Doors", "Insulation"])[i],
+            "is_active": True,
+            "is_lead_required": i % 2 == 0,
+            "order_number": i,
+            "created_at": self.stamp(0),
+            "updated_at": self.stamp(i),
+        }
+
+    def _prospect_source(self, i: int) -> dict[str, t.Any]:
+        rng = self.rng("prospect_source", i)
+        added = self.stamp(i)
+        return {
+            "id": i + 1,
+            "prospect_id": i + 1,
+            "marketing_source_id": rng.randint(1, self.sizes.marketing_sources),
+            "source_date": added.date(),
+            "notes": None,
+            "add_user_id": 1,
+            "add_date": added,
+            "updated_at": None if rng.random() < 0.2 else added,
+            "source_user_id": None,
+        }
+
+    def _appointment_type(self, i: int) -> dict[str, t.Any]:
+        return {
+            "id": i + 1,
+            "label": ["Estimate", "Inspection", "Install", "Follow-up", "Warranty"][i],
+            "is_active": True,
+        }
+
+    def _appointment_outcome(self, i: int) -> dict[str, t.Any]:
+        return {
+            "id": i + 1,
+            "type_id": 1 + i % 3,
+            "label": f"Outcome {i + 1}",
+            "is_active": True,
+            "created_at": self.stamp(0),
+            "updated_at": self.stamp(i),
+        }
+
+    def _appointment_to_service(self, i: int) -> dict[str, t.Any]:
+        return {
+            "appointment_id": i + 1,
+            "service_id": 1 + i % self.sizes.services,
+            "created_at": self.stamp(i),
+            "updated_at": self.stamp(i),
+        }
+
+    def _appointment_outcome_type(self, i: int) -> dict[str, t.Any]:
+        return {
+            "id": i + 1,
+            "label": ["Sold", "Not sold", "Reschedule"][i],
+            "sort_idx": i,
+            "is_active": True,
+            "created_at": self.stamp(0),
+            "updated_at": None,
+        }
+
+    def _division_group(self, i: int) -> dict[str, t.Any]:
+        rng = self.rng("division_group", i)
+        return {
+            "id": i + 1,
+            "group_label": f"Group {i + 1}",
+            "region": "South",
+            "default_time_zone_name": "America/Chicago",
+            "intern_payroll_start": None,
+            "painter_payroll_start": None,
+            "is_active": True,
+            "cc_profile_id": i,
+            "mes_profile_id": i,
+            "mes_profile_key": f"mes-key-{rng.getrandbits(64):x}",
+            "docusign_acct_id": None,
+            "paysimple_username": f"ps-user-{i}",
+            "paysimple_secret": f"ps-secret-{rng.getrandbits(64):x}",
+            "hub_account_id": None,
+            "created_at": self.stamp(0),
+            "updated_at": self.stamp(i),
+        }
+
+    def _marketing_source(self, i: int) -> dict[str, t.Any]:
+        return {
+            "id": i + 1,
+            "type_id": 1 + i % 4,
+            "label": f"Source {i + 1}",
+            "description": None,
+            "start_date": datetime.date(2024, 1, 1),
+            "end_date": None,
+            "add_user_id": 1,
+            "add_date": self.stamp(0),
+            "is_active": True,
+            "is_allow_lead_modification": False,
+            "updated_at": self.stamp(i),
+        }
+
+    def _marketing_source_type(self, i: int) -> dict[str, t.Any]:
+        return {
+            "id": i + 1,
+            "label": ["TV", "Radio", "Web", "Canvass"][i],
+            "description": None,
+            "is_active": True,
+            "list_order": i,
+            "created_at": self.stamp(i),
+            "updated_at": None if i % 2 else self.stamp(i),
+        }
+
+    def _marketsharp_source(self, i: int) -> dict[str, t.Any]:
+        return {
+            "id": i + 1,
+            "marketsharp_id": f"ms-{i:04d}",
+            "source_name": f"MS source {i}",
+            "inactive": False,
+            "created_at": self.stamp(0),
+            "updated_at": self.stamp(i),
+        }
+
+    def _marketsharp_marketing_source_map(self, i: int) -> dict[str, t.Any]:
+        return {
+            "marketsharp_id": f"ms-{i:04d}",
+            "marketing_source_id": 1 + i % self.sizes.marketing_sources,
+            "created_at": self.stamp(0),
+            "updated_at": self.stamp(i),
+        }
+
+    def _user_title(self, i: int) -> dict[str, t.Any]:
+        return {
+            "id": i + 1,
+            "title": ["Rep", "Manager", "Installer", "Canvasser", "Admin", "Owner"][i],
+            "abbreviation": "T",
+            "roles": "sales",
+            "type_id": 1,
+            "section_id": 1,
+            "sort": i,
+            "pay_component_group_id": None,
+            "is_active": True,
+            "is_unique_per_division": False,
+            "created_at": self.stamp(0),
+            "updated_at": self.stamp(i),
+        }
+
+
+def _prepare(engine: sa.Engine, connection: sa.Connection) -> None:
+    if engine.dialect.name == "mysql":
+        connection.execute(sa.text("SET SESSION sql_mode = ''"))  # allow zero dates
+
+
+def seed(
+    engine: sa.Engine,
+    *,
+    appointments: int = 300,
+    seed_value: int = 1,
+    now: datetime.datetime | None = None,
+) -> dict[str, int]:
+    """Drop, create and fill every table; returns the row count per table."""
+    now = now or datetime.datetime.now(datetime.timezone.utc)
+    sizes = Sizes(appointments)
+    rows = Rows(seed_value, now, sizes, zero_dates=engine.dialect.name == "mysql")
+    metadata.drop_all(engine)
+    metadata.create_all(engine)
+    counts = {}
+    for name, table in TABLES.items():
+        total = sizes.of(name)
+        with engine.begin() as connection:
+            _prepare(engine, connection)
+            for start in range(0, total, BATCH):
+                batch = list(rows.rows(name, start, min(start + BATCH, total)))
+                connection.execute(table.insert(), batch)
+        counts[name] = total
+    return counts
+
+
+def mutate(engine: sa.Engine, *, round_number: int = 1, seed_value: int = 1) -> dict[str, t.Any]:
+    """Update, insert and delete rows; every new change stamp is later than all before it."""
+    rng = fake.rng_for(seed_value, "genius:mutate", round_number)
+    with engine.begin() as connection:
+        _prepare(engine, connection)
+        latest = connection.execute(
+            sa.select(sa.func.max(TABLES["appointment"].c.updated_at))
+        ).scalar()
+        moment = (latest or datetime.datetime(2026, 1, 1)) + datetime.timedelta(minutes=1)
+        summary: dict[str, t.Any] = {}
+        for name, key in (("appointment", "id"), ("prospect", "id"), ("quote", "id")):
+            table = TABLES[name]
+            top = connection.execute(sa.select(sa.func.max(table.c[key]))).scalar() or 0
+            changed = sorted({rng.randint(1, top) for _ in range(5)})
+            for row_id in changed:
+                values: dict[str, t.Any] = {"updated_at": moment}
+                if name == "quote":
+                    values["amount"] = f"{rng.randint(1000, 9999)}.{rng.randint(0, 99):02d}"
+                elif name == "appointment":
+                    values["notes"] = f"Rescheduled ({round_number}) ✓"
+                else:
+                    values["phone1"] = fake.phone(rng)
+                connection.execute(table.update().where(table.c[key] == row_id).values(**values))
+            summary[name] = {"updated": changed}
+        appointment = TABLES["appointment"]
+        top = connection.execute(sa.select(sa.func.max(appointment.c.id))).scalar() or 0
+        sizes = Sizes(top)
+        rows = Rows(
+            seed_value + round_number, moment, sizes, zero_dates=engine.dialect.name == "mysql"
+        )
+        new_rows = []
+        for offset in range(3):
+            row = rows._appointment(top + offset)
+            row["updated_at"] = moment
+            new_rows.append(row)
+        connection.execute(appointment.insert(), new_rows)
+        summary["appointment"]["created"] = [row["id"] for row in new_rows]
+    return summary

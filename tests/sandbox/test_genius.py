@@ -1,0 +1,144 @@
+"""The Genius database stand-in: real MariaDB tables with the quirks of old MySQL data."""
+
+import datetime
+
+import pymysql
+import pytest
+import sqlalchemy as sa
+
+from sandbox import genius
+
+REFERENCE_TABLES = {
+    "appointment",
+    "division",
+    "user_data",
+    "prospect",
+    "lead",
+    "quote",
+    "service",
+    "prospect_source",
+    "appointment_type",
+    "appointment_outcome",
+    "appointment_to_service",
+    "appointment_outcome_type",
+    "division_group",
+    "marketing_source",
+    "marketing_source_type",
+    "marketsharp_source",
+    "marketsharp_marketing_source_map",
+    "user_title",
+}
+
+
+def scalar(engine, sql):
+    with engine.connect() as connection:
+        return connection.execute(sa.text(sql)).scalar()
+
+
+def test_the_18_source_tables_and_the_join_tables_exist(genius_db):
+    names = set(sa.inspect(genius_db).get_table_names())
+    assert names >= REFERENCE_TABLES
+    assert {"third_party_source", "third_party_source_type", "users_userassociations"} <= names
+
+
+def test_column_types_are_realistic(genius_db):
+    columns = {
+        (row[0], row[1]): row[2]
+        for row in sa.inspect(genius_db)
+        .bind.connect()
+        .execute(
+            sa.text(
+                "SELECT table_name, column_name, column_type FROM information_schema.columns "
+                "WHERE table_schema = DATABASE()"
+            )
+        )
+    }
+    assert columns[("appointment", "time")] == "time"
+    assert columns[("quote", "amount")] == "decimal(12,2)"
+    assert columns[("appointment", "updated_at")] == "datetime"
+    assert columns[("service", "id")] == "smallint(5) unsigned"
+    assert columns[("appointment", "spouses_present")] == "tinyint(1)"
+    keys = sa.inspect(genius_db).get_pk_constraint("appointment_to_service")["constrained_columns"]
+    assert keys == ["appointment_id", "service_id"]
+    assert sa.inspect(genius_db).get_pk_constraint("marketsharp_marketing_source_map")[
+        "constrained_columns"
+    ] == ["marketsharp_id"]
+
+
+def test_old_mysql_quirks_are_present(genius_db):
+    assert scalar(genius_db, "SELECT count(*) FROM appointment WHERE add_date = '0000-00-00'") > 0
+    assert scalar(genius_db, "SELECT count(*) FROM appointment WHERE updated_at IS NULL") > 0
+    assert (
+        scalar(
+            genius_db,
+            "SELECT count(*) FROM `lead` WHERE updated_at IS NULL AND added_on IS NOT NULL",
+        )
+        > 0
+    )
+    shared = scalar(
+        genius_db,
+        "SELECT max(c) FROM (SELECT count(*) c FROM appointment "
+        "WHERE updated_at IS NOT NULL GROUP BY updated_at) x",
+    )
+    assert shared >= 5, "several rows share one change stamp"
+    assert scalar(genius_db, "SELECT count(*) FROM appointment WHERE notes LIKE '%🐕%'") > 0
+    assert (
+        scalar(
+            genius_db,
+            "SELECT count(*) FROM division_group WHERE paysimple_secret LIKE 'ps-secret-%'",
+        )
+        == 3
+    )
+
+
+def test_seed_is_deterministic(genius_db):
+    first = scalar(
+        genius_db,
+        "SELECT sum(crc32(concat_ws('|', id, email, notes, amount))) FROM quote q "
+        "JOIN appointment a USING (id)",
+    )
+    genius.seed(genius_db, appointments=300, now=None)
+    assert (
+        scalar(
+            genius_db,
+            "SELECT sum(crc32(concat_ws('|', id, email, notes, amount))) FROM quote q "
+            "JOIN appointment a USING (id)",
+        )
+        == first
+    )
+
+
+def test_mutate_stamps_changes_after_everything_before(genius_db):
+    before = scalar(genius_db, "SELECT max(updated_at) FROM appointment")
+    summary = genius.mutate(genius_db)
+    after = scalar(genius_db, "SELECT max(updated_at) FROM appointment")
+    assert after > before
+    created = summary["appointment"]["created"]
+    assert (
+        scalar(
+            genius_db,
+            f"SELECT count(*) FROM appointment WHERE id IN ({','.join(map(str, created))}) "
+            f"AND updated_at = '{after}'",
+        )
+        == 3
+    )
+    changed = summary["quote"]["updated"]
+    assert scalar(
+        genius_db,
+        f"SELECT count(*) FROM quote WHERE id IN ({','.join(map(str, changed))}) "
+        f"AND updated_at = '{after}'",
+    ) == len(changed)
+
+
+def test_bad_credentials_are_refused_like_mysql(mariadb_server):
+    with pytest.raises(pymysql.err.OperationalError) as refused:
+        pymysql.connect(host="127.0.0.1", port=mariadb_server.port, user="genius", password="wrong")
+    assert refused.value.args[0] == 1045
+
+
+def test_sqlite_copy_for_the_demo(tmp_path):
+    engine = sa.create_engine(f"sqlite:///{tmp_path / 'genius.db'}")
+    counts = genius.seed(engine, appointments=50, now=datetime.datetime(2026, 1, 1))
+    assert counts["appointment"] == 50
+    assert set(sa.inspect(engine).get_table_names()) >= REFERENCE_TABLES
+    assert scalar(engine, "SELECT count(*) FROM appointment") == 50
