@@ -203,7 +203,7 @@ class Account:
         return {
             "id": call_id,
             "answered": answered,
-            "business_phone_number": "+15550100" + f"{company:03d}",
+            "business_phone_number": f"+1512340{company:04d}",
             "customer_city": place["city"],
             "customer_country": "US",
             "customer_name": f"{first} {last}",
@@ -215,7 +215,7 @@ class Account:
             "recording_duration": str(rng.randint(0, 1800)) if answered else None,
             "recording_player": f"https://app.callrail.com/calls/{call_id}/recording",
             "start_time": self.local(started),
-            "tracking_phone_number": "+1555020" + f"{index % 8:04d}",
+            "tracking_phone_number": f"+1303720{index % 8:04d}",
             "voicemail": voicemail,
             "agent_email": None if not answered else f"agent{rng.randint(1, 9)}@example.com",
             "call_type": "voicemail" if voicemail else ("answered" if answered else "missed"),

@@ -30,9 +30,14 @@ def person(rng: random.Random) -> tuple[str, str]:
     return rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
 
 
+AREA_CODES = [512, 303, 813, 208, 775, 214, 305, 415, 617, 702, 919, 206]
+
+
 def phone(rng: random.Random) -> str:
-    """A US phone number in one of the formats people type (some not valid at all)."""
-    area, exchange, line = rng.randint(201, 989), rng.randint(200, 999), rng.randint(0, 9999)
+    """A US phone number in one of the formats people type (one in six lacks an area code)."""
+    area, exchange, line = rng.choice(AREA_CODES), rng.randint(234, 989), rng.randint(0, 9999)
+    if exchange % 100 == 11 or exchange == 555:
+        exchange += 1
     formats = [
         f"+1{area}{exchange}{line:04d}",
         f"({area}) {exchange}-{line:04d}",

@@ -1,19 +1,114 @@
-"""tap-callrail: settings and streams."""
+"""tap-callrail: settings, streams, the connection test and one-line errors."""
 
 from __future__ import annotations
 
+import sys
+import typing as t
+
 from singer_sdk import Stream, Tap
 from singer_sdk import typing as th
+from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
+
+from tap_callrail import streams
+from tap_callrail.client import CredentialsError, RateLimiter
+
+DEFAULT_CALL_FIELDS = [
+    "call_type", "company_id", "company_name", "company_time_zone", "created_at",
+    "device_type", "first_call", "lead_status", "note", "source", "source_name", "tags",
+    "value", "tracker_id", "keywords", "medium", "campaign", "referring_url",
+    "landing_page_url", "utm_source", "utm_medium", "utm_campaign", "gclid", "fbclid",
+    "milestones", "timeline_url",
+]  # fmt: skip
+STREAM_TYPES = [
+    streams.AccountsStream, streams.CompaniesStream, streams.CallsStream,
+    streams.TrackersStream, streams.FormSubmissionsStream, streams.TextMessagesStream,
+    streams.TagsStream, streams.UsersStream,
+]  # fmt: skip
 
 
 class TapCallRail(Tap):
-    """Singer tap for CallRail call tracking."""
+    """Singer tap for CallRail call tracking (API v3)."""
 
     name = "tap-callrail"
     config_jsonschema = th.PropertiesList(
-        th.Property("start_date", th.DateTimeType, description="Earliest record to sync."),
-    ).to_dict()
+        th.Property("api_key", th.StringType, required=True, secret=True,
+                    description="CallRail API key (Settings → API keys)."),
+        th.Property("api_url", th.StringType, default="https://api.callrail.com/v3",
+                    description="API base URL; the sandbox stand-in sets its own."),
+        th.Property("account_ids", th.ArrayType(th.StringType),
+                    description="Only these accounts (default: every account the key sees)."),
+        th.Property("company_ids", th.ArrayType(th.StringType),
+                    description="Only records of these companies."),
+        th.Property("start_date", th.DateTimeType,
+                    description="Earliest date for calls, forms and texts on a first sync "
+                                "(default: 30 days ago; CallRail keeps 25 months)."),
+        th.Property("end_date", th.DateTimeType, description="Latest date (default: now)."),
+        th.Property("lookback_minutes", th.IntegerType, default=1440,
+                    description="Calls are re-read this far behind the bookmark, because "
+                                "tags, lead status, notes and value change after a call."),
+        th.Property("per_page", th.IntegerType, default=250, description="Page size (max 250)."),
+        th.Property("max_pages", th.IntegerType, description="Stop each stream after N pages."),
+        th.Property("fields", th.ArrayType(th.StringType), default=DEFAULT_CALL_FIELDS,
+                    description="Optional call fields to request."),
+        th.Property("requests_per_hour", th.IntegerType, default=1000,
+                    description="Requests per account per hour (CallRail's limit)."),
+        th.Property("requests_per_minute", th.IntegerType,
+                    description="Optional per-minute limit per account."),
+        th.Property("default_phone_region", th.StringType, default="US",
+                    description="Region for phone numbers written without a country code."),
+        th.Property("timeout_seconds", th.IntegerType, default=60),
+        th.Property("max_retries", th.IntegerType, default=6),
+        th.Property("backoff_base_seconds", th.NumberType, default=2.0,
+                    description="First wait after a 429 without Retry-After or a 5xx."),
+        th.Property("user_agent", th.StringType, description="User-Agent header to send."),
+    ).to_dict()  # fmt: skip
+
+    def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.rate_limiter = RateLimiter(
+            self.config.get("requests_per_hour"), self.config.get("requests_per_minute")
+        )
 
     def discover_streams(self) -> list[Stream]:
-        """Streams of this source (none yet: they are built under their own issue)."""
-        return []
+        """Accounts first: every other stream is read once per account."""
+        return [stream_type(tap=self) for stream_type in STREAM_TYPES]
+
+    def run_connection_test(self) -> bool:
+        """`--test`: check the key and say which accounts and companies it can see."""
+        accounts = list(self.streams["accounts"].get_records(None))
+        for account in accounts:
+            companies = list(self.streams["companies"].get_records({"account_id": account["id"]}))
+            names = ", ".join(company["name"] for company in companies[:5])
+            self.logger.info("Account %s (%s): %d companies: %s", account["id"], account["name"],
+                             len(companies), names)  # fmt: skip
+        self.logger.info("The API key works and sees %d accounts", len(accounts))
+        return True
+
+    def sync_all(self) -> None:
+        """Sync, then report what data quality checks flagged, per stream."""
+        super().sync_all()
+        for stream in self.streams.values():
+            quality = getattr(stream, "quality", None)
+            if quality is not None and (quality.phones or quality.emails):
+                self.logger.info("Data quality, %s: %s", stream.name, quality.summary())
+
+
+def main() -> None:
+    """Console entry point: problems the user can fix end in one line, not a traceback."""
+    try:
+        TapCallRail.cli()
+    except CredentialsError as exc:
+        _fail(f"{exc}. Fix: set a valid api_key (TAP_CALLRAIL_API_KEY in .env or Meltano).")
+    except RetriableAPIError as exc:
+        _fail(f"CallRail kept failing after retries: {exc}. Fix: try again later.")
+    except FatalAPIError as exc:
+        _fail(f"CallRail refused a request: {exc}. Fix: check the settings it names.")
+
+
+def _fail(message: str) -> t.NoReturn:
+    sys.stderr.write(f"tap-callrail: error: {message}\n")
+    sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

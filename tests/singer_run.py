@@ -1,0 +1,60 @@
+"""Run a tap as its users do (the console script, a config file) and read what it emitted."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+
+@dataclass
+class TapRun:
+    """Exit code, Singer messages by type, and stderr of one tap run."""
+
+    returncode: int
+    stderr: str
+    messages: list[dict] = field(default_factory=list)
+
+    def records(self, stream: str) -> list[dict]:
+        return [
+            m["record"] for m in self.messages if m["type"] == "RECORD" and m["stream"] == stream
+        ]
+
+    def schema(self, stream: str) -> dict:
+        return next(m for m in self.messages if m["type"] == "SCHEMA" and m["stream"] == stream)
+
+    @property
+    def states(self) -> list[dict]:
+        return [m["value"] for m in self.messages if m["type"] == "STATE"]
+
+    @property
+    def final_state(self) -> dict:
+        return self.states[-1]
+
+    def error_lines(self, tap: str) -> list[str]:
+        return [line for line in self.stderr.splitlines() if line.startswith(f"{tap}: error:")]
+
+
+def run_tap(
+    tap: str, config: dict[str, Any], *args: str, state: dict | None = None, timeout: float = 300
+) -> TapRun:
+    """Run `tap` with `config` (and `state`), returning its messages."""
+    executable = str(Path(sys.executable).with_name(tap))
+    with tempfile.TemporaryDirectory() as folder:
+        config_path = Path(folder) / "config.json"
+        config_path.write_text(json.dumps(config))
+        command = [executable, "--config", str(config_path), *args]
+        if state is not None:
+            state_path = Path(folder) / "state.json"
+            state_path.write_text(json.dumps(state))
+            command += ["--state", str(state_path)]
+        done = subprocess.run(command, capture_output=True, timeout=timeout, check=False)
+    messages = []
+    for line in done.stdout.decode().splitlines():
+        if line.startswith("{"):
+            messages.append(json.loads(line))
+    return TapRun(done.returncode, done.stderr.decode(), messages)
