@@ -183,9 +183,10 @@ class CallRailStream(RESTStream):
         return super()._request(prepared_request, context)
 
     def validate_response(self, response: requests.Response) -> None:
+        path = urlsplit(response.url).path
         if response.status_code in (401, 403):
             raise CredentialsError(
-                f"CallRail refused the API key ({response.status_code} on {urlsplit(response.url).path})"
+                f"CallRail refused the API key ({response.status_code} on {path})"
             )
         if response.status_code == 429:
             raise RetriableAPIError(
