@@ -17,6 +17,7 @@ million calls are served without being held in memory.
 
 from __future__ import annotations
 
+import bisect
 import datetime
 import math
 import random
@@ -77,8 +78,12 @@ class Account:
         self.zone = ZoneInfo(ACCOUNT_ZONES[number % len(ACCOUNT_ZONES)])
         self.now = now
         # Calls span the 90 days before `now`, evenly; new calls continue the sequence.
+        # Calls span the 90 days before `now`, evenly; calls created by `mutate` happen at
+        # the (real) moment of the mutation, so start times always grow with the index.
         self.first_call_at = now - datetime.timedelta(days=90)
         self.call_spacing = datetime.timedelta(days=90) / max(calls, 1)
+        self.base_calls = calls
+        self.created_call_times: dict[int, datetime.datetime] = {}
         self.companies = Collection("companies", 4, self._company)
         self.trackers = Collection("trackers", 8, self._tracker)
         self.tags = Collection("tags", 6, self._tag)
@@ -107,7 +112,25 @@ class Account:
         return moment.astimezone(self.zone).isoformat(timespec="milliseconds")
 
     def call_time(self, index: int) -> datetime.datetime:
-        return self.first_call_at + self.call_spacing * index
+        """Start time of call `index`: increasing with the index."""
+        if index < self.base_calls:
+            return self.first_call_at + self.call_spacing * index
+        return self.created_call_times[index]
+
+    def call_range(self, start: datetime.datetime, end: datetime.datetime) -> tuple[int, int]:
+        """Indices [first, last) of the calls that started within [start, end]."""
+        indices = range(self.calls.size)
+        first = bisect.bisect_left(indices, start, key=self.call_time)
+        last = bisect.bisect_right(indices, end, key=self.call_time)
+        return first, last
+
+    def record_new_calls(self, indices: list[int]) -> None:
+        """New calls happened in the last seconds, after every call before them, never later."""
+        now = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
+        for position, index in enumerate(indices):
+            moment = now - datetime.timedelta(seconds=len(indices) - position)
+            previous = self.call_time(index - 1) if index > 0 else moment
+            self.created_call_times[index] = max(moment, previous + datetime.timedelta(seconds=1))
 
     def company_id(self, index: int) -> str:
         return f"COM{self.number:02d}{index:06d}"
@@ -388,10 +411,7 @@ class CallRailStandIn(StandIn):
     def _calls(self, request: Request, account: Account) -> Response:
         """Calls: a date window as an index range, then filters, sort, paging and fields."""
         start, end = self._window(request, account)
-        first = max(0, math.ceil((start - account.first_call_at) / account.call_spacing))
-        last = min(
-            account.calls.size, math.floor((end - account.first_call_at) / account.call_spacing) + 1
-        )
+        first, last = account.call_range(start, end)
         descending = (request.arg("order") or "desc").lower() != "asc"
         filtered = self._has_call_filters(request)
         if filtered:
@@ -573,6 +593,7 @@ class CallRailStandIn(StandIn):
                     rng, _disable_company, updates=1, deletes=0, creates=1
                 ),
             }
+            account.record_new_calls(touched[account.id]["calls"]["created"])
         return touched
 
 
