@@ -37,15 +37,16 @@ class CredentialsError(FatalAPIError):
 
 
 class RateLimiter:
-    """Sliding windows per account: at most N requests per hour and per minute.
+    """Per account: requests spaced evenly for the per-minute limit, and at most N an hour.
 
-    `wait` blocks until a request may go out without exceeding any window, then records it.
-    Waiting here, before the request, is what keeps the tap from ever seeing a 429.
+    `wait` blocks until a request may go out without breaking either limit, then records it.
+    Waiting here, before the request, is what keeps the tap from ever seeing a 429. Even
+    spacing (rather than bursts) also satisfies servers that count over shorter windows.
     """
 
-    def __init__(self, per_hour: int | None, per_minute: int | None) -> None:
-        self.windows = [(count, seconds) for count, seconds in ((per_hour, 3600.0),
-                        (per_minute, 60.0)) if count]  # fmt: skip
+    def __init__(self, per_hour: int | None, per_minute: float | None) -> None:
+        self.per_hour = per_hour
+        self.interval = 60.0 / per_minute if per_minute else 0.0
         self._sent: dict[str, collections.deque[float]] = collections.defaultdict(collections.deque)
         self._lock = threading.Lock()
         self.waited_seconds = 0.0
@@ -54,23 +55,20 @@ class RateLimiter:
         """Block until `account` may send one more request, then count it."""
         while True:
             with self._lock:
-                delay = self._delay(account, time.monotonic())
+                now = time.monotonic()
+                delay = self._delay(self._sent[account], now)
                 if delay <= 0:
-                    self._sent[account].append(time.monotonic())
+                    self._sent[account].append(now)
                     return
             self.waited_seconds += delay
             time.sleep(delay)
 
-    def _delay(self, account: str, now: float) -> float:
-        sent = self._sent[account]
-        longest = max((seconds for _, seconds in self.windows), default=0.0)
-        while sent and sent[0] <= now - longest:
+    def _delay(self, sent: collections.deque[float], now: float) -> float:
+        while sent and sent[0] <= now - 3600.0:
             sent.popleft()
-        delay = 0.0
-        for count, seconds in self.windows:
-            recent = [moment for moment in sent if moment > now - seconds]
-            if len(recent) >= count:
-                delay = max(delay, recent[-count] + seconds - now)
+        delay = sent[-1] + self.interval - now if sent and self.interval else 0.0
+        if self.per_hour and len(sent) >= self.per_hour:
+            delay = max(delay, sent[-self.per_hour] + 3600.0 - now)
         return delay
 
 
@@ -110,7 +108,7 @@ class PageNumberPaginator(BaseAPIPaginator[int]):
 
     def get_next(self, response: requests.Response) -> int | None:
         body = body_of(response)
-        page = int(body.get("page") or self.current_value)
+        page = self.current_value
         total_pages = body.get("total_pages")
         returned = len(body.get(self.list_key) or [])
         if returned < self.per_page or (total_pages and page >= int(total_pages)):

@@ -52,8 +52,9 @@ class TapCallRail(Tap):
                     description="Optional call fields to request."),
         th.Property("requests_per_hour", th.IntegerType, default=1000,
                     description="Requests per account per hour (CallRail's limit)."),
-        th.Property("requests_per_minute", th.IntegerType,
-                    description="Optional per-minute limit per account."),
+        th.Property("requests_per_minute", th.NumberType,
+                    description="Optional per-minute limit per account; requests are then "
+                                "spaced evenly."),
         th.Property("default_phone_region", th.StringType, default="US",
                     description="Region for phone numbers written without a country code."),
         th.Property("timeout_seconds", th.IntegerType, default=60),

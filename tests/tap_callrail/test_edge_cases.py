@@ -1,0 +1,79 @@
+"""Edge cases a server cannot easily produce, with requests-mock."""
+
+import email.utils
+import json
+import time
+
+import pytest
+import requests
+import requests_mock as rm
+from tap_callrail.client import retry_after_seconds
+from tap_callrail.tap import TapCallRail
+
+BASE = "https://callrail.example/v3"
+
+
+def run_in_process(capsys, config):
+    TapCallRail(config={"api_key": "k", "api_url": BASE, **config}).sync_all()
+    lines = [
+        json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith("{")
+    ]
+    return [m for m in lines if m["type"] == "RECORD"]
+
+
+def accounts_page(page, count, total_pages):
+    return {
+        "page": page, "per_page": 2, "total_pages": total_pages, "total_records": 0,
+        "accounts": [{"id": f"ACC{page}{n}", "name": "a"} for n in range(count)],
+    }  # fmt: skip
+
+
+@pytest.fixture
+def only_accounts():
+    return {"per_page": 2, "account_ids": ["none"]}
+
+
+def test_total_pages_zero_still_pages_until_a_short_page(capsys, only_accounts):
+    with rm.Mocker() as mock:
+        mock.get(f"{BASE}/a.json", [
+            {"json": accounts_page(1, 2, 0)}, {"json": accounts_page(2, 2, 0)},
+            {"json": accounts_page(3, 1, 0)},
+        ])  # fmt: skip
+        run_in_process(capsys, only_accounts)
+        assert [r.qs.get("page") for r in mock.request_history] == [None, ["2"], ["3"]]
+
+
+def test_an_empty_page_stops_paging(capsys, only_accounts):
+    with rm.Mocker() as mock:
+        mock.get(
+            f"{BASE}/a.json", [{"json": accounts_page(1, 2, 5)}, {"json": accounts_page(2, 0, 5)}]
+        )
+        run_in_process(capsys, only_accounts)
+        assert mock.call_count == 2
+
+
+def test_max_pages_caps_paging(capsys, only_accounts):
+    with rm.Mocker() as mock:
+        mock.get(f"{BASE}/a.json", json=accounts_page(1, 2, 50))
+        run_in_process(capsys, {**only_accounts, "max_pages": 3})
+        assert mock.call_count == 3
+
+
+def test_retry_after_as_an_http_date():
+    response = requests.Response()
+    later = email.utils.formatdate(time.time() + 30, usegmt=True)
+    response.headers["Retry-After"] = later
+    assert 25 <= retry_after_seconds(response) <= 31
+    response.headers["Retry-After"] = "12"
+    assert retry_after_seconds(response) == 12
+    response.headers["Retry-After"] = "soon"
+    assert retry_after_seconds(response) is None
+
+
+def test_403_is_a_credentials_error_too(capsys):
+    with rm.Mocker() as mock:
+        mock.get(f"{BASE}/a.json", status_code=403, json={"error": "Forbidden"})
+        from tap_callrail.client import CredentialsError
+
+        with pytest.raises(CredentialsError, match="403"):
+            run_in_process(capsys, {})
