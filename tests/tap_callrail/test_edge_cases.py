@@ -40,7 +40,7 @@ def test_total_pages_zero_still_pages_until_a_short_page(capsys, only_accounts):
             {"json": accounts_page(3, 1, 0)},
         ])  # fmt: skip
         run_in_process(capsys, only_accounts)
-        assert [r.qs.get("page") for r in mock.request_history] == [None, ["2"], ["3"]]
+        assert [r.qs.get("page") for r in mock.request_history] == [["1"], ["2"], ["3"]]
 
 
 def test_an_empty_page_stops_paging(capsys, only_accounts):
