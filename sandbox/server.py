@@ -207,7 +207,9 @@ class StandIn(ThreadingHTTPServer):
         action = request.path.removeprefix("/_sandbox/")
         payload = json.loads(request.body or b"{}")
         if action == "health":
-            return Response(200, {"name": self.name, "ok": True})
+            return Response(
+                200, {"name": self.name, "ok": True, "rate_limited": self.rate_limiter.refused}
+            )
         if action == "faults" and request.method == "POST":
             with self._fault_lock:
                 self.faults = [Fault(**spec) for spec in payload.get("faults", [])]

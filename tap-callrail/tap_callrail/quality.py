@@ -9,6 +9,7 @@ plan, which a regular expression cannot. Counts of what was flagged go to the lo
 
 from __future__ import annotations
 
+import functools
 import re
 import typing as t
 from collections import Counter
@@ -19,8 +20,12 @@ import phonenumbers
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
+@functools.lru_cache(maxsize=65536)
 def e164(number: str | None, region: str) -> str | None:
-    """The number in E.164 form, or None when it is not a valid phone number."""
+    """The number in E.164 form, or None when it is not a valid phone number.
+
+    Cached: tracking and business numbers repeat on almost every call.
+    """
     if not number:
         return None
     try:

@@ -35,7 +35,7 @@ class AccountsStream(CallRailStream):
         wanted = self.config.get("account_ids")
         if wanted and row["id"] not in wanted:
             return None
-        return row
+        return super().post_process(row, context)
 
     def get_child_context(self, record: dict, context: Context | None) -> dict:
         return {"account_id": record["id"]}
@@ -74,7 +74,7 @@ class AccountListStream(CallRailStream):
             return None
         row["account_id"] = (context or {}).get("account_id")
         row["id"] = str(row["id"])
-        return self.quality.apply(row)
+        return super().post_process(self.quality.apply(row), context)
 
 
 class DateWindowStream(AccountListStream):

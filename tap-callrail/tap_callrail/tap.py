@@ -7,6 +7,7 @@ import typing as t
 
 from singer_sdk import Stream, Tap
 from singer_sdk import typing as th
+from singer_sdk.contrib.msgspec import MsgSpecWriter
 from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
 
 from tap_callrail import streams
@@ -30,6 +31,8 @@ class TapCallRail(Tap):
     """Singer tap for CallRail call tracking (API v3)."""
 
     name = "tap-callrail"
+    # msgspec writes Singer messages several times faster than the standard library.
+    message_writer_class = MsgSpecWriter
     config_jsonschema = th.PropertiesList(
         th.Property("api_key", th.StringType, required=True, secret=True,
                     description="CallRail API key (Settings → API keys)."),
