@@ -68,6 +68,42 @@ TIME_FILTERED = {
 }
 
 
+class Timeline:
+    """When record `index` of a time-ordered list happened: evenly spread over the 90 days
+    before `now` for the generated records, at the moment of the mutation for created ones.
+    Times grow with the index, so a date window is an index range found by bisection."""
+
+    def __init__(self, now: datetime.datetime, count: int) -> None:
+        self.first = now - datetime.timedelta(days=90)
+        self.spacing = datetime.timedelta(days=90) / max(count, 1)
+        self.base = count
+        self.created: dict[int, datetime.datetime] = {}
+
+    def time(self, index: int) -> datetime.datetime:
+        """When record `index` happened."""
+        if index < self.base:
+            return self.first + self.spacing * index
+        return self.created[index]
+
+    def index_range(
+        self, start: datetime.datetime, end: datetime.datetime, size: int
+    ) -> tuple[int, int]:
+        """Indices [first, last) of the records that happened within [start, end]."""
+        indices = range(size)
+        return (
+            bisect.bisect_left(indices, start, key=self.time),
+            bisect.bisect_right(indices, end, key=self.time),
+        )
+
+    def add(self, indices: list[int]) -> None:
+        """New records happened in the last seconds, after all before them, never later."""
+        now = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
+        for position, index in enumerate(indices):
+            moment = now - datetime.timedelta(seconds=len(indices) - position)
+            previous = self.time(index - 1) if index > 0 else moment
+            self.created[index] = max(moment, previous + datetime.timedelta(seconds=1))
+
+
 class Account:
     """One CallRail account and its lists."""
 
@@ -77,13 +113,7 @@ class Account:
         self.id = f"ACC{seed % 1000:03d}{number:06d}"
         self.zone = ZoneInfo(ACCOUNT_ZONES[number % len(ACCOUNT_ZONES)])
         self.now = now
-        # Calls span the 90 days before `now`, evenly; new calls continue the sequence.
-        # Calls span the 90 days before `now`, evenly; calls created by `mutate` happen at
-        # the (real) moment of the mutation, so start times always grow with the index.
         self.first_call_at = now - datetime.timedelta(days=90)
-        self.call_spacing = datetime.timedelta(days=90) / max(calls, 1)
-        self.base_calls = calls
-        self.created_call_times: dict[int, datetime.datetime] = {}
         self.companies = Collection("companies", 4, self._company)
         self.trackers = Collection("trackers", 8, self._tracker)
         self.tags = Collection("tags", 6, self._tag)
@@ -91,6 +121,11 @@ class Account:
         self.calls = Collection("calls", calls, self._call)
         self.forms = Collection("form_submissions", max(calls // 5, 1), self._form)
         self.conversations = Collection("conversations", max(calls // 10, 1), self._conversation)
+        self.timelines = {
+            "calls": Timeline(now, self.calls.size),
+            "form_submissions": Timeline(now, self.forms.size),
+            "text-messages": Timeline(now, self.conversations.size),
+        }
 
     def collection(self, name: str) -> Collection:
         """The collection behind list `name` (URL spelling)."""
@@ -112,25 +147,8 @@ class Account:
         return moment.astimezone(self.zone).isoformat(timespec="milliseconds")
 
     def call_time(self, index: int) -> datetime.datetime:
-        """Start time of call `index`: increasing with the index."""
-        if index < self.base_calls:
-            return self.first_call_at + self.call_spacing * index
-        return self.created_call_times[index]
-
-    def call_range(self, start: datetime.datetime, end: datetime.datetime) -> tuple[int, int]:
-        """Indices [first, last) of the calls that started within [start, end]."""
-        indices = range(self.calls.size)
-        first = bisect.bisect_left(indices, start, key=self.call_time)
-        last = bisect.bisect_right(indices, end, key=self.call_time)
-        return first, last
-
-    def record_new_calls(self, indices: list[int]) -> None:
-        """New calls happened in the last seconds, after every call before them, never later."""
-        now = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
-        for position, index in enumerate(indices):
-            moment = now - datetime.timedelta(seconds=len(indices) - position)
-            previous = self.call_time(index - 1) if index > 0 else moment
-            self.created_call_times[index] = max(moment, previous + datetime.timedelta(seconds=1))
+        """Start time of call `index`."""
+        return self.timelines["calls"].time(index)
 
     def company_id(self, index: int) -> str:
         return f"COM{self.number:02d}{index:06d}"
@@ -277,8 +295,7 @@ class Account:
     def _form(self, index: int) -> Record:
         rng = self.rng("form", index)
         first, last = fake.person(rng)
-        spacing = datetime.timedelta(days=90) / self.forms.size
-        submitted = self.first_call_at + spacing * index
+        submitted = self.timelines["form_submissions"].time(index)
         return {
             "id": f"FOR{self.number:02d}{index:010d}",
             "company_id": self.company_id(rng.randrange(self.companies.size)),
@@ -304,8 +321,7 @@ class Account:
     def _conversation(self, index: int) -> Record:
         rng = self.rng("conversation", index)
         first, last = fake.person(rng)
-        spacing = datetime.timedelta(days=90) / self.conversations.size
-        last_at = self.first_call_at + spacing * index
+        last_at = self.timelines["text-messages"].time(index)
         tracker = index % self.trackers.size
         return {
             "id": f"SCI{self.number:02d}{index:010d}",
@@ -394,46 +410,39 @@ class CallRailStandIn(StandIn):
         if account is None or name not in LIST_KEYS:
             raise self.not_found(request)
         collection = account.collection(name)
-        if name == "calls":
-            return self._calls(request, account)
-        records = [r for r in collection.live_records() if self._matches(request, r)]
         if name in TIME_FILTERED:
-            start, end = self._window(request, account)
-            field = TIME_FILTERED[name]
-            records = [
-                r for r in records if start <= datetime.datetime.fromisoformat(r[field]) <= end
-            ]
+            return self._time_ordered(request, account, name)
+        records = [r for r in collection.live_records() if self._matches(request, r)]
         records = self._sorted(request, records)
         page, per_page = self._paging(request)
         window = records[(page - 1) * per_page : page * per_page]
         return Response(200, self._envelope(LIST_KEYS[name], window, len(records), page, per_page))
 
-    def _calls(self, request: Request, account: Account) -> Response:
-        """Calls: a date window as an index range, then filters, sort, paging and fields."""
+    def _time_ordered(self, request: Request, account: Account, name: str) -> Response:
+        """Calls, forms, texts: the date window as an index range, then filters, sort,
+        paging (relative pagination on calls only) and optional fields."""
+        collection = account.collection(name)
         start, end = self._window(request, account)
-        first, last = account.call_range(start, end)
+        first, last = account.timelines[name].index_range(start, end, collection.size)
         descending = (request.arg("order") or "desc").lower() != "asc"
-        filtered = self._has_call_filters(request)
-        if filtered:
+        if self._has_call_filters(request):
             indices = [
                 i
-                for i in account.calls.live_indices(first, last)
-                if self._matches(request, t.cast(Record, account.calls.record(i)))
+                for i in collection.live_indices(first, last)
+                if self._matches(request, t.cast(Record, collection.record(i)))
             ]
             total = len(indices)
         else:
             indices = None
-            total = account.calls.live_count(first, last)
+            total = collection.live_count(first, last)
         per_page = self._per_page(request)
-        relative = request.arg("relative_pagination") == "true"
+        relative = name == "calls" and request.arg("relative_pagination") == "true"
         if relative:
             offset = max(int(request.arg("offset") or 0), 0)
         else:
             offset = (self._page(request) - 1) * per_page
-        picked = self._pick_calls(
-            account, first, last, indices, total, offset, per_page, descending
-        )
-        records = [self._call_fields(request, r) for r in picked]
+        picked = self._pick(collection, first, indices, total, offset, per_page, descending)
+        records = [self._call_fields(request, r) for r in picked] if name == "calls" else picked
         if relative:
             body: dict[str, t.Any] = {"per_page": per_page, "calls": records}
             body["has_next_page"] = offset + per_page < total
@@ -444,13 +453,14 @@ class CallRailStandIn(StandIn):
             else:
                 body["next_page"] = None
             return Response(200, body)
-        return Response(200, self._envelope("calls", records, total, self._page(request), per_page))
+        return Response(
+            200, self._envelope(LIST_KEYS[name], records, total, self._page(request), per_page)
+        )
 
-    def _pick_calls(
+    def _pick(
         self,
-        account: Account,
+        collection: Collection,
         first: int,
-        last: int,
         indices: list[int] | None,
         total: int,
         offset: int,
@@ -465,11 +475,8 @@ class CallRailStandIn(StandIn):
         else:
             positions = range(offset, offset + count)
         if indices is not None:
-            return [t.cast(Record, account.calls.record(indices[p])) for p in positions]
-        return [
-            t.cast(Record, account.calls.record(account.calls.nth_live(first, p)))
-            for p in positions
-        ]
+            return [t.cast(Record, collection.record(indices[p])) for p in positions]
+        return [t.cast(Record, collection.record(collection.nth_live(first, p))) for p in positions]
 
     # Parameters ----------------------------------------------------------------------------
 
@@ -593,7 +600,7 @@ class CallRailStandIn(StandIn):
                     rng, _disable_company, updates=1, deletes=0, creates=1
                 ),
             }
-            account.record_new_calls(touched[account.id]["calls"]["created"])
+            account.timelines["calls"].add(touched[account.id]["calls"]["created"])
         return touched
 
 
