@@ -2,7 +2,7 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-PACKAGES := target-warehouse tap-arrivy tap-callrail tap-genius tap-legacy-erp
+PACKAGES := suite-common target-warehouse tap-arrivy tap-callrail tap-genius tap-legacy-erp
 EDITABLES := -e .[test] $(foreach p,$(PACKAGES),-e ./$(p)[test])
 STAMP := $(VENV)/.installed
 

@@ -1,22 +1,19 @@
 """CallRail API v3 client: authentication, paging, retries and the rate limit.
 
 The SDK has no proactive rate limiter, and CallRail counts requests per account (1,000 an
-hour by default), so every request first takes a slot from one `RateLimiter` that the tap
-shares between all its streams. A 429 still happens if someone else uses the same key; it is
-retried after `Retry-After` when CallRail sends one, else after an exponential wait with
-jitter. 5xx answers, timeouts and dropped connections are retried the same way. A 401 or 403
-ends the run with a message that names the `api_key` setting and never shows the key.
+hour by default), so every request first takes a slot from one `RateLimiter` (suite-common)
+that the tap shares between all its streams. A 429 still happens if someone else uses the
+same key; it is retried after `Retry-After` when CallRail sends one, else after an
+exponential wait with jitter. 5xx answers, timeouts and dropped connections are retried the
+same way. A 401 or 403 ends the run with a message that names the `api_key` setting and never
+shows the key.
 """
 
 from __future__ import annotations
 
-import collections
 import decimal
-import email.utils
 import functools
 import json
-import threading
-import time
 import typing as t
 from urllib.parse import parse_qsl, urlsplit
 
@@ -26,52 +23,16 @@ from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
 from singer_sdk.helpers._typing import TypeConformanceLevel
 from singer_sdk.pagination import BaseAPIPaginator, BaseHATEOASPaginator
 from singer_sdk.streams import RESTStream
+from suite_common.http import retry_waits
 
 if t.TYPE_CHECKING:
     from singer_sdk.helpers.types import Context
 
 MAX_PER_PAGE = 250
-MAX_WAIT_SECONDS = 300.0
 
 
 class CredentialsError(FatalAPIError):
     """CallRail refused the API key: the run cannot go on, and retrying will not help."""
-
-
-class RateLimiter:
-    """Per account: requests spaced evenly for the per-minute limit, and at most N an hour.
-
-    `wait` blocks until a request may go out without breaking either limit, then records it.
-    Waiting here, before the request, is what keeps the tap from ever seeing a 429. Even
-    spacing (rather than bursts) also satisfies servers that count over shorter windows.
-    """
-
-    def __init__(self, per_hour: int | None, per_minute: float | None) -> None:
-        self.per_hour = per_hour
-        self.interval = 60.0 / per_minute if per_minute else 0.0
-        self._sent: dict[str, collections.deque[float]] = collections.defaultdict(collections.deque)
-        self._lock = threading.Lock()
-        self.waited_seconds = 0.0
-
-    def wait(self, account: str) -> None:
-        """Block until `account` may send one more request, then count it."""
-        while True:
-            with self._lock:
-                now = time.monotonic()
-                delay = self._delay(self._sent[account], now)
-                if delay <= 0:
-                    self._sent[account].append(now)
-                    return
-            self.waited_seconds += delay
-            time.sleep(delay)
-
-    def _delay(self, sent: collections.deque[float], now: float) -> float:
-        while sent and sent[0] <= now - 3600.0:
-            sent.popleft()
-        delay = sent[-1] + self.interval - now if sent and self.interval else 0.0
-        if self.per_hour and len(sent) >= self.per_hour:
-            delay = max(delay, sent[-self.per_hour] + 3600.0 - now)
-        return delay
 
 
 def body_of(response: requests.Response) -> dict[str, t.Any]:
@@ -81,22 +42,6 @@ def body_of(response: requests.Response) -> dict[str, t.Any]:
         cached = json.loads(response.text, parse_float=decimal.Decimal)
         response.callrail_body = cached  # type: ignore[attr-defined]
     return t.cast(dict, cached)
-
-
-def retry_after_seconds(response: requests.Response | None) -> float | None:
-    """Seconds from a Retry-After header (a number or an HTTP date), if there is one."""
-    if response is None:
-        return None
-    value = response.headers.get("Retry-After")
-    if not value:
-        return None
-    if value.strip().isdigit():
-        return float(value)
-    try:
-        moment = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(moment.timestamp() - time.time(), 0.0)
 
 
 class PageNumberPaginator(BaseAPIPaginator[int]):
@@ -226,19 +171,7 @@ class CallRailStream(RESTStream):
 
     def backoff_wait_generator(self) -> t.Generator[float, t.Any, None]:
         """Retry-After when CallRail sends it, else 2, 4, 8… seconds (capped), plus jitter."""
-
-        def waits() -> t.Generator[float, t.Any, None]:
-            attempt = 0
-            exception = yield 0.0
-            while True:
-                attempt += 1
-                response = getattr(exception, "response", None)
-                wait = retry_after_seconds(response)
-                if wait is None:
-                    wait = float(self.config.get("backoff_base_seconds", 2.0)) * 2 ** (attempt - 1)
-                exception = yield min(wait, MAX_WAIT_SECONDS)
-
-        return waits()
+        return retry_waits(float(self.config.get("backoff_base_seconds", 2.0)))
 
     def backoff_max_tries(self) -> int:
         return int(self.config.get("max_retries", 6))

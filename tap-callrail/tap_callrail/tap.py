@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-import sys
 import typing as t
 
 from singer_sdk import Stream, Tap
 from singer_sdk import typing as th
 from singer_sdk.contrib.msgspec import MsgSpecWriter
 from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
+from suite_common.cli import run_cli
+from suite_common.http import RateLimiter
 
 from tap_callrail import streams
-from tap_callrail.client import CredentialsError, RateLimiter
+from tap_callrail.client import CredentialsError
 
 DEFAULT_CALL_FIELDS = [
     "call_type", "company_id", "company_name", "company_time_zone", "created_at",
@@ -99,19 +100,15 @@ class TapCallRail(Tap):
 
 def main() -> None:
     """Console entry point: problems the user can fix end in one line, not a traceback."""
-    try:
-        TapCallRail.cli()
-    except CredentialsError as exc:
-        _fail(f"{exc}. Fix: set a valid api_key (TAP_CALLRAIL_API_KEY in .env or Meltano).")
-    except RetriableAPIError as exc:
-        _fail(f"CallRail kept failing after retries: {exc}. Fix: try again later.")
-    except FatalAPIError as exc:
-        _fail(f"CallRail refused a request: {exc}. Fix: check the settings it names.")
-
-
-def _fail(message: str) -> t.NoReturn:
-    sys.stderr.write(f"tap-callrail: error: {message}\n")
-    sys.exit(1)
+    run_cli(
+        "tap-callrail",
+        TapCallRail.cli,
+        [
+            (CredentialsError, "set a valid api_key (TAP_CALLRAIL_API_KEY in .env or Meltano)"),
+            (RetriableAPIError, "CallRail kept failing after retries; try again later"),
+            (FatalAPIError, "check the settings the message names"),
+        ],
+    )
 
 
 if __name__ == "__main__":

@@ -7,7 +7,7 @@ import time
 import pytest
 import requests
 import requests_mock as rm
-from tap_callrail.client import retry_after_seconds
+from suite_common.http import retry_after_seconds
 from tap_callrail.tap import TapCallRail
 
 BASE = "https://callrail.example/v3"

@@ -5,7 +5,7 @@ import time
 
 import pytest
 import requests
-from tap_callrail.client import RateLimiter
+from suite_common.http import RateLimiter
 
 from tests.singer_run import run_tap
 from tests.tap_callrail.conftest import truth
@@ -107,4 +107,4 @@ def test_rate_limiter_hourly_budget():
     limiter = RateLimiter(per_hour=3, per_minute=None)
     for _ in range(3):
         limiter.wait("ACC1")
-    assert limiter._delay(limiter._sent["ACC1"], time.monotonic()) > 3500
+    assert limiter.delay("ACC1", time.monotonic()) > 3500

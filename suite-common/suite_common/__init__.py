@@ -1,0 +1,1 @@
+"""Shared by the suite's taps: rate limiting, backoff waits, one-line errors."""
