@@ -1,19 +1,99 @@
-"""tap-arrivy: settings and streams."""
+"""tap-arrivy: settings, streams in reference order, the connection test, one-line errors."""
 
 from __future__ import annotations
 
+import typing as t
+
 from singer_sdk import Stream, Tap
 from singer_sdk import typing as th
+from singer_sdk.contrib.msgspec import MsgSpecWriter
+from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
+from suite_common.cli import run_cli
+from suite_common.http import RateLimiter
+
+from tap_arrivy import streams
+from tap_arrivy.client import ArrivyStream, CredentialsError
+
+STREAM_TYPES = [
+    streams.GroupsStream, streams.CustomersStream, streams.EntitiesStream,
+    streams.EntityReadingsStream, streams.TasksStream, streams.TaskStatusesStream,
+]  # fmt: skip
+
+
+class ProfileStream(ArrivyStream):
+    """`/users/profile`: the cheapest authenticated request, for `--test`."""
+
+    name = "profile"
+    path = "/users/profile"
+    schema: t.ClassVar[dict] = {"type": "object", "properties": {}}
+
+    def parse_response(self, response: t.Any) -> t.Iterable[dict]:
+        yield response.json()
 
 
 class TapArrivy(Tap):
-    """Singer tap for field-service tasks, statuses, customers, crews, groups and locations."""
+    """Singer tap for Arrivy field-service data."""
 
     name = "tap-arrivy"
+    message_writer_class = MsgSpecWriter
     config_jsonschema = th.PropertiesList(
-        th.Property("start_date", th.DateTimeType, description="Earliest record to sync."),
-    ).to_dict()
+        th.Property("auth_key", th.StringType, required=True, secret=True,
+                    description="Arrivy auth key (X-Auth-Key); ARRIVY_AUTH_KEY in .env."),
+        th.Property("auth_token", th.StringType, required=True, secret=True,
+                    description="Arrivy API token (X-Auth-Token); ARRIVY_API_KEY in .env."),
+        th.Property("api_url", th.StringType, default="https://app.arrivy.com/api"),
+        th.Property("start_date", th.DateTimeType,
+                    description="Earliest scheduled start of tasks, and first bookmark."),
+        th.Property("end_date", th.DateTimeType, description="Latest scheduled start of tasks."),
+        th.Property("future_days", th.IntegerType, default=90,
+                    description="Without end_date: read bookings this many days ahead."),
+        th.Property("items_per_page", th.IntegerType,
+                    description="Page size (default: Arrivy's, 500 for tasks, 100 for groups)."),
+        th.Property("max_pages", th.IntegerType, description="Stop each stream after N pages."),
+        th.Property("requests_per_minute", th.NumberType, default=30,
+                    description="Requests are spaced evenly to stay under this rate."),
+        th.Property("include_unscheduled", th.BooleanType, default=True,
+                    description="Also read unscheduled tasks (a second pass)."),
+        th.Property("use_updated_after", th.BooleanType, default=True,
+                    description="Send updated_after; the tap filters on updated either way."),
+        th.Property("timeout_seconds", th.IntegerType, default=60),
+        th.Property("max_retries", th.IntegerType, default=6),
+        th.Property("backoff_base_seconds", th.NumberType, default=2.0),
+        th.Property("user_agent", th.StringType),
+    ).to_dict()  # fmt: skip
+
+    def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.rate_limiter = RateLimiter(per_minute=self.config.get("requests_per_minute"))
 
     def discover_streams(self) -> list[Stream]:
-        """Streams of this source (none yet: they are built under their own issue)."""
-        return []
+        return [stream_type(tap=self) for stream_type in STREAM_TYPES]
+
+    def run_connection_test(self) -> bool:
+        """`--test`: call the profile endpoint and say which account the credentials open."""
+        profile = next(iter(ProfileStream(tap=self).get_records(None)))
+        self.logger.info(
+            "The credentials work: account %s (%s)", profile.get("id"),
+            profile.get("company_name") or profile.get("email"),
+        )  # fmt: skip
+        return True
+
+
+def main() -> None:
+    """Console entry point: problems the user can fix end in one line, not a traceback."""
+    run_cli(
+        "tap-arrivy",
+        TapArrivy.cli,
+        [
+            (
+                CredentialsError,
+                "set valid auth_key and auth_token (ARRIVY_AUTH_KEY, ARRIVY_API_KEY)",
+            ),
+            (RetriableAPIError, "Arrivy kept failing after retries; try again later"),
+            (FatalAPIError, "check the settings the message names"),
+        ],
+    )
+
+
+if __name__ == "__main__":
+    main()
