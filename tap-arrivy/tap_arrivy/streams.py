@@ -99,8 +99,11 @@ class EntitiesStream(_SchemaFile, ArrivyStream):
     def post_process(self, row: dict, context: Context | None = None) -> dict | None:
         reading = row.get("lastreading")
         if isinstance(reading, dict):
-            row["lastreading"] = {**reading, "time": utc_iso(reading.get("time")),
-                                  "entity": as_id(reading.get("entity"))}  # fmt: skip
+            row["lastreading"] = {
+                **reading,
+                "time": utc_iso(reading.get("time")),
+                "entity": as_id(reading.get("entity")),
+            }
         return super().post_process(row, context)
 
     def get_child_context(self, record: dict, context: Context | None) -> dict:
@@ -134,9 +137,20 @@ class TasksStream(UpdatedSinceStream):
     path = "/tasks"
     primary_keys = ("id",)
     id_fields = (
-        "id", "owner", "customer_id", "group_id", "entity_ids", "resource_ids", "worker_ids",
-        "crew_ids", "created_by", "updated_by", "status_id", "route_id", "booking_id",
-    )  # fmt: skip
+        "id",
+        "owner",
+        "customer_id",
+        "group_id",
+        "entity_ids",
+        "resource_ids",
+        "worker_ids",
+        "crew_ids",
+        "created_by",
+        "updated_by",
+        "status_id",
+        "route_id",
+        "booking_id",
+    )
     datetime_fields = ("created", "updated", "start_datetime", "end_datetime", "due_datetime")
 
     @property

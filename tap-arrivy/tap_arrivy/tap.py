@@ -15,9 +15,13 @@ from tap_arrivy import streams
 from tap_arrivy.client import ArrivyStream, CredentialsError
 
 STREAM_TYPES = [
-    streams.GroupsStream, streams.CustomersStream, streams.EntitiesStream,
-    streams.EntityReadingsStream, streams.TasksStream, streams.TaskStatusesStream,
-]  # fmt: skip
+    streams.GroupsStream,
+    streams.CustomersStream,
+    streams.EntitiesStream,
+    streams.EntityReadingsStream,
+    streams.TasksStream,
+    streams.TaskStatusesStream,
+]
 
 
 class ProfileStream(ArrivyStream):
@@ -37,30 +41,62 @@ class TapArrivy(Tap):
     name = "tap-arrivy"
     message_writer_class = MsgSpecWriter
     config_jsonschema = th.PropertiesList(
-        th.Property("auth_key", th.StringType, required=True, secret=True,
-                    description="Arrivy auth key (X-Auth-Key); ARRIVY_AUTH_KEY in .env."),
-        th.Property("auth_token", th.StringType, required=True, secret=True,
-                    description="Arrivy API token (X-Auth-Token); ARRIVY_API_KEY in .env."),
+        th.Property(
+            "auth_key",
+            th.StringType,
+            required=True,
+            secret=True,
+            description="Arrivy auth key (X-Auth-Key); ARRIVY_AUTH_KEY in .env.",
+        ),
+        th.Property(
+            "auth_token",
+            th.StringType,
+            required=True,
+            secret=True,
+            description="Arrivy API token (X-Auth-Token); ARRIVY_API_KEY in .env.",
+        ),
         th.Property("api_url", th.StringType, default="https://app.arrivy.com/api"),
-        th.Property("start_date", th.DateTimeType,
-                    description="Earliest scheduled start of tasks, and first bookmark."),
+        th.Property(
+            "start_date",
+            th.DateTimeType,
+            description="Earliest scheduled start of tasks, and first bookmark.",
+        ),
         th.Property("end_date", th.DateTimeType, description="Latest scheduled start of tasks."),
-        th.Property("future_days", th.IntegerType, default=90,
-                    description="Without end_date: read bookings this many days ahead."),
-        th.Property("items_per_page", th.IntegerType,
-                    description="Page size (default: Arrivy's, 500 for tasks, 100 for groups)."),
+        th.Property(
+            "future_days",
+            th.IntegerType,
+            default=90,
+            description="Without end_date: read bookings this many days ahead.",
+        ),
+        th.Property(
+            "items_per_page",
+            th.IntegerType,
+            description="Page size (default: Arrivy's, 500 for tasks, 100 for groups).",
+        ),
         th.Property("max_pages", th.IntegerType, description="Stop each stream after N pages."),
-        th.Property("requests_per_minute", th.NumberType, default=30,
-                    description="Requests are spaced evenly to stay under this rate."),
-        th.Property("include_unscheduled", th.BooleanType, default=True,
-                    description="Also read unscheduled tasks (a second pass)."),
-        th.Property("use_updated_after", th.BooleanType, default=True,
-                    description="Send updated_after; the tap filters on updated either way."),
+        th.Property(
+            "requests_per_minute",
+            th.NumberType,
+            default=30,
+            description="Requests are spaced evenly to stay under this rate.",
+        ),
+        th.Property(
+            "include_unscheduled",
+            th.BooleanType,
+            default=True,
+            description="Also read unscheduled tasks (a second pass).",
+        ),
+        th.Property(
+            "use_updated_after",
+            th.BooleanType,
+            default=True,
+            description="Send updated_after; the tap filters on updated either way.",
+        ),
         th.Property("timeout_seconds", th.IntegerType, default=60),
         th.Property("max_retries", th.IntegerType, default=6),
         th.Property("backoff_base_seconds", th.NumberType, default=2.0),
         th.Property("user_agent", th.StringType),
-    ).to_dict()  # fmt: skip
+    ).to_dict()
 
     def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
         super().__init__(*args, **kwargs)
@@ -73,9 +109,10 @@ class TapArrivy(Tap):
         """`--test`: call the profile endpoint and say which account the credentials open."""
         profile = next(iter(ProfileStream(tap=self).get_records(None)))
         self.logger.info(
-            "The credentials work: account %s (%s)", profile.get("id"),
+            "The credentials work: account %s (%s)",
+            profile.get("id"),
             profile.get("company_name") or profile.get("email"),
-        )  # fmt: skip
+        )
         return True
 
 

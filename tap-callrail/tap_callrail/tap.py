@@ -15,17 +15,43 @@ from tap_callrail import streams
 from tap_callrail.client import CredentialsError
 
 DEFAULT_CALL_FIELDS = [
-    "call_type", "company_id", "company_name", "company_time_zone", "created_at",
-    "device_type", "first_call", "lead_status", "note", "source", "source_name", "tags",
-    "value", "tracker_id", "keywords", "medium", "campaign", "referring_url",
-    "landing_page_url", "utm_source", "utm_medium", "utm_campaign", "gclid", "fbclid",
-    "milestones", "timeline_url",
-]  # fmt: skip
+    "call_type",
+    "company_id",
+    "company_name",
+    "company_time_zone",
+    "created_at",
+    "device_type",
+    "first_call",
+    "lead_status",
+    "note",
+    "source",
+    "source_name",
+    "tags",
+    "value",
+    "tracker_id",
+    "keywords",
+    "medium",
+    "campaign",
+    "referring_url",
+    "landing_page_url",
+    "utm_source",
+    "utm_medium",
+    "utm_campaign",
+    "gclid",
+    "fbclid",
+    "milestones",
+    "timeline_url",
+]
 STREAM_TYPES = [
-    streams.AccountsStream, streams.CompaniesStream, streams.CallsStream,
-    streams.TrackersStream, streams.FormSubmissionsStream, streams.TextMessagesStream,
-    streams.TagsStream, streams.UsersStream,
-]  # fmt: skip
+    streams.AccountsStream,
+    streams.CompaniesStream,
+    streams.CallsStream,
+    streams.TrackersStream,
+    streams.FormSubmissionsStream,
+    streams.TextMessagesStream,
+    streams.TagsStream,
+    streams.UsersStream,
+]
 
 
 class TapCallRail(Tap):
@@ -35,38 +61,78 @@ class TapCallRail(Tap):
     # msgspec writes Singer messages several times faster than the standard library.
     message_writer_class = MsgSpecWriter
     config_jsonschema = th.PropertiesList(
-        th.Property("api_key", th.StringType, required=True, secret=True,
-                    description="CallRail API key (Settings → API keys)."),
-        th.Property("api_url", th.StringType, default="https://api.callrail.com/v3",
-                    description="API base URL; the sandbox stand-in sets its own."),
-        th.Property("account_ids", th.ArrayType(th.StringType),
-                    description="Only these accounts (default: every account the key sees)."),
-        th.Property("company_ids", th.ArrayType(th.StringType),
-                    description="Only records of these companies."),
-        th.Property("start_date", th.DateTimeType,
-                    description="Earliest date for calls, forms and texts on a first sync "
-                                "(default: 30 days ago; CallRail keeps 25 months)."),
+        th.Property(
+            "api_key",
+            th.StringType,
+            required=True,
+            secret=True,
+            description="CallRail API key (Settings → API keys).",
+        ),
+        th.Property(
+            "api_url",
+            th.StringType,
+            default="https://api.callrail.com/v3",
+            description="API base URL; the sandbox stand-in sets its own.",
+        ),
+        th.Property(
+            "account_ids",
+            th.ArrayType(th.StringType),
+            description="Only these accounts (default: every account the key sees).",
+        ),
+        th.Property(
+            "company_ids",
+            th.ArrayType(th.StringType),
+            description="Only records of these companies.",
+        ),
+        th.Property(
+            "start_date",
+            th.DateTimeType,
+            description="Earliest date for calls, forms and texts on a first sync "
+            "(default: 30 days ago; CallRail keeps 25 months).",
+        ),
         th.Property("end_date", th.DateTimeType, description="Latest date (default: now)."),
-        th.Property("lookback_minutes", th.IntegerType, default=1440,
-                    description="Calls are re-read this far behind the bookmark, because "
-                                "tags, lead status, notes and value change after a call."),
+        th.Property(
+            "lookback_minutes",
+            th.IntegerType,
+            default=1440,
+            description="Calls are re-read this far behind the bookmark, because "
+            "tags, lead status, notes and value change after a call.",
+        ),
         th.Property("per_page", th.IntegerType, default=250, description="Page size (max 250)."),
         th.Property("max_pages", th.IntegerType, description="Stop each stream after N pages."),
-        th.Property("fields", th.ArrayType(th.StringType), default=DEFAULT_CALL_FIELDS,
-                    description="Optional call fields to request."),
-        th.Property("requests_per_hour", th.IntegerType, default=1000,
-                    description="Requests per account per hour (CallRail's limit)."),
-        th.Property("requests_per_minute", th.NumberType,
-                    description="Optional per-minute limit per account; requests are then "
-                                "spaced evenly."),
-        th.Property("default_phone_region", th.StringType, default="US",
-                    description="Region for phone numbers written without a country code."),
+        th.Property(
+            "fields",
+            th.ArrayType(th.StringType),
+            default=DEFAULT_CALL_FIELDS,
+            description="Optional call fields to request.",
+        ),
+        th.Property(
+            "requests_per_hour",
+            th.IntegerType,
+            default=1000,
+            description="Requests per account per hour (CallRail's limit).",
+        ),
+        th.Property(
+            "requests_per_minute",
+            th.NumberType,
+            description="Optional per-minute limit per account; requests are then spaced evenly.",
+        ),
+        th.Property(
+            "default_phone_region",
+            th.StringType,
+            default="US",
+            description="Region for phone numbers written without a country code.",
+        ),
         th.Property("timeout_seconds", th.IntegerType, default=60),
         th.Property("max_retries", th.IntegerType, default=6),
-        th.Property("backoff_base_seconds", th.NumberType, default=2.0,
-                    description="First wait after a 429 without Retry-After or a 5xx."),
+        th.Property(
+            "backoff_base_seconds",
+            th.NumberType,
+            default=2.0,
+            description="First wait after a 429 without Retry-After or a 5xx.",
+        ),
         th.Property("user_agent", th.StringType, description="User-Agent header to send."),
-    ).to_dict()  # fmt: skip
+    ).to_dict()
 
     def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
         super().__init__(*args, **kwargs)
@@ -84,8 +150,13 @@ class TapCallRail(Tap):
         for account in accounts:
             companies = list(self.streams["companies"].get_records({"account_id": account["id"]}))
             names = ", ".join(company["name"] for company in companies[:5])
-            self.logger.info("Account %s (%s): %d companies: %s", account["id"], account["name"],
-                             len(companies), names)  # fmt: skip
+            self.logger.info(
+                "Account %s (%s): %d companies: %s",
+                account["id"],
+                account["name"],
+                len(companies),
+                names,
+            )
         self.logger.info("The API key works and sees %d accounts", len(accounts))
         return True
 

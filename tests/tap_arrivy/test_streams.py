@@ -69,8 +69,11 @@ def test_customers_and_entities_come_before_tasks(arrivy_config, arrivy_server):
 def test_schedule_window_edges(arrivy_server, arrivy_config):
     index = 100
     moment = arrivy_server.task_start(index)
-    arrivy_config |= {"start_date": moment.isoformat(), "end_date": moment.isoformat(),
-                      "include_unscheduled": False}  # fmt: skip
+    arrivy_config |= {
+        "start_date": moment.isoformat(),
+        "end_date": moment.isoformat(),
+        "include_unscheduled": False,
+    }
     run = run_tap("tap-arrivy", arrivy_config)
     assert ids(run.records("tasks")) == [str(arrivy_server.tasks.record(index)["id"])]
 
@@ -85,9 +88,13 @@ def test_future_bookings_come_within_future_days(arrivy_server, arrivy_config):
 def test_wrapped_list_shape():
     server = ArrivyStandIn(tasks=50, wrap_lists=True).start()
     try:
-        config = {"auth_key": "sandbox-arrivy-key", "auth_token": "sandbox-arrivy-token",
-                  "api_url": f"{server.url}/api", "requests_per_minute": 100000,
-                  "start_date": "2020-01-01T00:00:00+00:00"}  # fmt: skip
+        config = {
+            "auth_key": "sandbox-arrivy-key",
+            "auth_token": "sandbox-arrivy-token",
+            "api_url": f"{server.url}/api",
+            "requests_per_minute": 100000,
+            "start_date": "2020-01-01T00:00:00+00:00",
+        }
         run = run_tap("tap-arrivy", config)
         assert run.returncode == 0, run.stderr
         assert len(run.records("tasks")) == 50 + 5
@@ -127,8 +134,8 @@ def test_mutate_then_delta_emits_only_changes(arrivy_server, arrivy_config):
         str(arrivy_server.tasks.record(i)["id"])
         for i in changes["tasks"]["updated"] + changes["tasks"]["created"]
     }
-    changed |= {str(arrivy_server.unscheduled.record(i)["id"])
-                for i in changes["unscheduled"]["updated"] + changes["unscheduled"]["created"]}  # fmt: skip
+    touched = changes["unscheduled"]["updated"] + changes["unscheduled"]["created"]
+    changed |= {str(arrivy_server.unscheduled.record(i)["id"]) for i in touched}
     emitted = set(ids(second.records("tasks")))
     assert changed <= emitted
     assert len(emitted) <= len(changed) + 2, "only changed tasks (plus the >= bookmark ones)"

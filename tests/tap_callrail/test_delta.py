@@ -62,9 +62,10 @@ def test_look_back_window_reaches_behind_the_bookmark(callrail_server, callrail_
     for account_id, mark in bookmarks(first.final_state, "calls").items():
         window_start = datetime.datetime.fromisoformat(mark) - datetime.timedelta(days=3)
         expected = {
-            c["id"] for c in callrail_server.accounts[account_id].calls.live_records()
+            c["id"]
+            for c in callrail_server.accounts[account_id].calls.live_records()
             if datetime.datetime.fromisoformat(c["start_time"]) >= window_start
-        }  # fmt: skip
+        }
         got = {c["id"] for c in second.records("calls") if c["account_id"] == account_id}
         assert got == expected
 
@@ -72,9 +73,19 @@ def test_look_back_window_reaches_behind_the_bookmark(callrail_server, callrail_
 def test_resume_from_a_given_state(callrail_server, callrail_config):
     account = next(iter(callrail_server.accounts.values()))
     mark = account.call_time(250).astimezone(account.zone).isoformat()
-    state = {"bookmarks": {"calls": {"partitions": [
-        {"context": {"account_id": account.id}, "replication_key": "start_time",
-         "replication_key_value": mark}]}}}  # fmt: skip
+    state = {
+        "bookmarks": {
+            "calls": {
+                "partitions": [
+                    {
+                        "context": {"account_id": account.id},
+                        "replication_key": "start_time",
+                        "replication_key_value": mark,
+                    }
+                ]
+            }
+        }
+    }
     callrail_config |= {"lookback_minutes": 0, "account_ids": [account.id]}
     run = run_tap("tap-callrail", callrail_config, state=state)
     assert [c["id"] for c in run.records("calls")] == [
@@ -88,8 +99,10 @@ def test_state_is_emitted_during_the_sync_for_a_killed_run_to_resume(
     callrail_config["per_page"] = 25
     run = run_tap("tap-callrail", callrail_config)
     marks = [
-        bookmarks(s, "calls") for s in run.states
-        if "calls" in s.get("bookmarks", {}) and "partitions" in s["bookmarks"]["calls"]
+        bookmarks(s, "calls")
+        for s in run.states
+        if "calls" in s.get("bookmarks", {})
+        and "partitions" in s["bookmarks"]["calls"]
         and all("replication_key_value" in p for p in s["bookmarks"]["calls"]["partitions"])
-    ]  # fmt: skip
+    ]
     assert len({tuple(sorted(m.items())) for m in marks}) > 1, "the bookmark advances mid-sync"

@@ -23,9 +23,12 @@ def run_in_process(capsys, config):
 
 def accounts_page(page, count, total_pages):
     return {
-        "page": page, "per_page": 2, "total_pages": total_pages, "total_records": 0,
+        "page": page,
+        "per_page": 2,
+        "total_pages": total_pages,
+        "total_records": 0,
         "accounts": [{"id": f"ACC{page}{n}", "name": "a"} for n in range(count)],
-    }  # fmt: skip
+    }
 
 
 @pytest.fixture
@@ -35,10 +38,14 @@ def only_accounts():
 
 def test_total_pages_zero_still_pages_until_a_short_page(capsys, only_accounts):
     with rm.Mocker() as mock:
-        mock.get(f"{BASE}/a.json", [
-            {"json": accounts_page(1, 2, 0)}, {"json": accounts_page(2, 2, 0)},
-            {"json": accounts_page(3, 1, 0)},
-        ])  # fmt: skip
+        mock.get(
+            f"{BASE}/a.json",
+            [
+                {"json": accounts_page(1, 2, 0)},
+                {"json": accounts_page(2, 2, 0)},
+                {"json": accounts_page(3, 1, 0)},
+            ],
+        )
         run_in_process(capsys, only_accounts)
         assert [r.qs.get("page") for r in mock.request_history] == [["1"], ["2"], ["3"]]
 

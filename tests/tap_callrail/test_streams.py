@@ -7,10 +7,14 @@ from tests.singer_run import run_tap
 from tests.tap_callrail.conftest import sent, truth
 
 LISTS = {
-    "companies": "companies", "calls": "calls", "trackers": "trackers",
-    "form_submissions": "form_submissions", "text_messages": "text-messages",
-    "tags": "tags", "users": "users",
-}  # fmt: skip
+    "companies": "companies",
+    "calls": "calls",
+    "trackers": "trackers",
+    "form_submissions": "form_submissions",
+    "text_messages": "text-messages",
+    "tags": "tags",
+    "users": "users",
+}
 
 
 def test_every_stream_equals_the_stand_in(callrail_server, callrail_config):
@@ -93,8 +97,12 @@ def test_end_date_and_start_date_are_inclusive(callrail_server, callrail_config)
     account = next(iter(callrail_server.accounts.values()))
     index = 150
     moment = account.call_time(index)
-    callrail_config |= {"account_ids": [account.id], "start_date": moment.isoformat(),
-                        "end_date": moment.isoformat(), "lookback_minutes": 0}  # fmt: skip
+    callrail_config |= {
+        "account_ids": [account.id],
+        "start_date": moment.isoformat(),
+        "end_date": moment.isoformat(),
+        "lookback_minutes": 0,
+    }
     run = run_tap("tap-callrail", callrail_config)
     assert [c["id"] for c in run.records("calls")] == [account.calls.record(index)["id"]]
 
