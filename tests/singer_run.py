@@ -39,15 +39,40 @@ class TapRun:
         return [line for line in self.stderr.splitlines() if line.startswith(f"{tap}: error:")]
 
 
+def catalog_selecting(executable: str, config_path: Path, streams: list[str]) -> dict:
+    """The tap's discovered catalog with only `streams` selected."""
+    found = subprocess.run(
+        [executable, "--config", str(config_path), "--discover"],
+        capture_output=True,
+        check=True,
+        timeout=120,
+    )
+    catalog = json.loads(found.stdout)
+    for entry in catalog["streams"]:
+        for metadata in entry["metadata"]:
+            if not metadata["breadcrumb"]:
+                metadata["metadata"]["selected"] = entry["tap_stream_id"] in streams
+    return catalog
+
+
 def run_tap(
-    tap: str, config: dict[str, Any], *args: str, state: dict | None = None, timeout: float = 300
+    tap: str,
+    config: dict[str, Any],
+    *args: str,
+    state: dict | None = None,
+    select: list[str] | None = None,
+    timeout: float = 300,
 ) -> TapRun:
-    """Run `tap` with `config` (and `state`), returning its messages."""
+    """Run `tap` with `config` (and `state`; only the `select` streams), return its messages."""
     executable = str(Path(sys.executable).with_name(tap))
     with tempfile.TemporaryDirectory() as folder:
         config_path = Path(folder) / "config.json"
         config_path.write_text(json.dumps(config))
         command = [executable, "--config", str(config_path), *args]
+        if select is not None:
+            catalog_path = Path(folder) / "catalog.json"
+            catalog_path.write_text(json.dumps(catalog_selecting(executable, config_path, select)))
+            command += ["--catalog", str(catalog_path)]
         if state is not None:
             state_path = Path(folder) / "state.json"
             state_path.write_text(json.dumps(state))
