@@ -1,0 +1,55 @@
+"""Edge cases a server cannot easily produce, with requests-mock."""
+
+import json
+
+import pytest
+import requests_mock as rm
+from tap_arrivy.client import CredentialsError, as_id, utc_iso
+from tap_arrivy.tap import TapArrivy
+
+BASE = "https://arrivy.example/api"
+
+
+def run_groups(capsys, **config):
+    tap = TapArrivy(config={"auth_key": "k", "auth_token": "t", "api_url": BASE,
+                            "requests_per_minute": 100000, **config})  # fmt: skip
+    tap.streams["groups"].sync()
+    lines = [
+        json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith("{")
+    ]
+    return [m["record"] for m in lines if m["type"] == "RECORD"]
+
+
+def test_empty_first_page_ends_the_stream(capsys):
+    with rm.Mocker() as mock:
+        mock.get(f"{BASE}/groups", json=[])
+        assert run_groups(capsys) == []
+        assert mock.call_count == 1
+
+
+def test_a_full_page_then_an_empty_one(capsys):
+    with rm.Mocker() as mock:
+        mock.get(f"{BASE}/groups", [
+            {"json": [{"id": 1, "updated": "2024-01-01T00:00:00"}, {"id": 2}]},
+            {"json": {"results": [], "has_next": False}},
+        ])  # fmt: skip
+        records = run_groups(capsys, items_per_page=2)
+        assert [r["id"] for r in records] == ["1", "2"]
+        assert records[0]["updated"] == "2024-01-01T00:00:00+00:00"
+        assert mock.call_count == 2
+
+
+def test_401_is_a_credentials_error(capsys):
+    with rm.Mocker() as mock:
+        mock.get(f"{BASE}/groups", status_code=401, json={"code": "UNAUTHORIZED"})
+        with pytest.raises(CredentialsError, match="401"):
+            run_groups(capsys)
+
+
+def test_values():
+    assert utc_iso("2017-10-14T06:23:33") == "2017-10-14T06:23:33+00:00"
+    assert utc_iso("2017-10-14T01:23:33.123456-05:00") == "2017-10-14T06:23:33.123456+00:00"
+    assert utc_iso("not a date") == "not a date"
+    assert as_id(5348024557502464) == "5348024557502464"
+    assert as_id([1, "2"]) == ["1", "2"]
+    assert as_id(True) is True
