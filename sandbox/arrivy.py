@@ -338,10 +338,11 @@ class ArrivyStandIn(StandIn):
             ) from None
         return moment if moment.tzinfo else moment.replace(tzinfo=datetime.timezone.utc)
 
-    def _updated_filter(self, request: Request) -> t.Callable[[Record], bool]:
+    def _updated_filter(self, request: Request) -> t.Callable[[Record], bool] | None:
+        """The `updated_after` filter when sent and honoured, else None."""
         since = self._parse_time(request, "updated_after") if self.honour_updated_after else None
         if since is None:
-            return lambda record: True
+            return None
 
         def updated_after(record: Record) -> bool:
             updated = datetime.datetime.fromisoformat(record["updated"])
@@ -359,38 +360,45 @@ class ArrivyStandIn(StandIn):
         page, per_page = self._paging(request, 500)
         keep = self._updated_filter(request)
         if request.arg("unscheduled") == "true":
-            records = [r for r in self.unscheduled.live_records() if keep(r)]
-        else:
-            start = self._parse_time(request, "from")
-            end = self._parse_time(request, "to")
-            first = (
-                0
-                if start is None
-                else max(0, math.ceil((start - self.first_start) / self.task_spacing))
-            )
-            last = (
-                self.tasks.size
-                if end is None
-                else min(
-                    self.tasks.size, math.floor((end - self.first_start) / self.task_spacing) + 1
-                )
-            )
-            records = [
-                t.cast(Record, self.tasks.record(i)) for i in self.tasks.live_indices(first, last)
-            ]
-            records = [r for r in records if keep(r)]
-        window = records[(page - 1) * per_page : page * per_page]
-        return self._list(window, page, per_page, len(records))
+            return self._page_of(self.unscheduled, 0, None, keep, page, per_page)
+        start = self._parse_time(request, "from")
+        end = self._parse_time(request, "to")
+        first = 0
+        if start is not None:
+            first = max(0, math.ceil((start - self.first_start) / self.task_spacing))
+        last = self.tasks.size
+        if end is not None:
+            last = min(last, math.floor((end - self.first_start) / self.task_spacing) + 1)
+        return self._page_of(self.tasks, first, last, keep, page, per_page)
 
     def list_plain(self, collection: Collection, default_per_page: int = 500) -> t.Callable:
         def handler(request: Request, match: re.Match[str]) -> Response:
             page, per_page = self._paging(request, default_per_page)
             keep = self._updated_filter(request)
-            records = [r for r in collection.live_records() if keep(r)]
-            window = records[(page - 1) * per_page : page * per_page]
-            return self._list(window, page, per_page, len(records))
+            return self._page_of(collection, 0, None, keep, page, per_page)
 
         return handler
+
+    def _page_of(
+        self,
+        collection: Collection,
+        first: int,
+        last: int | None,
+        keep: t.Callable[[Record], bool] | None,
+        page: int,
+        per_page: int,
+    ) -> Response:
+        """One page of [first, last): made on demand, or filtered by a scan when asked to."""
+        offset = (page - 1) * per_page
+        if keep is None:
+            total = collection.live_count(first, last)
+            return self._list(collection.page(first, last, offset, per_page), page, per_page, total)
+        matching = [
+            record
+            for record in (collection.record(i) for i in collection.live_indices(first, last))
+            if record is not None and keep(record)
+        ]
+        return self._list(matching[offset : offset + per_page], page, per_page, len(matching))
 
     def find_task(self, task_id: int) -> Record | None:
         """The scheduled or unscheduled task with this id."""
