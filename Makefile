@@ -27,7 +27,7 @@ demo: $(STAMP)
 	$(BIN)/python -m sandbox.demo
 
 demo-down: $(STAMP)
-	$(BIN)/python -m sandbox.warehouse stop
+	$(BIN)/python -m sandbox down
 
 psql: $(STAMP)
 	psql "$$($(BIN)/python -m sandbox.warehouse url)"

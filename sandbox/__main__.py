@@ -94,8 +94,9 @@ def up(args: argparse.Namespace) -> int:
         genius.seed(sa.create_engine(database.url), appointments=args.appointments)
         settings["genius"] = database.settings()
         print(f"genius      MariaDB on 127.0.0.1:{database.port} (also SQLite: {SQLITE_GENIUS})")
-    except RuntimeError as problem:
-        print(f"genius      SQLite only ({SQLITE_GENIUS}): {problem}")
+    except (RuntimeError, sa.exc.SQLAlchemyError) as problem:
+        reason = str(problem).splitlines()[0]
+        print(f"genius      SQLite only ({SQLITE_GENIUS}): {reason}")
     if not PID_FILE.exists() or not _health(f"http://127.0.0.1:{ports['callrail']}"):
         command = [
             sys.executable,

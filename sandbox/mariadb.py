@@ -9,6 +9,7 @@ checked the way the real Genius database checks them.
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 import subprocess
@@ -75,8 +76,25 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+def running(data_dir: Path) -> MariaDB | None:
+    """The server already running on `data_dir` (started by another process), if any."""
+    pid_file, port_file = data_dir / "mariadb.pid", data_dir / "port"
+    if not pid_file.exists() or not port_file.exists():
+        return None
+    try:
+        os.kill(int(pid_file.read_text().strip()), 0)
+    except (ValueError, ProcessLookupError, PermissionError):
+        return None
+    return MariaDB(data_dir, int(port_file.read_text()), None)
+
+
 def start(data_dir: Path = DEFAULT_DATA, port: int | None = None) -> MariaDB:
-    """Initialise (first time) and start a server; returns once it accepts connections."""
+    """Initialise (first time) and start a server, or reuse the one running on `data_dir`;
+    returns once it accepts connections."""
+    already = running(data_dir)
+    if already is not None:
+        _wait_until_ready(already)
+        return already
     fresh = not (data_dir / "mysql").exists()
     data_dir.mkdir(parents=True, exist_ok=True)
     if fresh:
@@ -113,6 +131,7 @@ def start(data_dir: Path = DEFAULT_DATA, port: int | None = None) -> MariaDB:
         stderr=subprocess.DEVNULL,
     )
     _wait_until_ready(server)
+    (data_dir / "port").write_text(str(server.port))
     _create_user_and_database(server)
     return server
 
