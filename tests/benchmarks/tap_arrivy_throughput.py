@@ -11,74 +11,30 @@
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import socket
-import subprocess
 import sys
-import tempfile
-import time
 from pathlib import Path
 
 import requests
 
-ROOT = Path(__file__).resolve().parents[2]
-TAP = str(Path(sys.executable).with_name("tap-arrivy"))
-HEADERS = {"X-Auth-Key": "sandbox-arrivy-key", "X-Auth-Token": "sandbox-arrivy-token"}
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def start_stand_in(tasks: int) -> tuple[subprocess.Popen, str]:
-    """`python -m sandbox serve` with `tasks` scheduled tasks, in its own process."""
-    port = free_port()
-    ports = [f"--arrivy-port={port}", f"--callrail-port={free_port()}"]
-    ports.append(f"--legacy-erp-port={free_port()}")
-    command = [sys.executable, "-m", "sandbox", "serve", "--tasks", str(tasks), "--calls", "10"]
-    command += ports
-    process = subprocess.Popen(
-        command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(100):
-        try:
-            if requests.get(f"{url}/_sandbox/health", timeout=1).ok:
-                return process, url
-        except requests.RequestException:
-            time.sleep(0.1)
-    raise RuntimeError("the stand-in did not start")
-
-
-def run_tap(config: dict) -> tuple[float, int, int]:
-    """Seconds, records emitted, and the tap's own peak RSS (MB)."""
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / "config.json"
-        path.write_text(json.dumps(config))
-        started = time.perf_counter()
-        process = subprocess.Popen(
-            [TAP, "--config", str(path)], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL
-        )
-        records = sum(1 for line in process.stdout if line.startswith(b'{"type":"RECORD"'))
-        _, _, usage = os.wait4(process.pid, 0)
-        return time.perf_counter() - started, records, usage.ru_maxrss // 1024
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import stand_in_process
 
 
 def config_for(url: str, **extra: object) -> dict:
     return {
-        "auth_key": "sandbox-arrivy-key", "auth_token": "sandbox-arrivy-token",
-        "api_url": f"{url}/api", "start_date": "2025-01-01T00:00:00+00:00",
-        "requests_per_minute": 1_000_000, **extra,
-    }  # fmt: skip
+        "auth_key": "sandbox-arrivy-key",
+        "auth_token": "sandbox-arrivy-token",
+        "api_url": f"{url}/api",
+        "start_date": "2025-01-01T00:00:00+00:00",
+        "requests_per_minute": 1_000_000,
+        **extra,
+    }
 
 
 def unthrottled(tasks: int) -> tuple[float, int, int]:
-    process, url = start_stand_in(tasks)
+    process, url = stand_in_process.start("arrivy", "--tasks", str(tasks), "--calls", "10")
     try:
-        return run_tap(config_for(url))
+        return stand_in_process.run_tap("tap-arrivy", config_for(url))
     finally:
         process.terminate()
         process.wait()
@@ -86,22 +42,13 @@ def unthrottled(tasks: int) -> tuple[float, int, int]:
 
 def throttled(rate: int, seconds: float) -> tuple[float, int]:
     """Requests per minute achieved with server and tap both at `rate`, and 429s sent."""
-    process, url = start_stand_in(int(rate * seconds / 60) * 3)
+    tasks = str(int(rate * seconds / 60) * 3)
+    process, url = stand_in_process.start("arrivy", "--tasks", tasks, "--calls", "10")
     try:
         limits = {"limits": [{"requests": rate, "seconds": 60}]}
         requests.post(f"{url}/_sandbox/rate-limits", json=limits, timeout=5)
-        with tempfile.TemporaryDirectory() as folder:
-            path = Path(folder) / "config.json"
-            path.write_text(
-                json.dumps(config_for(url, requests_per_minute=rate, items_per_page=20))
-            )
-            started = time.perf_counter()
-            subprocess.run([TAP, "--config", str(path)], stdout=subprocess.DEVNULL,
-                           stderr=subprocess.DEVNULL, timeout=seconds * 20, check=True)  # fmt: skip
-            elapsed = time.perf_counter() - started
-        sent = len(requests.get(f"{url}/_sandbox/requests", timeout=30).json())
-        refused = requests.get(f"{url}/_sandbox/health", timeout=5).json()["rate_limited"]
-        return sent / elapsed * 60, refused
+        config = config_for(url, requests_per_minute=rate, items_per_page=20)
+        return stand_in_process.run_throttled("tap-arrivy", config, url, seconds * 20)
     finally:
         process.terminate()
         process.wait()
@@ -123,8 +70,10 @@ def main() -> None:
             f"{label:<24}{tasks:>8}{records:>9}{seconds:>9.1f}{records / seconds:>11,.0f}{peak:>9}"
         )
     per_minute, refused = throttled(args.rate, args.seconds)
-    print(f"throttled at {args.rate}/min: achieved {per_minute:.1f}/min = "
-          f"{per_minute / args.rate:.1%} of the limit, {refused} x 429")  # fmt: skip
+    print(
+        f"throttled at {args.rate}/min: achieved {per_minute:.1f}/min = "
+        f"{per_minute / args.rate:.1%} of the limit, {refused} x 429"
+    )
 
 
 if __name__ == "__main__":
