@@ -176,8 +176,21 @@ class TargetWarehouse(Target):
     def _process_schema_message(self, message_dict: dict) -> None:
         """Commit a stream's buffered rows before its schema changes, then evolve the table."""
         self._assert_line_requires(message_dict, requires={"stream", "schema"})
-        self._assert_line_requires(message_dict["schema"], requires={"properties"})
         stream_name = message_dict["stream"]
+        schema = message_dict["schema"]
+        keys = message_dict.get("key_properties") or []
+        if not isinstance(schema, dict) or not isinstance(schema.get("properties"), dict):
+            raise BadInputError(
+                "SCHEMA message lacks properties (an object of property schemas)",
+                fix="the tap must send a JSON schema with properties",
+                stream=str(stream_name),
+            )
+        if not isinstance(keys, list) or not all(isinstance(key, str) for key in keys):
+            raise BadInputError(
+                "key_properties must be a list of property names",
+                fix="correct the tap's key_properties",
+                stream=str(stream_name),
+            )
         for stream_map in self.mapper.stream_maps.get(stream_name, []):
             sink = self._sinks_active.get(stream_map.stream_alias)
             if sink is not None and sink.original_schema != message_dict["schema"]:
@@ -202,6 +215,12 @@ class TargetWarehouse(Target):
     def _process_activate_version_message(self, message_dict: dict) -> None:
         """Load the stream's buffered rows first so the new version's rows are all in."""
         self._assert_line_requires(message_dict, requires={"stream", "version"})
+        if message_dict["stream"] not in self.mapper.stream_maps:
+            raise BadInputError(
+                "ACTIVATE_VERSION arrived before the stream's SCHEMA",
+                fix="the tap must send a SCHEMA message before the stream's first message",
+                stream=message_dict["stream"],
+            )
         for stream_map in self.mapper.stream_maps.get(message_dict["stream"], []):
             sink = self._sinks_active.get(stream_map.stream_alias)
             if sink is not None:
