@@ -10,35 +10,20 @@ consistently, and datetimes become UTC with an offset even when Arrivy leaves it
 from __future__ import annotations
 
 import datetime
-import decimal
-import functools
-import json
 import typing as t
-from urllib.parse import urlsplit
 
 import requests
-from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
-from singer_sdk.helpers._typing import TypeConformanceLevel
 from singer_sdk.pagination import BaseAPIPaginator
-from singer_sdk.streams import RESTStream
-from suite_common.http import retry_waits
+from suite_common.streams import SuiteRESTStream, json_body
 
 if t.TYPE_CHECKING:
     from singer_sdk.helpers.types import Context
 
 
-class CredentialsError(FatalAPIError):
-    """Arrivy refused the auth key or token."""
-
-
 def records_of(response: requests.Response) -> list[dict[str, t.Any]]:
     """The records of a page, whichever list shape the deployment uses."""
-    cached = getattr(response, "arrivy_records", None)
-    if cached is None:
-        body = json.loads(response.text, parse_float=decimal.Decimal)
-        cached = body.get("results", []) if isinstance(body, dict) else body
-        response.arrivy_records = cached  # type: ignore[attr-defined]
-    return t.cast(list, cached)
+    body = json_body(response)
+    return t.cast(list, body.get("results", []) if isinstance(body, dict) else body)
 
 
 def utc_iso(value: t.Any) -> t.Any:
@@ -77,14 +62,15 @@ class ShortPagePaginator(BaseAPIPaginator[int]):
         return self.current_value + 1
 
 
-class ArrivyStream(RESTStream):
+class ArrivyStream(SuiteRESTStream):
     """Shared behaviour of every Arrivy stream."""
 
+    service = "Arrivy"
+    credentials_name = "the auth key or token"
+    error_fields = ("code", "message")
     default_per_page = 500
     id_fields: tuple[str, ...] = ("id", "owner")
     datetime_fields: tuple[str, ...] = ("created", "updated")
-    # Values are normalised in post_process; the SDK's per-value conformance is not needed.
-    TYPE_CONFORMANCE_LEVEL = TypeConformanceLevel.NONE
 
     @property
     def url_base(self) -> str:
@@ -96,10 +82,6 @@ class ArrivyStream(RESTStream):
         headers["X-Auth-Key"] = self.config["auth_key"]
         headers["X-Auth-Token"] = self.config["auth_token"]
         return headers
-
-    @property
-    def timeout(self) -> int:
-        return int(self.config.get("timeout_seconds") or 60)
 
     @property
     def per_page(self) -> int:
@@ -114,9 +96,9 @@ class ArrivyStream(RESTStream):
     def parse_response(self, response: requests.Response) -> t.Iterable[dict]:
         yield from records_of(response)
 
-    @functools.cached_property
-    def schema_properties(self) -> frozenset[str]:
-        return frozenset(self.schema["properties"])
+    def rate_limit_key(self, context: Context | None) -> str:
+        """Arrivy's limit is per credential."""
+        return str(self.config["auth_key"])
 
     def post_process(self, row: dict, context: Context | None = None) -> dict | None:
         """Ids as strings, datetimes in UTC, and exactly the schema's properties."""
@@ -126,43 +108,4 @@ class ArrivyStream(RESTStream):
         for field in self.datetime_fields:
             if field in row:
                 row[field] = utc_iso(row[field])
-        properties = self.schema_properties
-        return {name: value for name, value in row.items() if name in properties}
-
-    # Requests ------------------------------------------------------------------------------
-
-    def _request(
-        self, prepared_request: requests.PreparedRequest, context: Context | None
-    ) -> requests.Response:
-        self._tap.rate_limiter.wait(self.config["auth_key"])  # type: ignore[attr-defined]
-        return super()._request(prepared_request, context)
-
-    def validate_response(self, response: requests.Response) -> None:
-        path = urlsplit(response.url).path
-        if response.status_code == 401:
-            raise CredentialsError(f"Arrivy refused the auth key or token (401 on {path})")
-        if response.status_code == 429:
-            raise RetriableAPIError(f"rate limited (429) on {path}", response)
-        super().validate_response(response)
-        try:
-            records_of(response)
-        except ValueError as exc:
-            raise RetriableAPIError(
-                f"Arrivy sent a body that is not JSON on {path}: {exc}", response
-            ) from None
-
-    def response_error_message(self, response: requests.Response) -> str:
-        """Status, path and Arrivy's own message; no headers, so no credentials."""
-        try:
-            body = response.json()
-            detail = f"{body.get('code', '')} {body.get('message', '')}".strip()
-        except ValueError:
-            detail = response.text[:200]
-        return f"{response.status_code} from Arrivy on {urlsplit(response.url).path}: {detail}"
-
-    def backoff_wait_generator(self) -> t.Generator[float, t.Any, None]:
-        """Retry-After when Arrivy sends it, else exponential waits (plus the SDK's jitter)."""
-        return retry_waits(float(self.config.get("backoff_base_seconds", 2.0)))
-
-    def backoff_max_tries(self) -> int:
-        return int(self.config.get("max_retries", 6))
+        return super().post_process(row, context)

@@ -10,9 +10,10 @@ from singer_sdk.contrib.msgspec import MsgSpecWriter
 from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
 from suite_common.cli import run_cli
 from suite_common.http import RateLimiter
+from suite_common.streams import CredentialsError, json_body
 
 from tap_arrivy import streams
-from tap_arrivy.client import ArrivyStream, CredentialsError
+from tap_arrivy.client import ArrivyStream
 
 STREAM_TYPES = [
     streams.GroupsStream,
@@ -32,7 +33,11 @@ class ProfileStream(ArrivyStream):
     schema: t.ClassVar[dict] = {"type": "object", "properties": {}}
 
     def parse_response(self, response: t.Any) -> t.Iterable[dict]:
-        yield response.json()
+        yield json_body(response)
+
+    def post_process(self, row: dict, context: t.Any = None) -> dict | None:
+        """The profile as Arrivy sends it: it is logged, not emitted."""
+        return row
 
 
 class TapArrivy(Tap):

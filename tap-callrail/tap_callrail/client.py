@@ -11,37 +11,18 @@ shows the key.
 
 from __future__ import annotations
 
-import decimal
-import functools
-import json
 import typing as t
 from urllib.parse import parse_qsl, urlsplit
 
 import requests
 from singer_sdk.authenticators import APIKeyAuthenticator
-from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
-from singer_sdk.helpers._typing import TypeConformanceLevel
 from singer_sdk.pagination import BaseAPIPaginator, BaseHATEOASPaginator
-from singer_sdk.streams import RESTStream
-from suite_common.http import retry_waits
+from suite_common.streams import SuiteRESTStream, json_body
 
 if t.TYPE_CHECKING:
     from singer_sdk.helpers.types import Context
 
 MAX_PER_PAGE = 250
-
-
-class CredentialsError(FatalAPIError):
-    """CallRail refused the API key: the run cannot go on, and retrying will not help."""
-
-
-def body_of(response: requests.Response) -> dict[str, t.Any]:
-    """The JSON body, parsed once per response, numbers with a fraction as exact Decimals."""
-    cached = getattr(response, "callrail_body", None)
-    if cached is None:
-        cached = json.loads(response.text, parse_float=decimal.Decimal)
-        response.callrail_body = cached  # type: ignore[attr-defined]
-    return t.cast(dict, cached)
 
 
 class PageNumberPaginator(BaseAPIPaginator[int]):
@@ -54,7 +35,7 @@ class PageNumberPaginator(BaseAPIPaginator[int]):
         self.max_pages = max_pages
 
     def get_next(self, response: requests.Response) -> int | None:
-        body = body_of(response)
+        body = json_body(response)
         page = self.current_value
         total_pages = body.get("total_pages")
         returned = len(body.get(self.list_key) or [])
@@ -73,7 +54,7 @@ class RelativePaginator(BaseHATEOASPaginator):
         self.max_pages = max_pages
 
     def get_next_url(self, response: requests.Response) -> str | None:
-        body = body_of(response)
+        body = json_body(response)
         if not body.get("has_next_page") or not body.get("next_page"):
             return None
         if self.max_pages and self.count >= self.max_pages:
@@ -81,23 +62,11 @@ class RelativePaginator(BaseHATEOASPaginator):
         return str(body["next_page"])
 
 
-class CallRailStream(RESTStream):
+class CallRailStream(SuiteRESTStream):
     """Shared behaviour of every CallRail stream."""
 
-    # The SDK's per-value type conformance costs more than the rest of the tap's per-record
-    # work together; `post_process` keeps exactly the schema's properties instead, and the
-    # values already have the schema's types (JSON gives them; Decimal for `value`).
-    TYPE_CONFORMANCE_LEVEL = TypeConformanceLevel.NONE
-
-    @functools.cached_property
-    def schema_properties(self) -> frozenset[str]:
-        """Names the stream's schema declares; anything else CallRail adds is left out."""
-        return frozenset(self.schema["properties"])
-
-    def post_process(self, row: dict, context: Context | None = None) -> dict | None:
-        """Only the schema's properties, so a field CallRail adds later cannot leak through."""
-        properties = self.schema_properties
-        return {name: value for name, value in row.items() if name in properties}
+    service = "CallRail"
+    credentials_name = "the API key"
 
     list_key: str = ""
     """The key of the record list in the response body."""
@@ -117,10 +86,6 @@ class CallRailStream(RESTStream):
         )
 
     @property
-    def timeout(self) -> int:
-        return int(self.config.get("timeout_seconds") or 60)
-
-    @property
     def per_page(self) -> int:
         return min(int(self.config.get("per_page") or MAX_PER_PAGE), MAX_PER_PAGE)
 
@@ -133,52 +98,13 @@ class CallRailStream(RESTStream):
             params["page"] = next_page_token
         return params
 
-    # Requests: the shared rate limit, then retries that honour Retry-After ------------------
-
-    def _request(
-        self, prepared_request: requests.PreparedRequest, context: Context | None
-    ) -> requests.Response:
-        account = (context or {}).get("account_id", "accounts")
-        self._tap.rate_limiter.wait(str(account))  # type: ignore[attr-defined]
-        return super()._request(prepared_request, context)
-
-    def validate_response(self, response: requests.Response) -> None:
-        path = urlsplit(response.url).path
-        if response.status_code in (401, 403):
-            raise CredentialsError(
-                f"CallRail refused the API key ({response.status_code} on {path})"
-            )
-        if response.status_code == 429:
-            raise RetriableAPIError(
-                f"rate limited (429) on {urlsplit(response.url).path}", response
-            )
-        super().validate_response(response)
-        try:
-            body_of(response)
-        except ValueError as exc:
-            path = urlsplit(response.url).path
-            raise RetriableAPIError(
-                f"CallRail sent a body that is not JSON on {path}: {exc}", response
-            ) from None
-
-    def response_error_message(self, response: requests.Response) -> str:
-        """Status, path and CallRail's own error text; no headers, so no credentials."""
-        try:
-            detail = response.json().get("error", "")
-        except ValueError:
-            detail = response.text[:200]
-        return f"{response.status_code} from CallRail on {urlsplit(response.url).path}: {detail}"
-
-    def backoff_wait_generator(self) -> t.Generator[float, t.Any, None]:
-        """Retry-After when CallRail sends it, else 2, 4, 8… seconds (capped), plus jitter."""
-        return retry_waits(float(self.config.get("backoff_base_seconds", 2.0)))
-
-    def backoff_max_tries(self) -> int:
-        return int(self.config.get("max_retries", 6))
+    def rate_limit_key(self, context: Context | None) -> str:
+        """CallRail counts requests per account."""
+        return str((context or {}).get("account_id", "accounts"))
 
     def parse_response(self, response: requests.Response) -> t.Iterable[dict]:
         """Records of the page (the body was checked to be JSON before retries ended)."""
-        yield from body_of(response).get(self.list_key) or []
+        yield from json_body(response).get(self.list_key) or []
 
 
 def next_page_params(url: str) -> dict[str, str]:

@@ -10,9 +10,9 @@ from singer_sdk.contrib.msgspec import MsgSpecWriter
 from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
 from suite_common.cli import run_cli
 from suite_common.http import RateLimiter
+from suite_common.streams import CredentialsError
 
 from tap_callrail import streams
-from tap_callrail.client import CredentialsError
 
 DEFAULT_CALL_FIELDS = [
     "call_type",

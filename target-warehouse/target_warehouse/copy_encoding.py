@@ -60,14 +60,6 @@ def _is_finite(value: float | decimal.Decimal) -> bool:
 def _make_encoders(stats: EncodingStats, column: str) -> dict[str, Encoder]:
     """Encoders for one column, one per Postgres type; they share the stream's stats."""
 
-    def text(value: t.Any) -> str:
-        if not isinstance(value, str):
-            value = _as_text(value)
-        if "\x00" in value:
-            stats.nul_characters_removed += value.count("\x00")
-            value = value.replace("\x00", "")
-        return '"' + value.replace('"', '""') + '"'
-
     def string(value: t.Any) -> str:
         """Text column of a string-only property: the type check and quoting in one call."""
         if type(value) is not str:
@@ -76,6 +68,10 @@ def _make_encoders(stats: EncodingStats, column: str) -> dict[str, Encoder]:
             stats.nul_characters_removed += value.count("\x00")
             value = value.replace("\x00", "")
         return '"' + value.replace('"', '""') + '"'
+
+    def text(value: t.Any) -> str:
+        """Text column of a union of types: other values in their text form, then quoted."""
+        return string(value if type(value) is str else _as_text(value))
 
     def jsonb(value: t.Any) -> str:
         if isinstance(value, float) and not _is_finite(value):

@@ -48,6 +48,13 @@ class BatchResult:
     unchanged: int = 0
     deleted: int = 0
 
+    def __iadd__(self, other: BatchResult) -> BatchResult:
+        self.created += other.created
+        self.updated += other.updated
+        self.unchanged += other.unchanged
+        self.deleted += other.deleted
+        return self
+
 
 def shadow_table_name(table: str) -> str:
     """Name of the table an overwrite load builds beside `table`."""

@@ -22,11 +22,11 @@ from target_warehouse.copy_encoding import (
 )
 from target_warehouse.errors import InvalidRecordError, InvalidValueError
 from target_warehouse.validation import (
-    RecordValidator,
     has_rules_beyond_type,
     non_null_types,
     nullable,
     property_check,
+    record_check,
 )
 
 if t.TYPE_CHECKING:
@@ -76,7 +76,7 @@ class RowEncoder:
             and not nullable(schema["properties"][prop])
             and prop not in self.key_properties
         ]
-        self._record_validator = RecordValidator(schema, stream) if validate else None
+        self._record_check = record_check(schema, stream) if validate else None
         self.columns = [properties[prop] for prop in [*data_props, *self.metadata_props]]
         self._metadata_template = ",".join(f"{{{name}}}" for name in self.metadata_props)
         positions = {prop: index for index, prop in enumerate(data_props)}
@@ -120,8 +120,8 @@ class RowEncoder:
                     fix="every record must carry a value for each key property",
                     stream=self.stream,
                 )
-        if self._record_validator is not None:
-            self._record_validator.validate(record)
+        if self._record_check is not None:
+            self._record_check(record)
         fields = self._data_fields(record)
         key = None
         if self._key_positions:

@@ -46,7 +46,6 @@ class WarehouseSink(BatchSink):
         self.totals = loading.BatchResult()
         self._rows: list[str] = []
         self._batch_keys: set[t.Any] = set()
-        self._has_duplicates = False
         self._batch_duplicates = 0
         self._versions_seen: set[int] = set()
         self._activations: Counter[int] = Counter()
@@ -54,7 +53,6 @@ class WarehouseSink(BatchSink):
         self._connection: t.Any = None
         self._load_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix=stream_name)
         self._pending_load: Future | None = None
-        self.ddl_executed: list[str] = []
 
     # Settings -----------------------------------------------------------------------------
 
@@ -102,7 +100,6 @@ class WarehouseSink(BatchSink):
             for statement in statements:
                 cursor.execute(statement)
         self._connection.commit()
-        self.ddl_executed += statements
         self._copy_directly = existing is None or self._is_empty(table)
         if existing is not None:
             layout.columns = {**existing.column_types, **layout.columns}
@@ -140,7 +137,6 @@ class WarehouseSink(BatchSink):
         row, key = self.encoder.encode(record, message)
         if key is not None:
             if key in self._batch_keys:
-                self._has_duplicates = True
                 self._batch_duplicates += 1
             self._batch_keys.add(key)
         version = message.get("version")
@@ -161,9 +157,8 @@ class WarehouseSink(BatchSink):
         one batch per stream is in flight; `wait_for_load` is called before state is
         emitted, so state still advances only after the rows before it are committed.
         """
-        rows, has_duplicates, duplicates = self._rows, self._has_duplicates, self._batch_duplicates
-        self._rows, self._batch_keys, self._has_duplicates = [], set(), False
-        self._batch_duplicates = 0
+        rows, duplicates = self._rows, self._batch_duplicates
+        self._rows, self._batch_keys, self._batch_duplicates = [], set(), 0
         if not rows:
             return
         self.tally_record_read(len(rows))
@@ -171,9 +166,7 @@ class WarehouseSink(BatchSink):
         widenings = dict(self.stats.columns_to_widen)
         self.stats.columns_to_widen.clear()
         self.wait_for_load()
-        self._pending_load = self._load_thread.submit(
-            self._load_batch, rows, has_duplicates, duplicates, widenings
-        )
+        self._pending_load = self._load_thread.submit(self._load_batch, rows, duplicates, widenings)
 
     def wait_for_load(self) -> None:
         """Block until the batch in flight is committed; re-raise its error if it failed."""
@@ -181,12 +174,10 @@ class WarehouseSink(BatchSink):
         if pending is not None:
             pending.result()
 
-    def _load_batch(
-        self, rows: list[str], has_duplicates: bool, duplicates: int, widenings: dict[str, str]
-    ) -> None:
-        direct = self._copy_directly and not has_duplicates
+    def _load_batch(self, rows: list[str], duplicates: int, widenings: dict[str, str]) -> None:
+        direct = self._copy_directly and not duplicates
         try:
-            result = self._load(rows, has_duplicates, widenings, direct=direct)
+            result = self._load(rows, duplicates > 0, widenings, direct=direct)
         except psycopg2.Error as exc:
             self._connection.rollback()
             if direct and loading.is_key_conflict(exc):
@@ -196,7 +187,7 @@ class WarehouseSink(BatchSink):
             result = self._load(rows, True, widenings, direct=False)
         result.unchanged = max(result.unchanged - duplicates, 0)
         self.tally_duplicate_merged(duplicates)
-        self._add_to_totals(result)
+        self.totals += result
 
     def _load(
         self, rows: list[str], has_duplicates: bool, widenings: dict[str, str], *, direct: bool
@@ -225,12 +216,6 @@ class WarehouseSink(BatchSink):
             fix="correct the cause and run again; the sync resumes from the last state",
             stream=self.stream_name,
         )
-
-    def _add_to_totals(self, result: loading.BatchResult) -> None:
-        self.totals.created += result.created
-        self.totals.updated += result.updated
-        self.totals.unchanged += result.unchanged
-        self.totals.deleted += result.deleted
 
     # ACTIVATE_VERSION -----------------------------------------------------------------------
 

@@ -82,6 +82,11 @@ def property_check(schema: dict[str, t.Any], stream: str) -> Check | None:
     return check_type
 
 
+def _explain(exc: fastjsonschema.JsonSchemaValueException) -> tuple[str, str]:
+    """Where a value broke the schema (".a.b", "" for the value itself) and which rule."""
+    return exc.name.removeprefix("data"), exc.message.removeprefix(exc.name).strip()
+
+
 def _rules_check(rules: Check) -> Check:
     """The compiled property schema (types included), its failure as one short reason."""
 
@@ -89,8 +94,7 @@ def _rules_check(rules: Check) -> Check:
         try:
             rules(value)
         except fastjsonschema.JsonSchemaValueException as exc:
-            where = exc.name.removeprefix("data")
-            rule = exc.message.removeprefix(exc.name).strip()
+            where, rule = _explain(exc)
             raise InvalidValueError(f"{where} {rule}".strip()) from None
 
     return check_rules
@@ -116,25 +120,21 @@ def nullable(schema: dict[str, t.Any]) -> bool:
     return "null" in allowed
 
 
-class RecordValidator:
-    """Record-level rules of a schema (required, closed properties, …), when it has any."""
+def record_check(schema: dict[str, t.Any], stream: str) -> Check | None:
+    """A check of the record-level rules (required, closed properties, …), None without any."""
+    if set(schema) <= _RECORD_KEYWORDS:
+        return None
+    rules = _compile(schema, stream)
 
-    def __init__(self, schema: dict[str, t.Any], stream: str) -> None:
-        self.stream = stream
-        has_record_rules = not set(schema) <= _RECORD_KEYWORDS
-        self._check = _compile(schema, stream) if has_record_rules else None
-
-    def validate(self, record: dict[str, t.Any]) -> None:
-        """Raise `InvalidRecordError` naming the field and the rule it breaks."""
-        if self._check is None:
-            return
+    def check_record(record: dict[str, t.Any]) -> None:
         try:
-            self._check(record)
+            rules(record)
         except fastjsonschema.JsonSchemaValueException as exc:
-            field = exc.name.removeprefix("data").lstrip(".") or "record"
-            rule = exc.message.removeprefix(exc.name).strip()
+            where, rule = _explain(exc)
             raise InvalidRecordError(
-                f"field '{field}' {rule}",
+                f"field '{where.lstrip('.') or 'record'}' {rule}",
                 fix="correct the value in the source or the stream's schema",
-                stream=self.stream,
+                stream=stream,
             ) from None
+
+    return check_record

@@ -4,7 +4,8 @@ import json
 
 import pytest
 import requests_mock as rm
-from tap_arrivy.client import CredentialsError, as_id, utc_iso
+from suite_common.streams import CredentialsError
+from tap_arrivy.client import as_id, utc_iso
 from tap_arrivy.tap import TapArrivy
 
 BASE = "https://arrivy.example/api"

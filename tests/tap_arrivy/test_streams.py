@@ -115,6 +115,7 @@ def test_connection_test_reports_the_account(arrivy_config):
     run = run_tap("tap-arrivy", arrivy_config, "--test")
     assert run.returncode == 0, run.stderr
     assert "The credentials work: account" in run.stderr
+    assert "account 5100000000000001 (Home Services Co)" in run.stderr
 
 
 def test_bad_credentials_are_one_line_without_the_secret(arrivy_config):

@@ -80,7 +80,7 @@ def test_retry_after_as_an_http_date():
 def test_403_is_a_credentials_error_too(capsys):
     with rm.Mocker() as mock:
         mock.get(f"{BASE}/a.json", status_code=403, json={"error": "Forbidden"})
-        from tap_callrail.client import CredentialsError
+        from suite_common.streams import CredentialsError
 
         with pytest.raises(CredentialsError, match="403"):
             run_in_process(capsys, {})

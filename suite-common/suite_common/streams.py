@@ -1,0 +1,110 @@
+"""The REST stream behaviour every tap of the suite shares, written once.
+
+- Each request first waits for the tap's shared `RateLimiter` (the key is per account or
+  per credential, as the API counts), so the tap does not run into 429s.
+- 401/403 raise `CredentialsError` (one line, naming the setting, never the secret); 429
+  and bodies that are not JSON are retried like 5xx, timeouts and dropped connections,
+  waiting for `Retry-After` when the answer carries one, else exponentially.
+- JSON is parsed once per response, numbers with a fraction as exact Decimals.
+- Records keep exactly the schema's properties; the SDK's per-value type conformance, the
+  costliest part of a tap's per-record work, is off because `post_process` normalises.
+"""
+
+from __future__ import annotations
+
+import decimal
+import functools
+import json
+import typing as t
+from urllib.parse import urlsplit
+
+import requests
+from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
+from singer_sdk.helpers._typing import TypeConformanceLevel
+from singer_sdk.streams import RESTStream
+
+from suite_common.http import retry_waits
+
+if t.TYPE_CHECKING:
+    from singer_sdk.helpers.types import Context
+
+
+class CredentialsError(FatalAPIError):
+    """The API refused the credentials: retrying cannot help."""
+
+
+def json_body(response: requests.Response) -> t.Any:
+    """The parsed body, once per response; fractions become exact Decimals."""
+    cached = getattr(response, "suite_json_body", None)
+    if cached is None:
+        cached = json.loads(response.text, parse_float=decimal.Decimal)
+        response.suite_json_body = cached  # type: ignore[attr-defined]
+    return cached
+
+
+class SuiteRESTStream(RESTStream):
+    """Base of every REST stream of the suite; a tap's client sets the class attributes."""
+
+    service = "the API"
+    """Name used in messages, e.g. "CallRail"."""
+    credentials_name = "the credentials"
+    """What a 401/403 refused, e.g. "the API key"."""
+    error_fields: tuple[str, ...] = ("error",)
+    """Keys of the API's error body that explain a failure."""
+    TYPE_CONFORMANCE_LEVEL = TypeConformanceLevel.NONE
+
+    def rate_limit_key(self, context: Context | None) -> str:
+        """Whose budget a request spends (the API's unit of rate limiting)."""
+        return "default"
+
+    @property
+    def timeout(self) -> int:
+        return int(self.config.get("timeout_seconds") or 60)
+
+    @functools.cached_property
+    def schema_properties(self) -> frozenset[str]:
+        """Names the schema declares; anything else the API adds is left out."""
+        return frozenset(self.schema["properties"])
+
+    def post_process(self, row: dict, context: Context | None = None) -> dict | None:
+        """Only the schema's properties, so a field the API adds later cannot leak through."""
+        properties = self.schema_properties
+        return {name: value for name, value in row.items() if name in properties}
+
+    def _request(
+        self, prepared_request: requests.PreparedRequest, context: Context | None
+    ) -> requests.Response:
+        self._tap.rate_limiter.wait(self.rate_limit_key(context))  # type: ignore[attr-defined]
+        return super()._request(prepared_request, context)
+
+    def validate_response(self, response: requests.Response) -> None:
+        path = urlsplit(response.url).path
+        if response.status_code in (401, 403):
+            raise CredentialsError(
+                f"{self.service} refused {self.credentials_name} ({response.status_code} on {path})"
+            )
+        if response.status_code == 429:
+            raise RetriableAPIError(f"rate limited (429) on {path}", response)
+        super().validate_response(response)
+        try:
+            json_body(response)
+        except ValueError as exc:
+            message = f"{self.service} sent a body that is not JSON on {path}: {exc}"
+            raise RetriableAPIError(message, response) from None
+
+    def response_error_message(self, response: requests.Response) -> str:
+        """Status, path and the API's own error text; no headers, so no credentials."""
+        try:
+            body = response.json()
+            detail = " ".join(str(body.get(key, "")) for key in self.error_fields).strip()
+        except (ValueError, AttributeError):
+            detail = response.text[:200]
+        path = urlsplit(response.url).path
+        return f"{response.status_code} from {self.service} on {path}: {detail}"
+
+    def backoff_wait_generator(self) -> t.Generator[float, t.Any, None]:
+        """Retry-After when the API sends it, else exponential waits (capped), plus jitter."""
+        return retry_waits(float(self.config.get("backoff_base_seconds", 2.0)))
+
+    def backoff_max_tries(self) -> int:
+        return int(self.config.get("max_retries", 6))
