@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import datetime
 import math
-import random
 import re
 import typing as t
 from zoneinfo import ZoneInfo
@@ -94,10 +93,12 @@ class ArrivyStandIn(StandIn):
 
     # Time ----------------------------------------------------------------------------------
 
-    def rng(self, kind: str, index: int) -> random.Random:
+    def rng(self, kind: str, index: int) -> fake.RecordRandom:
         return fake.rng_for(self.seed, kind, index)
 
-    def stamp(self, moment: datetime.datetime, rng: random.Random, *, exact: bool = False) -> str:
+    def stamp(
+        self, moment: datetime.datetime, rng: fake.RecordRandom, *, exact: bool = False
+    ) -> str:
         """UTC; a third without offset, some with microseconds, like Arrivy writes them."""
         if not exact and rng.random() < 0.3:
             moment = moment + datetime.timedelta(microseconds=rng.randint(1, 999_999))
@@ -188,7 +189,7 @@ class ArrivyStandIn(StandIn):
             "updated": self.stamp(created + datetime.timedelta(minutes=5), rng),
         }
 
-    def _edited(self, created: datetime.datetime, rng: random.Random) -> datetime.datetime:
+    def _edited(self, created: datetime.datetime, rng: fake.RecordRandom) -> datetime.datetime:
         """When a generated record was last edited: after creation, before `now`."""
         edited = created + datetime.timedelta(minutes=rng.randint(1, 600))
         return min(edited, self.now - datetime.timedelta(minutes=1))
@@ -438,7 +439,7 @@ class ArrivyStandIn(StandIn):
         self._mutations += 1
         rng = fake.rng_for(self.seed, "mutate", self._mutations)
 
-        def progress(record: Record, rng: random.Random) -> Record:
+        def progress(record: Record, rng: fake.RecordRandom) -> Record:
             moment = self.tick()
             record["status"] = "COMPLETE"
             record["status_title"] = "Complete"
@@ -457,7 +458,7 @@ class ArrivyStandIn(StandIn):
             )
             return record
 
-        def touch(record: Record, rng: random.Random) -> Record:
+        def touch(record: Record, rng: fake.RecordRandom) -> Record:
             record["notes"] = f"Updated {self._mutations}"
             record["updated"] = fake.iso_utc(self.tick())
             return record

@@ -10,10 +10,11 @@ stand-in's own record of the truth: tests compare a warehouse against `live_reco
 from __future__ import annotations
 
 import bisect
-import random
 import threading
 import typing as t
 from collections.abc import Callable, Iterator
+
+from sandbox.fake_data import RecordRandom
 
 Record = dict[str, t.Any]
 
@@ -92,8 +93,8 @@ class Collection:
 
     def mutate(
         self,
-        rng: random.Random,
-        update: Callable[[Record, random.Random], Record],
+        rng: RecordRandom,
+        update: Callable[[Record, RecordRandom], Record],
         *,
         updates: int,
         deletes: int,

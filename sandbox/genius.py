@@ -13,7 +13,6 @@ The same data goes into SQLite for the demo (without zero dates, which SQLite ca
 from __future__ import annotations
 
 import datetime
-import random
 import typing as t
 from collections.abc import Callable, Iterator
 
@@ -373,7 +372,7 @@ class Rows:
         self.sizes = sizes
         self.zero_dates = zero_dates
 
-    def rng(self, table: str, index: int) -> random.Random:
+    def rng(self, table: str, index: int) -> fake.RecordRandom:
         return fake.rng_for(self.seed, f"genius:{table}", index)
 
     def stamp(self, index: int, *, group: int = 7) -> datetime.datetime:
@@ -384,7 +383,7 @@ class Rows:
             + datetime.timedelta(minutes=5 * (index // group))
         )
 
-    def maybe_zero(self, rng: random.Random, value: datetime.datetime | datetime.date) -> t.Any:
+    def maybe_zero(self, rng: fake.RecordRandom, value: datetime.datetime | datetime.date) -> t.Any:
         """About one value in forty is MySQL's zero date (SQLite gets NULL instead)."""
         if rng.random() < 1 / 40:
             if not self.zero_dates:
@@ -392,7 +391,7 @@ class Rows:
             return ZERO_DATETIME if isinstance(value, datetime.datetime) else ZERO_DATE
         return value
 
-    def updated(self, rng: random.Random, index: int) -> datetime.datetime | None:
+    def updated(self, rng: fake.RecordRandom, index: int) -> datetime.datetime | None:
         return None if rng.random() < 0.05 else self.stamp(index)
 
     def rows(self, table: str, start: int, stop: int) -> Iterator[dict[str, t.Any]]:

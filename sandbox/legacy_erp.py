@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import base64
 import datetime
-import random
+import json
 import re
 import secrets
 import threading
@@ -31,7 +31,7 @@ POSITIONS_PER_DOCUMENT = 3
 PAPER_KINDS = ["R", "A", "L", "G", "B"]
 
 
-def erp_date(day: datetime.date | None, rng: random.Random | None = None) -> str:
+def erp_date(day: datetime.date | None, rng: fake.RecordRandom | None = None) -> str:
     """`DD!MM!YYYY`, `0!0!0` for no date, sometimes with a two-digit year."""
     if day is None:
         return "0!0!0"
@@ -167,6 +167,10 @@ class LegacyErpStandIn(StandIn):
     """The 4D REST server on loopback."""
 
     name = "legacy-erp"
+
+    def encode(self, body: t.Any) -> bytes:
+        """4D writes NaN and Infinity as bare tokens, which only the json module reproduces."""
+        return json.dumps(body).encode()
 
     def __init__(
         self,
@@ -321,10 +325,10 @@ class LegacyErpStandIn(StandIn):
 
     # Records -------------------------------------------------------------------------------
 
-    def rng(self, table: str, index: int) -> random.Random:
+    def rng(self, table: str, index: int) -> fake.RecordRandom:
         return fake.rng_for(self.seed, table, index)
 
-    def _meta(self, table: str, index: int, key: str, rng: random.Random) -> Record:
+    def _meta(self, table: str, index: int, key: str, rng: fake.RecordRandom) -> Record:
         changed = self.born.get((table, index)) or (
             self.now - datetime.timedelta(days=rng.randint(1, 400), minutes=rng.randint(0, 1440))
         )
@@ -342,7 +346,7 @@ class LegacyErpStandIn(StandIn):
         record[change_field] = erp_date(changed.date())
         return record
 
-    def _price(self, rng: random.Random) -> float:
+    def _price(self, rng: fake.RecordRandom) -> float:
         value = rng.choice([rng.randint(100, 99999) / 100, rng.randint(1, 500)])
         return float("nan") if rng.random() < 0.03 else value
 
@@ -539,7 +543,7 @@ class LegacyErpStandIn(StandIn):
         for name in ("Artikel_Variante", "Kunden", "Belege"):
             table = self.tables[name]
 
-            def update(record: Record, rng: random.Random, name: str = name) -> Record:
+            def update(record: Record, rng: fake.RecordRandom, name: str = name) -> Record:
                 moment = self.tick()
                 record["__STAMP"] += 1
                 record["__TIMESTAMP"] = moment.isoformat(timespec="milliseconds").replace(

@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
+import msgspec
+
 JSON = t.Any
 
 
@@ -108,6 +110,7 @@ class RateLimiter:
         return None
 
 
+_ENCODER = msgspec.json.Encoder()
 Handler = t.Callable[[Request, re.Match[str]], Response]
 
 
@@ -144,6 +147,12 @@ class StandIn(ThreadingHTTPServer):
     def mutate(self, options: dict[str, t.Any]) -> dict[str, t.Any]:
         """Create, update and delete records; subclasses implement."""
         return {}
+
+    def encode(self, body: JSON) -> bytes:
+        """A body as the service writes it. msgspec: a page of 250 records is encoded in a
+        fraction of the standard library's time. A stand-in whose service writes NaN or
+        Infinity (JSON has neither) overrides this with `json.dumps`."""
+        return _ENCODER.encode(body)
 
     # Running -------------------------------------------------------------------------------
 
@@ -276,7 +285,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
         return False
 
     def _send(self, response: Response, fault: Fault | None = None) -> None:
-        body = json.dumps(response.body).encode()
+        body = self.server.encode(response.body)
         if fault is not None and fault.kind == "truncate":
             body = body[: len(body) // 2]
         elif fault is not None and fault.kind == "invalid_json":

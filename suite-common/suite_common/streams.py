@@ -8,22 +8,32 @@
 - JSON is parsed once per response, numbers with a fraction as exact Decimals.
 - Records keep exactly the schema's properties; the SDK's per-value type conformance, the
   costliest part of a tap's per-record work, is off because `post_process` normalises.
+- Pages are requested one ahead on a thread (`suite_common.prefetch`) while the current
+  page's records are processed, so a sync takes the longer of API time and tap time, not
+  their sum; `prefetch_pages = False` on a stream turns it off.
+- The SDK walks every record, nested objects included, to drop deselected properties; when
+  nothing nested is deselected, dropping the deselected top-level names is the same result
+  at a fraction of the cost.
 """
 
 from __future__ import annotations
 
 import decimal
 import functools
-import json
 import typing as t
 from urllib.parse import urlsplit
 
+import msgspec
 import requests
+from singer_sdk import singerlib as singer
 from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
 from singer_sdk.helpers._typing import TypeConformanceLevel
+from singer_sdk.helpers._util import utc_now
+from singer_sdk.pagination import BaseAPIPaginator, SinglePagePaginator
 from singer_sdk.streams import RESTStream
 
 from suite_common.http import retry_waits
+from suite_common.prefetch import prefetched
 
 if t.TYPE_CHECKING:
     from singer_sdk.helpers.types import Context
@@ -33,11 +43,15 @@ class CredentialsError(FatalAPIError):
     """The API refused the credentials: retrying cannot help."""
 
 
+_DECODER = msgspec.json.Decoder(float_hook=decimal.Decimal)
+
+
 def json_body(response: requests.Response) -> t.Any:
-    """The parsed body, once per response; fractions become exact Decimals."""
+    """The parsed body, once per response; fractions become exact Decimals. msgspec parses
+    a page three times faster than the json module, which matters at 250 records a page."""
     cached = getattr(response, "suite_json_body", None)
     if cached is None:
-        cached = json.loads(response.text, parse_float=decimal.Decimal)
+        cached = _DECODER.decode(response.content)  # msgspec.DecodeError is a ValueError
         response.suite_json_body = cached  # type: ignore[attr-defined]
     return cached
 
@@ -52,6 +66,8 @@ class SuiteRESTStream(RESTStream):
     error_fields: tuple[str, ...] = ("error",)
     """Keys of the API's error body that explain a failure."""
     TYPE_CONFORMANCE_LEVEL = TypeConformanceLevel.NONE
+    prefetch_pages = True
+    """Request the next page while this one's records are processed."""
 
     def rate_limit_key(self, context: Context | None) -> str:
         """Whose budget a request spends (the API's unit of rate limiting)."""
@@ -69,7 +85,72 @@ class SuiteRESTStream(RESTStream):
     def post_process(self, row: dict, context: Context | None = None) -> dict | None:
         """Only the schema's properties, so a field the API adds later cannot leak through."""
         properties = self.schema_properties
+        if row.keys() <= properties:
+            return row
         return {name: value for name, value in row.items() if name in properties}
+
+    def request_records(self, context: Context | None) -> t.Iterable[dict]:
+        """Records of every page; when there is more than one page, the next is requested
+        while this one's records are processed (see the module docstring)."""
+        paginator = self.get_new_paginator() or SinglePagePaginator()
+        pages = self.request_pages(context, paginator)
+        first = next(pages, None)
+        if first is None:
+            return
+        if self.prefetch_pages and not paginator.finished:
+            pages = prefetched(pages, name=f"{self.name}-pages")
+        yield from first
+        for records in pages:
+            yield from records
+
+    def request_pages(
+        self, context: Context | None, paginator: BaseAPIPaginator
+    ) -> t.Iterator[list[dict]]:
+        """The records of each page in turn: the SDK's request loop (retries, request
+        metrics), a page at a time, the paginator advanced before the page is handed over so
+        that the caller knows whether another page follows."""
+        decorated_request = self.request_decorator(self._request)
+        with self.get_http_request_counter() as request_counter:
+            request_counter.with_context(context)
+            while not paginator.finished:
+                prepared_request = self._prepare_request(context=context, page=paginator)
+                response = decorated_request(prepared_request, context)
+                request_counter.increment()
+                self.update_sync_costs(prepared_request, response, context)
+                records = list(self.parse_response(response))
+                if not records and not paginator.continue_if_empty(response):
+                    self.log("Pagination stopped: a page came back without records")
+                    return
+                paginator.advance(response)
+                if records:
+                    yield records
+
+    @functools.cached_property
+    def deselected_properties(self) -> tuple[str, ...] | None:
+        """Top-level properties the catalog deselects; None when a nested one is deselected
+        too (then the SDK's full walk is needed)."""
+        mask = self.mask
+        if not all(selected for crumb, selected in mask.items() if len(crumb) > 2):
+            return None
+        return tuple(name for name in self.schema_properties if not mask[("properties", name)])
+
+    def _generate_record_messages(self, record: dict) -> t.Generator[singer.RecordMessage]:
+        """The SDK's RECORD messages, without its per-record walk of the selection mask."""
+        deselected = self.deselected_properties
+        if deselected is None:
+            yield from super()._generate_record_messages(record)
+            return
+        for name in deselected:
+            record.pop(name, None)
+        for stream_map in self.stream_maps:
+            mapped_record = stream_map.transform(record)
+            if mapped_record is not None:
+                yield singer.RecordMessage(
+                    stream=stream_map.stream_alias,
+                    record=mapped_record,
+                    version=self._stream_version,
+                    time_extracted=utc_now(),
+                )
 
     def _request(
         self, prepared_request: requests.PreparedRequest, context: Context | None

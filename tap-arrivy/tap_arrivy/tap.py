@@ -6,10 +6,10 @@ import typing as t
 
 from singer_sdk import Stream, Tap
 from singer_sdk import typing as th
-from singer_sdk.contrib.msgspec import MsgSpecWriter
 from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
 from suite_common.cli import run_cli
 from suite_common.http import RateLimiter
+from suite_common.messages import BufferedRecordsWriter
 from suite_common.streams import CredentialsError, json_body
 
 from tap_arrivy import streams
@@ -44,7 +44,7 @@ class TapArrivy(Tap):
     """Singer tap for Arrivy field-service data."""
 
     name = "tap-arrivy"
-    message_writer_class = MsgSpecWriter
+    message_writer_class = BufferedRecordsWriter
     config_jsonschema = th.PropertiesList(
         th.Property(
             "auth_key",

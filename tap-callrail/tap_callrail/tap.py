@@ -6,10 +6,10 @@ import typing as t
 
 from singer_sdk import Stream, Tap
 from singer_sdk import typing as th
-from singer_sdk.contrib.msgspec import MsgSpecWriter
 from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
 from suite_common.cli import run_cli
 from suite_common.http import RateLimiter
+from suite_common.messages import BufferedRecordsWriter
 from suite_common.streams import CredentialsError
 
 from tap_callrail import streams
@@ -58,8 +58,8 @@ class TapCallRail(Tap):
     """Singer tap for CallRail call tracking (API v3)."""
 
     name = "tap-callrail"
-    # msgspec writes Singer messages several times faster than the standard library.
-    message_writer_class = MsgSpecWriter
+    # msgspec encoding, and records buffered until the next STATE (see suite_common.messages).
+    message_writer_class = BufferedRecordsWriter
     config_jsonschema = th.PropertiesList(
         th.Property(
             "api_key",

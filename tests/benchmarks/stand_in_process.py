@@ -9,11 +9,14 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 
 import requests
 
 ROOT = Path(__file__).resolve().parents[2]
+RECORD = b'{"type":"RECORD","stream":"'
 
 
 def free_port() -> int:
@@ -42,12 +45,26 @@ def start(name: str, *sizes: str) -> tuple[subprocess.Popen, str]:
     raise RuntimeError("the stand-in did not start")
 
 
-def run_tap(
-    tap: str, config: dict, record_prefix: bytes = b'{"type":"RECORD"'
-) -> tuple[float, int, int]:
-    """Seconds, records emitted (lines starting with `record_prefix`) and the tap's own peak
-    RSS in MB (os.wait4: this child's, not the maximum over all children)."""
+@dataclass
+class TapFigures:
+    """What one measured tap run produced."""
+
+    seconds: float
+    records: Counter[str]
+    """RECORD messages per stream."""
+    peak_mb: int
+    """The tap's own peak RSS (os.wait4: this child's, not the maximum over all children)."""
+    cpu_seconds: float
+
+    @property
+    def total(self) -> int:
+        return sum(self.records.values())
+
+
+def run_tap(tap: str, config: dict) -> TapFigures:
+    """Run `tap` with `config` to the end, counting the RECORD messages of each stream."""
     executable = str(Path(sys.executable).with_name(tap))
+    records: Counter[str] = Counter()
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "config.json"
         path.write_text(json.dumps(config))
@@ -55,9 +72,13 @@ def run_tap(
         process = subprocess.Popen(
             [executable, "--config", str(path)], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL
         )
-        records = sum(1 for line in process.stdout if line.startswith(record_prefix))
+        for line in process.stdout:
+            if line.startswith(RECORD):
+                records[line[len(RECORD) : line.index(b'"', len(RECORD))].decode()] += 1
         _, _, usage = os.wait4(process.pid, 0)
-        return time.perf_counter() - started, records, usage.ru_maxrss // 1024
+        seconds = time.perf_counter() - started
+    cpu = usage.ru_utime + usage.ru_stime
+    return TapFigures(seconds, records, usage.ru_maxrss // 1024, cpu)
 
 
 def run_throttled(tap: str, config: dict, url: str, timeout: float) -> tuple[float, int]:

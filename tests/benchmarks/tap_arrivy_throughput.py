@@ -31,7 +31,7 @@ def config_for(url: str, **extra: object) -> dict:
     }
 
 
-def unthrottled(tasks: int) -> tuple[float, int, int]:
+def unthrottled(tasks: int) -> stand_in_process.TapFigures:
     process, url = stand_in_process.start("arrivy", "--tasks", str(tasks), "--calls", "10")
     try:
         return stand_in_process.run_tap("tap-arrivy", config_for(url))
@@ -65,9 +65,10 @@ def main() -> None:
         ("unthrottled, small", max(args.tasks // 10, 100)),
         ("unthrottled, large", args.tasks),
     ):
-        seconds, records, peak = unthrottled(tasks)
+        run = unthrottled(tasks)
         print(
-            f"{label:<24}{tasks:>8}{records:>9}{seconds:>9.1f}{records / seconds:>11,.0f}{peak:>9}"
+            f"{label:<24}{tasks:>8}{run.total:>9}{run.seconds:>9.1f}"
+            f"{run.total / run.seconds:>11,.0f}{run.peak_mb:>9}"
         )
     per_minute, refused = throttled(args.rate, args.seconds)
     print(

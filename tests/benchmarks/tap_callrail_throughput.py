@@ -1,7 +1,8 @@
 """Benchmark tap-callrail against the CallRail stand-in (a separate process, real HTTP).
 
-1. Unthrottled: records/s for N calls of one account, and the tap's peak memory; run at two
-   sizes so flat memory shows (the peak must not grow with N).
+1. Unthrottled: records/s (every RECORD message the tap emits: N calls of one account and
+   that account's forms, texts and small lists) and the tap's peak memory; run at two sizes
+   so flat memory shows (the peak must not grow with N).
 2. Throttled: the stand-in enforces R requests per minute per account and the tap is told
    the same R; prints the achieved request rate as a share of R and the 429s received.
 
@@ -20,7 +21,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import stand_in_process
 
 HEADERS = {"Authorization": "Token token=sandbox-callrail-key"}
-CALLS = b'{"type":"RECORD","stream":"calls"'
 
 
 def config_for(url: str, **extra: object) -> dict:
@@ -38,11 +38,12 @@ def first_account(url: str) -> str:
     return requests.get(f"{url}/v3/a.json", headers=HEADERS, timeout=10).json()["accounts"][0]["id"]
 
 
-def unthrottled(calls: int) -> tuple[float, int, int]:
+def unthrottled(calls: int) -> stand_in_process.TapFigures:
+    """One account with `calls` calls (and a fifth as many forms, a tenth as many texts)."""
     process, url = stand_in_process.start("callrail", "--calls", str(calls))
     try:
         config = config_for(url, account_ids=[first_account(url)], lookback_minutes=0)
-        return stand_in_process.run_tap("tap-callrail", config, CALLS)
+        return stand_in_process.run_tap("tap-callrail", config)
     finally:
         process.terminate()
         process.wait()
@@ -75,14 +76,16 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=60, help="length of the throttled run")
     args = parser.parse_args()
     small = max(args.calls // 10, 1000)
-    small_s, small_n, small_mb = unthrottled(small)
-    large_s, large_n, large_mb = unthrottled(args.calls)
-    print(f"{'run':<24}{'calls':>10}{'seconds':>9}{'records/s':>11}{'peak MB':>9}")
-    for label, seconds, count, peak in (
-        ("unthrottled, small", small_s, small_n, small_mb),
-        ("unthrottled, large", large_s, large_n, large_mb),
-    ):
-        print(f"{label:<24}{count:>10}{seconds:>9.1f}{count / seconds:>11,.0f}{peak:>9}")
+    print(
+        f"{'run':<20}{'calls':>9}{'records':>9}{'seconds':>9}{'records/s':>11}"
+        f"{'tap CPU s':>10}{'peak MB':>9}"
+    )
+    for label, calls in (("unthrottled, small", small), ("unthrottled, large", args.calls)):
+        run = unthrottled(calls)
+        print(
+            f"{label:<20}{run.records['calls']:>9}{run.total:>9}{run.seconds:>9.1f}"
+            f"{run.total / run.seconds:>11,.0f}{run.cpu_seconds:>10.1f}{run.peak_mb:>9}"
+        )
     per_minute, refused = throttled(args.rate, args.seconds)
     print(
         f"throttled at {args.rate}/min: achieved {per_minute:.1f}/min "
