@@ -1,19 +1,140 @@
-"""tap-genius: settings and streams."""
+"""tap-genius: settings, the 18 streams, the connection test and one-line errors."""
 
 from __future__ import annotations
 
 from singer_sdk import Stream, Tap
 from singer_sdk import typing as th
+from suite_common.cli import run_cli
+from suite_common.messages import BufferedRecordsWriter
+
+from tap_genius.connector import (
+    GeniusConnectionError,
+    GeniusConnector,
+    GeniusCredentialsError,
+    GeniusUnreachableError,
+)
+from tap_genius.streams import JOIN_TABLES, STREAM_TYPES
 
 
 class TapGenius(Tap):
-    """Singer tap for the Genius CRM MySQL database."""
+    """Singer tap for the Genius CRM database (MySQL 8, MariaDB, or SQLite for the demo)."""
 
     name = "tap-genius"
+    message_writer_class = BufferedRecordsWriter
     config_jsonschema = th.PropertiesList(
-        th.Property("start_date", th.DateTimeType, description="Earliest record to sync."),
+        th.Property("host", th.StringType, description="Database host (GENIUS_DB_HOST)."),
+        th.Property("port", th.IntegerType, default=3306, description="GENIUS_DB_PORT."),
+        th.Property("user", th.StringType, description="Database user (GENIUS_DB_USER)."),
+        th.Property(
+            "password",
+            th.StringType,
+            secret=True,
+            description="Database password (GENIUS_DB_PASSWORD).",
+        ),
+        th.Property("database", th.StringType, description="Database name (GENIUS_DB_NAME)."),
+        th.Property(
+            "sqlalchemy_url",
+            th.StringType,
+            secret=True,
+            description="Instead of host…database: one SQLAlchemy URL, e.g. "
+            "mysql+pymysql://user:pass@host/genius or sqlite:///genius.sqlite.",
+        ),
+        th.Property("ssl", th.BooleanType, default=False, description="Connect with TLS."),
+        th.Property("ssl_ca", th.StringType, description="CA bundle file for TLS."),
+        th.Property("ssl_cert", th.StringType, description="Client certificate file."),
+        th.Property("ssl_key", th.StringType, description="Client key file."),
+        th.Property(
+            "ssl_verify",
+            th.BooleanType,
+            default=True,
+            description="Check the server certificate's host name.",
+        ),
+        th.Property(
+            "connect_timeout_seconds",
+            th.IntegerType,
+            default=10,
+            description="Give up connecting after this long (the old sync used 10 s).",
+        ),
+        th.Property(
+            "timezone",
+            th.StringType,
+            default="UTC",
+            description="Zone the database's DATETIME values are written in.",
+        ),
+        th.Property(
+            "start_date",
+            th.DateTimeType,
+            description="Earliest change to read on a first sync (rows without a change "
+            "value are always read once).",
+        ),
+        th.Property(
+            "end_date", th.DateTimeType, description="Read changes before this moment only."
+        ),
+        th.Property("max_records", th.IntegerType, description="Stop each stream after N rows."),
+        th.Property(
+            "chunk_size",
+            th.IntegerType,
+            default=50_000,
+            description="Rows per keyset query.",
+        ),
+        th.Property(
+            "change_columns",
+            th.ObjectType(additional_properties=th.CustomType({"type": ["string", "array"]})),
+            description="Per stream, the change column(s) to follow instead of the default, "
+            'e.g. {"appointments": "add_date", "leads": ["updated_at", "added_on"]}.',
+        ),
+        th.Property(
+            "include_credential_columns",
+            th.BooleanType,
+            default=False,
+            description="Read division_groups.paysimple_secret and mes_profile_key too.",
+        ),
+        th.Property(
+            "max_retries",
+            th.IntegerType,
+            default=3,
+            description="Reconnects after a dropped connection, each resuming at the last row.",
+        ),
     ).to_dict()
 
     def discover_streams(self) -> list[Stream]:
-        """Streams of this source (none yet: they are built under their own issue)."""
-        return []
+        """The 18 entities, typed from the database's own column declarations."""
+        connector = GeniusConnector(dict(self.config))
+        names = {stream_type.table_name for stream_type in STREAM_TYPES} | set(JOIN_TABLES)
+        tables = connector.reflect(names)
+        return [stream_type(self, tables, connector) for stream_type in STREAM_TYPES]
+
+    def run_connection_test(self) -> bool:
+        """`--test`: connect, and say how many rows each source table holds."""
+        for stream in self.streams.values():
+            rows = stream.count_rows()  # type: ignore[attr-defined]
+            self.logger.info("%s (%s): %d rows", stream.name, stream.table_name, rows)
+        self.logger.info("Connected to %s", next(iter(self.streams.values())).connector.where())
+        return True
+
+
+def main() -> None:
+    """Console entry point: problems the user can fix end in one line, not a traceback."""
+    run_cli(
+        "tap-genius",
+        TapGenius.cli,
+        [
+            (
+                GeniusCredentialsError,
+                "set user and password (GENIUS_DB_USER, GENIUS_DB_PASSWORD) to a valid login",
+            ),
+            (
+                GeniusUnreachableError,
+                "check host and port (GENIUS_DB_HOST, GENIUS_DB_PORT) and that the server "
+                "accepts connections from this machine",
+            ),
+            (
+                GeniusConnectionError,
+                "check database (GENIUS_DB_NAME) or sqlalchemy_url, and the server's state",
+            ),
+        ],
+    )
+
+
+if __name__ == "__main__":
+    main()

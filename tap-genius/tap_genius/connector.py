@@ -1,0 +1,128 @@
+"""The connection to the Genius database: MySQL 8 or MariaDB through PyMySQL, or SQLite.
+
+The URL is built as a SQLAlchemy `URL` object, never as a string, so the password is never
+part of a string that could end up in a log or an error. Connection problems become one
+`GeniusConnectionError` line that says what to fix: unreachable host (with the timeout
+that ran out), refused credentials, unknown database.
+"""
+
+from __future__ import annotations
+
+import typing as t
+
+import sqlalchemy as sa
+from singer_sdk.connectors import SQLConnector
+from singer_sdk.connectors.sql import SQLToJSONSchema
+
+# MySQL client error codes (mysql/errmsg.h, mysqld_error.h) and what they mean for the user.
+ACCESS_DENIED = 1045
+UNKNOWN_DATABASE = 1049
+CANNOT_CONNECT = 2003
+LOST_CONNECTION = (2006, 2013, 2055)
+
+
+class GeniusConnectionError(Exception):
+    """The database could not be used: a wrong database name, a failing server."""
+
+
+class GeniusCredentialsError(GeniusConnectionError):
+    """The server refused the user and password."""
+
+
+class GeniusUnreachableError(GeniusConnectionError):
+    """Nothing answered at the host and port in time."""
+
+
+class GeniusTypes(SQLToJSONSchema):
+    """Column types to JSON schema: the SDK's mapping, without string lengths (a target
+    must not size columns from today's longest value; nothing may be truncated)."""
+
+    def to_jsonschema(self, column_type: sa.types.TypeEngine) -> dict:
+        schema = dict(super().to_jsonschema(column_type))
+        schema.pop("maxLength", None)
+        return schema
+
+
+class GeniusConnector(SQLConnector):
+    """Engine and reflection for the Genius database."""
+
+    sql_to_jsonschema_converter = GeniusTypes
+
+    def url(self) -> sa.URL:
+        """`sqlalchemy_url` when set, else one made from host, port, user, password, database."""
+        config = self.config
+        if config.get("sqlalchemy_url"):
+            return sa.make_url(config["sqlalchemy_url"])
+        missing = [name for name in ("host", "user", "database") if not config.get(name)]
+        if missing:
+            raise GeniusConnectionError(
+                f"no database to connect to: set {', '.join(missing)} (or sqlalchemy_url)"
+            )
+        return sa.URL.create(
+            "mysql+pymysql",
+            username=config["user"],
+            password=config.get("password"),
+            host=config["host"],
+            port=int(config.get("port") or 3306),
+            database=config["database"],
+            query={"charset": "utf8mb4"},
+        )
+
+    def connect_args(self, url: sa.URL) -> dict[str, t.Any]:
+        """Timeouts and TLS for MySQL; nothing for SQLite."""
+        if url.get_backend_name() != "mysql":
+            return {}
+        seconds = int(self.config.get("connect_timeout_seconds") or 10)
+        arguments: dict[str, t.Any] = {
+            "connect_timeout": seconds,
+            "read_timeout": int(self.config.get("read_timeout_seconds") or 600),
+        }
+        tls = {
+            name: self.config[f"ssl_{name}"]
+            for name in ("ca", "cert", "key")
+            if self.config.get(f"ssl_{name}")
+        }
+        if tls or self.config.get("ssl"):
+            arguments["ssl"] = {**tls, "check_hostname": bool(self.config.get("ssl_verify", True))}
+        return arguments
+
+    def create_engine(self) -> sa.Engine:
+        url = self.url()
+        return sa.create_engine(url, pool_pre_ping=True, connect_args=self.connect_args(url))
+
+    def where(self) -> str:
+        """The database as a user names it (host:port/database or the SQLite file)."""
+        url = self.url()
+        if url.get_backend_name() == "sqlite":
+            return f"SQLite file {url.database}"
+        return f"{url.host}:{url.port or 3306}/{url.database}"
+
+    def explain(self, error: sa.exc.DBAPIError) -> GeniusConnectionError:
+        """One line for a connection failure: what happened and which setting to check."""
+        code = error.orig.args[0] if error.orig is not None and error.orig.args else None
+        detail = str(error.orig.args[-1]) if error.orig is not None and error.orig.args else ""
+        where = self.where()
+        if code == ACCESS_DENIED:
+            return GeniusCredentialsError(
+                f"the Genius database at {where} refused user {self.config.get('user')!r}"
+            )
+        if code == UNKNOWN_DATABASE:
+            return GeniusConnectionError(f"{where}: {detail}")
+        if code == CANNOT_CONNECT:
+            seconds = int(self.config.get("connect_timeout_seconds") or 10)
+            return GeniusUnreachableError(
+                f"cannot reach the Genius database at {where} within the {seconds} s "
+                f"connect timeout ({detail.split(' (')[-1].rstrip(')')})"
+            )
+        return GeniusConnectionError(f"the Genius database at {where} failed: {detail}")
+
+    def reflect(self, names: t.Iterable[str]) -> dict[str, sa.Table]:
+        """The tables `names` as the database declares them (columns, types, keys)."""
+        metadata = sa.MetaData()
+        try:
+            metadata.reflect(self._engine, only=list(names))
+        except sa.exc.InvalidRequestError as error:
+            raise GeniusConnectionError(f"{self.where()}: {error}") from None
+        except sa.exc.DBAPIError as error:
+            raise self.explain(error) from None
+        return dict(metadata.tables)
