@@ -19,12 +19,17 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pymysql
+import sqlalchemy as sa
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATA = PROJECT_ROOT / ".warehouse" / "mariadb"
 USER = "genius"
 PASSWORD = "sandbox-genius-password"  # noqa: S105 - the throwaway server's own credential
 DATABASE = "genius"
+
+
+class UnavailableError(RuntimeError):
+    """No MariaDB server can be run on this machine."""
 
 
 @dataclass
@@ -34,6 +39,10 @@ class MariaDB:
     data_dir: Path
     port: int
     process: subprocess.Popen | None
+    host: str = "127.0.0.1"
+    user: str = USER
+    password: str = PASSWORD
+    database: str = DATABASE
 
     @property
     def socket(self) -> Path:
@@ -42,16 +51,23 @@ class MariaDB:
     @property
     def url(self) -> str:
         """SQLAlchemy URL of the `genius` database over TCP."""
-        return f"mysql+pymysql://{USER}:{PASSWORD}@127.0.0.1:{self.port}/{DATABASE}"
+        return sa.URL.create(
+            "mysql+pymysql",
+            username=self.user,
+            password=self.password,
+            host=self.host,
+            port=self.port,
+            database=self.database,
+        ).render_as_string(hide_password=False)
 
     def settings(self) -> dict[str, object]:
         """tap-genius connection settings."""
         return {
-            "host": "127.0.0.1",
+            "host": self.host,
             "port": self.port,
-            "user": USER,
-            "password": PASSWORD,
-            "database": DATABASE,
+            "user": self.user,
+            "password": self.password,
+            "database": self.database,
         }
 
     def stop(self) -> None:
@@ -61,10 +77,24 @@ class MariaDB:
             self.process.wait(timeout=30)
 
 
+def external(url: str) -> MariaDB:
+    """A server someone else runs (GENIUS_TEST_URL), e.g. MySQL 8 in a container."""
+    parsed = sa.make_url(url)
+    return MariaDB(
+        Path(),
+        parsed.port or 3306,
+        None,
+        host=parsed.host or "127.0.0.1",
+        user=parsed.username or USER,
+        password=parsed.password or "",
+        database=parsed.database or DATABASE,
+    )
+
+
 def _binary(name: str) -> str:
     found = shutil.which(name) or shutil.which(name, path="/usr/sbin:/usr/bin")
     if not found:
-        raise RuntimeError(
+        raise UnavailableError(
             f"{name} not found: install Debian's mariadb-server (.ci/run does it for CI)"
         )
     return found
@@ -141,13 +171,13 @@ def _wait_until_ready(server: MariaDB, timeout: float = 60.0) -> None:
     while time.monotonic() < deadline:
         if server.process is not None and server.process.poll() is not None:
             log = (server.data_dir / "error.log").read_text(errors="replace")[-2000:]
-            raise RuntimeError(f"mariadbd exited during start-up:\n{log}")
+            raise UnavailableError(f"mariadbd exited during start-up:\n{log}")
         try:
             pymysql.connect(unix_socket=str(server.socket), user="root").close()
             return
         except pymysql.err.OperationalError:
             time.sleep(0.2)
-    raise RuntimeError("mariadbd did not accept connections within a minute")
+    raise UnavailableError("mariadbd did not accept connections within a minute")
 
 
 def _create_user_and_database(server: MariaDB) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import decimal
 import json
 import subprocess
 import sys
@@ -81,5 +82,5 @@ def run_tap(
     messages = []
     for line in done.stdout.decode().splitlines():
         if line.startswith("{"):
-            messages.append(json.loads(line))
+            messages.append(json.loads(line, parse_float=decimal.Decimal))
     return TapRun(done.returncode, done.stderr.decode(), messages)
