@@ -73,7 +73,8 @@ TABLES = {
         _col("is_complete", FLAG),
         _col("complete_outcome_id"),
         _col("complete_user_id"),
-        *_stamps("complete_date", "updated_at"),
+        *_stamps("complete_date"),
+        sa.Column("updated_at", sa.DateTime, nullable=True, index=True),
         _text("marketsharp_id", 50),
         _text("marketsharp_appt_type", 50),
         _text("leap_estimate_id", 50),
@@ -87,7 +88,7 @@ TABLES = {
         "third_party_source",
         _col("id", primary_key=True, autoincrement=False),
         _col("third_party_source_type_id"),
-        _col("appointment_id"),
+        _col("appointment_id", index=True),  # as InnoDB indexes a foreign key
         _text("third_party_id", 64),
     ),
     "division": _table(
@@ -731,8 +732,10 @@ def seed(
     appointments: int = 300,
     seed_value: int = 1,
     now: datetime.datetime | None = None,
+    only: t.Collection[str] | None = None,
 ) -> dict[str, int]:
-    """Drop, create and fill every table; returns the row count per table."""
+    """Drop, create and fill every table (or the tables in `only`); returns the row count
+    per table."""
     now = now or datetime.datetime.now(datetime.timezone.utc)
     sizes = Sizes(appointments)
     rows = Rows(seed_value, now, sizes, zero_dates=engine.dialect.name == "mysql")
@@ -740,6 +743,8 @@ def seed(
     metadata.create_all(engine)
     counts = {}
     for name, table in TABLES.items():
+        if only is not None and name not in only:
+            continue
         total = sizes.of(name)
         with engine.begin() as connection:
             _prepare(engine, connection)

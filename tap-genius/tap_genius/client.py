@@ -46,7 +46,8 @@ UNSTAMPED_AFTER = "unstamped_key_after"
 
 
 def clock_time(value: t.Any) -> str | None:
-    """MySQL TIME (a timedelta from PyMySQL, a time from SQLite) as [-]HH:MM:SS."""
+    """MySQL TIME (text from MySQL, a time from SQLite, a timedelta from PyMySQL's own
+    conversion) as [-]HH:MM:SS."""
     if value is None or isinstance(value, str):
         return value
     if isinstance(value, datetime.time):
@@ -70,6 +71,12 @@ class GeniusStream(Stream):
     """Left out unless `include_credential_columns` is set."""
     is_sorted = True
 
+    @property
+    def check_sorted(self) -> bool:
+        """Local DATETIMEs repeat an hour when clocks go back, so outside UTC the timeline
+        is ordered by local time and the bookmark may step back (rows are read again)."""
+        return str(self.zone) in ("UTC", "Etc/UTC")
+
     def __init__(self, tap: Tap, tables: dict[str, sa.Table], connector: GeniusConnector) -> None:
         self.connector = connector
         self.settings = tap.config
@@ -84,8 +91,12 @@ class GeniusStream(Stream):
 
     # Discovery ------------------------------------------------------------------------------
 
+    def source(self) -> sa.FromClause:
+        """What the stream reads from: its table, or its table joined to others."""
+        return self.table
+
     def joined_columns(self) -> dict[str, sa.ColumnElement]:
-        """Columns from other tables, by name (e.g. a HubSpot id); none by default."""
+        """Columns from the joined tables, by name (e.g. a HubSpot id); none by default."""
         return {}
 
     def _change_columns(self, config: t.Mapping[str, t.Any]) -> tuple[str, ...]:
@@ -220,7 +231,8 @@ class GeniusStream(Stream):
         strictly after the last row read; a dropped connection resumes from there."""
         order = [*leading, *self.key_columns]
         chunk = int(self.config.get("chunk_size") or 50_000)
-        statement = sa.select(*[c.label(n) for n, c in columns.items()], *leading)
+        statement = sa.select(*[self._as_read(c).label(n) for n, c in columns.items()], *leading)
+        statement = statement.select_from(self.source())
         statement = statement.where(condition).order_by(*order).limit(chunk)
         positions = [*(c.name for c in leading), *self.key]
         failures = 0
@@ -239,6 +251,13 @@ class GeniusStream(Stream):
                 continue
             if read < chunk:
                 return
+
+    def _as_read(self, column: sa.ColumnElement) -> sa.ColumnElement:
+        """MySQL TIME arrives as text (see the connector); SQLAlchemy's own TIME processing
+        expects a timedelta, so the column is read as text there."""
+        if isinstance(column.type, sa.Time) and self.connector.url().get_backend_name() == "mysql":
+            return sa.type_coerce(column, sa.String)
+        return column
 
     def _stream(self, query: sa.Select) -> t.Iterator[sa.Row]:
         """One query through a server-side cursor (rows arrive as they are read)."""
@@ -269,9 +288,9 @@ class GeniusStream(Stream):
         return failures + 1
 
     def _converter(self, columns: dict[str, sa.ColumnElement]) -> t.Callable[[sa.Row], dict]:
-        """Row → record: zones on datetimes, TIME as text, zero dates as null (counted).
-        A row of the change timeline carries the database's change value after the columns;
-        it becomes `changed_at` when the change falls back over several columns."""
+        """Row → record: datetimes as UTC ISO 8601, TIME as HH:MM:SS, zero dates as null
+        (counted). A row of the change timeline carries the database's change value after
+        the columns; it becomes `changed_at` when the change falls back over columns."""
         names = list(columns)
         width = len(names)
         temporal = (datetime.datetime, datetime.date, datetime.time)
@@ -280,7 +299,7 @@ class GeniusStream(Stream):
             for name, column in columns.items()
             if (kind := _python_type(column.type)) in temporal
         ]
-        zone = self.zone
+        stamp = self.stamp
         zero_dates = self.zero_dates
         fallback = len(self.change) > 1
 
@@ -290,21 +309,46 @@ class GeniusStream(Stream):
                 value = record[name]
                 if value is None:
                     continue
-                if isinstance(value, str):  # PyMySQL hands over zero dates as text
+                if kind is datetime.time:
+                    record[name] = clock_time(value)
+                elif isinstance(value, str) and not _real_date(value):
                     zero_dates[name] += 1
                     record[name] = None
                 elif kind is datetime.datetime:
-                    record[name] = value.replace(tzinfo=zone)
-                elif kind is datetime.time:
-                    record[name] = clock_time(value)
+                    record[name] = stamp(value)
+                elif isinstance(value, datetime.date):
+                    record[name] = value.isoformat()
             if fallback:
                 change = row[width] if len(row) > width else None
-                record[CHANGED_AT] = (
-                    change.replace(tzinfo=zone) if isinstance(change, datetime.datetime) else None
+                real = change is not None and not (
+                    isinstance(change, str) and not _real_date(change)
                 )
+                record[CHANGED_AT] = stamp(change) if real else None
             return record
 
         return convert
+
+    @functools.cached_property
+    def stamp(self) -> t.Callable[[t.Any], str]:
+        """A DATETIME value (text from MySQL, a datetime from SQLite) as UTC ISO 8601 with
+        microseconds: the form the SDK keeps bookmarks in, so they compare as text."""
+        zone = self.zone
+        if zone.utcoffset(None) == datetime.timedelta(0) and str(zone) in ("UTC", "Etc/UTC"):
+
+            def utc_text(value: t.Any) -> str:
+                if isinstance(value, str):
+                    fraction = value[20:26] if len(value) > 19 else ""
+                    return f"{value[:10]}T{value[11:19]}.{fraction:0<6}+00:00"
+                return value.replace(tzinfo=datetime.UTC).isoformat(timespec="microseconds")
+
+            return utc_text
+
+        def zoned_text(value: t.Any) -> str:
+            moment = datetime.datetime.fromisoformat(value) if isinstance(value, str) else value
+            local = moment.replace(tzinfo=zone)
+            return local.astimezone(datetime.UTC).isoformat(timespec="microseconds")
+
+        return zoned_text
 
     # Messages --------------------------------------------------------------------------------
 
@@ -326,6 +370,11 @@ class GeniusStream(Stream):
                     version=self._stream_version,
                     time_extracted=utc_now(),
                 )
+
+
+def _real_date(text: str) -> bool:
+    """False for MySQL's zero dates and dates with a zero month or day (`2020-00-00`)."""
+    return not (text.startswith("0000") or text[5:7] == "00" or text[8:10] == "00")
 
 
 def _python_type(column_type: sa.types.TypeEngine) -> type | None:

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import typing as t
 
+import pymysql.converters
 import sqlalchemy as sa
+from pymysql.constants import FIELD_TYPE
 from singer_sdk.connectors import SQLConnector
 from singer_sdk.connectors.sql import SQLToJSONSchema
 
@@ -19,6 +21,18 @@ ACCESS_DENIED = 1045
 UNKNOWN_DATABASE = 1049
 CANNOT_CONNECT = 2003
 LOST_CONNECTION = (2006, 2013, 2055)
+
+
+# DATETIME, TIMESTAMP, DATE and TIME arrive as the server writes them: already ISO 8601 (TIME
+# already HH:MM:SS), exact, and zero dates visible as such. PyMySQL's own parsing into
+# datetime objects was a fifth of the tap's time, only for the values to be written back.
+TEMPORAL_AS_TEXT = {
+    **pymysql.converters.conversions,
+    **{
+        kind: str
+        for kind in (FIELD_TYPE.DATETIME, FIELD_TYPE.TIMESTAMP, FIELD_TYPE.DATE, FIELD_TYPE.TIME)
+    },
+}
 
 
 class GeniusConnectionError(Exception):
@@ -74,6 +88,7 @@ class GeniusConnector(SQLConnector):
             return {}
         seconds = int(self.config.get("connect_timeout_seconds") or 10)
         arguments: dict[str, t.Any] = {
+            "conv": TEMPORAL_AS_TEXT,
             "connect_timeout": seconds,
             "read_timeout": int(self.config.get("read_timeout_seconds") or 600),
         }

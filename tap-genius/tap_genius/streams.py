@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import sqlalchemy as sa
 
 from tap_genius.client import GeniusStream
@@ -23,18 +25,46 @@ class AppointmentsStream(GeniusStream):
     )  # fmt: skip
 
     def joined_columns(self) -> dict[str, sa.ColumnElement]:
-        """A scalar subquery, not a join: an appointment with several third-party rows
-        must still be one record."""
+        """One HubSpot id per appointment (the lowest, should there be several).
+
+        With an index on `third_party_source.appointment_id` (InnoDB makes one for a
+        foreign key) a per-row subquery is a lookup. Without one it would scan the sources
+        for every row, so they are then grouped once per chunk and joined instead."""
         source, kind = self.tables["third_party_source"], self.tables["third_party_source_type"]
-        hubspot_id = (
-            sa.select(source.c.third_party_id)
+        if _indexed(source, "appointment_id"):
+            lookup = (
+                sa.select(sa.func.min(source.c.third_party_id))
+                .join(kind, kind.c.id == source.c.third_party_source_type_id)
+                .where(source.c.appointment_id == self.table.c.id, kind.c.label == "hubspot")
+                .scalar_subquery()
+            )
+            return {"hubspot_appointment_id": lookup}
+        return {"hubspot_appointment_id": self.hubspot_ids.c.third_party_id}
+
+    @functools.cached_property
+    def hubspot_ids(self) -> sa.Subquery:
+        source, kind = self.tables["third_party_source"], self.tables["third_party_source_type"]
+        return (
+            sa.select(
+                source.c.appointment_id,
+                sa.func.min(source.c.third_party_id).label("third_party_id"),
+            )
             .join(kind, kind.c.id == source.c.third_party_source_type_id)
-            .where(source.c.appointment_id == self.table.c.id, kind.c.label == "hubspot")
-            .order_by(source.c.id)
-            .limit(1)
-            .scalar_subquery()
+            .where(kind.c.label == "hubspot")
+            .group_by(source.c.appointment_id)
+            .subquery("hubspot")
         )
-        return {"hubspot_appointment_id": hubspot_id}
+
+    def source(self) -> sa.FromClause:
+        if _indexed(self.tables["third_party_source"], "appointment_id"):
+            return self.table
+        hubspot = self.hubspot_ids
+        return self.table.outerjoin(hubspot, hubspot.c.appointment_id == self.table.c.id)
+
+
+def _indexed(table: sa.Table, column: str) -> bool:
+    """Whether an index of `table` starts with `column`."""
+    return any(next(iter(index.columns)).name == column for index in table.indexes if index.columns)
 
 
 class DivisionsStream(GeniusStream):
@@ -60,15 +90,13 @@ class UsersStream(GeniusStream):
         "inactive_reason_other", "inactive_transfer_division_id",
     )  # fmt: skip
 
-    def joined_columns(self) -> dict[str, sa.ColumnElement]:
+    def source(self) -> sa.FromClause:
+        """`users_userassociations` is keyed by user_id: the join keeps one row per user."""
         associations = self.tables["users_userassociations"]
-        primary_user = (
-            sa.select(associations.c.primary_user_id)
-            .where(associations.c.user_id == self.table.c.user_id)
-            .limit(1)
-            .scalar_subquery()
-        )
-        return {"primary_user_id": primary_user}
+        return self.table.outerjoin(associations, associations.c.user_id == self.table.c.user_id)
+
+    def joined_columns(self) -> dict[str, sa.ColumnElement]:
+        return {"primary_user_id": self.tables["users_userassociations"].c.primary_user_id}
 
 
 class ProspectsStream(GeniusStream):

@@ -61,8 +61,9 @@ class TapFigures:
         return sum(self.records.values())
 
 
-def run_tap(tap: str, config: dict) -> TapFigures:
-    """Run `tap` with `config` to the end, counting the RECORD messages of each stream."""
+def run_tap(tap: str, config: dict, *arguments: str) -> TapFigures:
+    """Run `tap` with `config` (and `arguments`) to the end, counting RECORD messages per
+    stream."""
     executable = str(Path(sys.executable).with_name(tap))
     records: Counter[str] = Counter()
     with tempfile.TemporaryDirectory() as folder:
@@ -70,7 +71,9 @@ def run_tap(tap: str, config: dict) -> TapFigures:
         path.write_text(json.dumps(config))
         started = time.perf_counter()
         process = subprocess.Popen(
-            [executable, "--config", str(path)], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL
+            [executable, "--config", str(path), *arguments],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
         )
         for line in process.stdout:
             if line.startswith(RECORD):

@@ -112,9 +112,18 @@ def test_a_dropped_connection_resumes_from_the_last_row(mariadb_server, genius_d
             ).start()
         return original(slowed)
 
+    retries = []
+    original_retry = stream._retry_or_raise
+
+    def counted_retry(error, failures):
+        retries.append(error)
+        return original_retry(error, failures)
+
     stream._stream = slow_stream
+    stream._retry_or_raise = counted_retry
     records = list(stream.get_records(None))
     assert killed and killed[0] >= 1, "the test must actually drop a connection"
+    assert len(retries) == 1, "the tap saw the connection drop and reconnected once"
     counted = Counter(record["id"] for record in records)
     assert sorted(counted) == list(range(1, 301))
     assert max(counted.values()) == 1, "resumed after the last row read, not from the start"
