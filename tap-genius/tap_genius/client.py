@@ -240,15 +240,18 @@ class GeniusStream(Stream):
             query = statement
             if after is not None:
                 query = query.where(sa.tuple_(*order) > sa.tuple_(*after))
-            read = 0
+            read, last = 0, None
             try:
                 for row in self._stream(query):
-                    after = tuple(row._mapping[name] for name in positions)
+                    last = row
                     read += 1
                     yield row
             except sa.exc.DBAPIError as error:
                 failures = self._retry_or_raise(error, failures)
                 continue
+            finally:
+                if last is not None:  # where the next chunk, or a reconnect, continues
+                    after = tuple(last._mapping[name] for name in positions)
             if read < chunk:
                 return
 
@@ -311,7 +314,9 @@ class GeniusStream(Stream):
                     continue
                 if kind is datetime.time:
                     record[name] = clock_time(value)
-                elif isinstance(value, str) and not _real_date(value):
+                elif value.__class__ is str and (
+                    value[0] == "0" or value[5:7] == "00" or value[8:10] == "00"
+                ):  # the test of _real_date, inline: this runs for every date of every row
                     zero_dates[name] += 1
                     record[name] = None
                 elif kind is datetime.datetime:
@@ -374,7 +379,7 @@ class GeniusStream(Stream):
 
 def _real_date(text: str) -> bool:
     """False for MySQL's zero dates and dates with a zero month or day (`2020-00-00`)."""
-    return not (text.startswith("0000") or text[5:7] == "00" or text[8:10] == "00")
+    return not (text[0] == "0" or text[5:7] == "00" or text[8:10] == "00")
 
 
 def _python_type(column_type: sa.types.TypeEngine) -> type | None:
