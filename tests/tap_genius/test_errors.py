@@ -73,8 +73,9 @@ def test_missing_settings_and_unknown_database(mariadb_server, genius_db):
     assert "to database 'nope'" in line and "GENIUS_DB_NAME" in line
 
 
-def kill_other_connections(settings: dict, user: str) -> int:
-    """KILL every connection of `user` but this one, as a server restart or a DBA would."""
+def kill_reading_connections(settings: dict, user: str) -> int:
+    """KILL the connections of `user` reading appointments, as a server restart or a DBA
+    would."""
     admin = pymysql.connect(
         host=settings["host"],
         port=settings["port"],
@@ -86,7 +87,7 @@ def kill_other_connections(settings: dict, user: str) -> int:
     with admin.cursor() as cursor:
         cursor.execute(
             "SELECT id FROM information_schema.processlist "
-            "WHERE user = %s AND id <> CONNECTION_ID() AND command <> 'Sleep'",
+            "WHERE user = %s AND id <> CONNECTION_ID() AND info LIKE '%%FROM appointment%%'",
             (user,),
         )
         for (connection_id,) in cursor.fetchall():
@@ -104,11 +105,11 @@ def test_a_dropped_connection_resumes_from_the_last_row(mariadb_server, genius_d
     killed = []
 
     def slow_stream(query):
-        """The tap's own query, each row made to take 2 ms, so the kill lands mid-read."""
-        slowed = query.where(sa.func.sleep(0.002) == 0)
+        """The tap's own query, each row made to take 5 ms, so the kill lands mid-read."""
+        slowed = query.where(sa.func.sleep(0.005) == 0)
         if not killed:
             threading.Timer(
-                0.3, lambda: killed.append(kill_other_connections(settings, "genius"))
+                0.5, lambda: killed.append(kill_reading_connections(settings, "genius"))
             ).start()
         return original(slowed)
 
