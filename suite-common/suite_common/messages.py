@@ -1,4 +1,5 @@
-"""Writing Singer messages: msgspec encoding, and records buffered between STATE messages.
+"""Writing Singer messages: msgspec encoding, records buffered between STATE messages, and
+RECORD messages made without the SDK's per-record walk of the selection mask.
 
 The SDK's msgspec writer flushes stdout after every message, one system call per record.
 Records only need to reach the target before the STATE message that covers them, so they
@@ -8,9 +9,12 @@ killed loses only records whose state it never emitted, which the next run reads
 
 from __future__ import annotations
 
+import functools
 import sys
+import typing as t
 
 from singer_sdk.contrib.msgspec import MsgSpecWriter
+from singer_sdk.helpers._util import utc_now
 from singer_sdk.singerlib import Message, RecordMessage
 
 
@@ -21,3 +25,39 @@ class BufferedRecordsWriter(MsgSpecWriter):
         sys.stdout.buffer.write(self.format_message(message))
         if not isinstance(message, RecordMessage):
             sys.stdout.flush()
+
+
+class LeanRecordMessages:
+    """Mixin for an SDK stream: RECORD messages without the SDK's per-record selection walk.
+
+    The SDK walks every record, nested objects included, to drop deselected properties;
+    when nothing nested is deselected, dropping the deselected top-level names gives the
+    same record at a fraction of the cost. Otherwise the SDK's walk runs as before.
+    """
+
+    @functools.cached_property
+    def deselected_properties(self) -> tuple[str, ...] | None:
+        """Top-level properties the catalog deselects; None when a nested one is deselected
+        too (then the SDK's full walk is needed)."""
+        mask = self.mask  # type: ignore[attr-defined]
+        if not all(selected for crumb, selected in mask.items() if len(crumb) > 2):
+            return None
+        names = self.schema["properties"]  # type: ignore[attr-defined]
+        return tuple(name for name in names if not mask[("properties", name)])
+
+    def _generate_record_messages(self, record: dict) -> t.Generator[RecordMessage]:
+        deselected = self.deselected_properties
+        if deselected is None:
+            yield from super()._generate_record_messages(record)  # type: ignore[misc]
+            return
+        for name in deselected:
+            record.pop(name, None)
+        for stream_map in self.stream_maps:  # type: ignore[attr-defined]
+            mapped = stream_map.transform(record)
+            if mapped is not None:
+                yield RecordMessage(
+                    stream=stream_map.stream_alias,
+                    record=mapped,
+                    version=self._stream_version,  # type: ignore[attr-defined]
+                    time_extracted=utc_now(),
+                )

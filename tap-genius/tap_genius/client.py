@@ -30,8 +30,7 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from singer_sdk import Stream
-from singer_sdk.helpers._util import utc_now
-from singer_sdk.singerlib import RecordMessage
+from suite_common.messages import LeanRecordMessages
 
 from tap_genius.connector import LOST_CONNECTION, GeniusConnectionError, GeniusConnector
 
@@ -57,7 +56,7 @@ def clock_time(value: t.Any) -> str | None:
     return f"{sign}{seconds // 3600:02d}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"
 
 
-class GeniusStream(Stream):
+class GeniusStream(LeanRecordMessages, Stream):
     """A Genius table (or a view of it) read with keyset pagination."""
 
     table_name: str = ""
@@ -75,11 +74,11 @@ class GeniusStream(Stream):
     def check_sorted(self) -> bool:
         """Local DATETIMEs repeat an hour when clocks go back, so outside UTC the timeline
         is ordered by local time and the bookmark may step back (rows are read again)."""
-        return str(self.zone) in ("UTC", "Etc/UTC")
+        return self.in_utc
 
     def __init__(self, tap: Tap, tables: dict[str, sa.Table], connector: GeniusConnector) -> None:
         self.connector = connector
-        self.settings = tap.config
+        self.settings = tap.config  # `self.config` exists only after Stream.__init__
         self.table = tables[self.table_name]
         self.tables = tables
         self.change = self._change_columns(tap.config)
@@ -144,6 +143,11 @@ class GeniusStream(Stream):
     @functools.cached_property
     def zone(self) -> datetime.tzinfo:
         return ZoneInfo(str(self.config.get("timezone") or "UTC"))
+
+    @functools.cached_property
+    def in_utc(self) -> bool:
+        """Whether the database writes its DATETIMEs in UTC."""
+        return str(self.zone) in ("UTC", "Etc/UTC")
 
     @functools.cached_property
     def change_expression(self) -> sa.ColumnElement | None:
@@ -258,7 +262,7 @@ class GeniusStream(Stream):
     def _as_read(self, column: sa.ColumnElement) -> sa.ColumnElement:
         """MySQL TIME arrives as text (see the connector); SQLAlchemy's own TIME processing
         expects a timedelta, so the column is read as text there."""
-        if isinstance(column.type, sa.Time) and self.connector.url().get_backend_name() == "mysql":
+        if isinstance(column.type, sa.Time) and self.connector._engine.dialect.name == "mysql":
             return sa.type_coerce(column, sa.String)
         return column
 
@@ -314,9 +318,7 @@ class GeniusStream(Stream):
                     continue
                 if kind is datetime.time:
                     record[name] = clock_time(value)
-                elif value.__class__ is str and (
-                    value[0] == "0" or value[5:7] == "00" or value[8:10] == "00"
-                ):  # the test of _real_date, inline: this runs for every date of every row
+                elif _zero_date(value):
                     zero_dates[name] += 1
                     record[name] = None
                 elif kind is datetime.datetime:
@@ -325,9 +327,7 @@ class GeniusStream(Stream):
                     record[name] = value.isoformat()
             if fallback:
                 change = row[width] if len(row) > width else None
-                real = change is not None and not (
-                    isinstance(change, str) and not _real_date(change)
-                )
+                real = change is not None and not _zero_date(change)
                 record[CHANGED_AT] = stamp(change) if real else None
             return record
 
@@ -338,7 +338,7 @@ class GeniusStream(Stream):
         """A DATETIME value (text from MySQL, a datetime from SQLite) as UTC ISO 8601 with
         microseconds: the form the SDK keeps bookmarks in, so they compare as text."""
         zone = self.zone
-        if zone.utcoffset(None) == datetime.timedelta(0) and str(zone) in ("UTC", "Etc/UTC"):
+        if self.in_utc:
 
             def utc_text(value: t.Any) -> str:
                 if isinstance(value, str):
@@ -363,23 +363,12 @@ class GeniusStream(Stream):
             return
         super()._increment_stream_state(latest_record, context=context)
 
-    def _generate_record_messages(self, record: dict) -> t.Generator[RecordMessage]:
-        """RECORD messages without the SDK's per-record selection walk: the query already
-        reads only the selected columns."""
-        for stream_map in self.stream_maps:
-            mapped = stream_map.transform(record)
-            if mapped is not None:
-                yield RecordMessage(
-                    stream=stream_map.stream_alias,
-                    record=mapped,
-                    version=self._stream_version,
-                    time_extracted=utc_now(),
-                )
 
-
-def _real_date(text: str) -> bool:
-    """False for MySQL's zero dates and dates with a zero month or day (`2020-00-00`)."""
-    return not (text[0] == "0" or text[5:7] == "00" or text[8:10] == "00")
+def _zero_date(value: t.Any) -> bool:
+    """Whether a value is one of MySQL's zero dates (`0000-00-00`), or a date with a zero
+    month or day (`2020-00-00`): text, where a real date would have been converted or is
+    checked here first."""
+    return value.__class__ is str and (value[0] == "0" or value[5:7] == "00" or value[8:10] == "00")
 
 
 def _python_type(column_type: sa.types.TypeEngine) -> type | None:

@@ -24,9 +24,12 @@ import sqlalchemy as sa
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import stand_in_process
+
+sys.path.insert(0, str(stand_in_process.ROOT))
 from tap_genius.streams import AppointmentsStream
 
 from sandbox import genius, mariadb
+from tests.singer_run import catalog_selecting
 
 SEEDED = {"appointment", "third_party_source", "third_party_source_type"}
 
@@ -56,28 +59,13 @@ def raw_select(server: mariadb.MariaDB) -> tuple[float, int]:
 def tap_run(server: mariadb.MariaDB) -> stand_in_process.TapFigures:
     """The tap with only `appointments` selected (its catalog from --discover)."""
     config = {**server.settings(), "chunk_size": 100_000}
-    with tempfile.TemporaryDirectory() as folder:
-        catalog = _catalog(config, Path(folder))
-        return stand_in_process.run_tap("tap-genius", config, "--catalog", str(catalog))
-
-
-def _catalog(config: dict, folder: Path) -> Path:
-    import subprocess
-
-    path = folder / "config.json"
-    path.write_text(json.dumps(config))
     executable = str(Path(sys.executable).with_name("tap-genius"))
-    found = subprocess.run(
-        [executable, "--config", str(path), "--discover"], capture_output=True, check=True
-    )
-    catalog = json.loads(found.stdout)
-    for entry in catalog["streams"]:
-        for metadata in entry["metadata"]:
-            if not metadata["breadcrumb"]:
-                metadata["metadata"]["selected"] = entry["tap_stream_id"] == "appointments"
-    catalog_path = folder / "catalog.json"
-    catalog_path.write_text(json.dumps(catalog))
-    return catalog_path
+    with tempfile.TemporaryDirectory() as folder:
+        config_path, catalog_path = Path(folder) / "config.json", Path(folder) / "catalog.json"
+        config_path.write_text(json.dumps(config))
+        catalog = catalog_selecting(executable, config_path, ["appointments"])
+        catalog_path.write_text(json.dumps(catalog))
+        return stand_in_process.run_tap("tap-genius", config, "--catalog", str(catalog_path))
 
 
 def main() -> None:
