@@ -1,10 +1,12 @@
 """Writing Singer messages: msgspec encoding, records buffered between STATE messages, and
 RECORD messages made without the SDK's per-record walk of the selection mask.
 
-The SDK's msgspec writer flushes stdout after every message, one system call per record.
+The SDK's msgspec writer flushes stdout after every message, one system call per record
+(and stdout is unbuffered altogether under PYTHONUNBUFFERED, which many schedulers set).
 Records only need to reach the target before the STATE message that covers them, so they
-go through the ordinary stdout buffer and every other message flushes it. A tap that is
-killed loses only records whose state it never emitted, which the next run reads again.
+are gathered here and written in blocks of `BLOCK_BYTES`, and every other message writes
+what is gathered first. A tap that dies loses only records whose state it never emitted,
+which the next run reads again.
 """
 
 from __future__ import annotations
@@ -17,14 +19,23 @@ from singer_sdk.contrib.msgspec import MsgSpecWriter
 from singer_sdk.helpers._util import utc_now
 from singer_sdk.singerlib import Message, RecordMessage
 
+BLOCK_BYTES = 256 * 1024
+
 
 class BufferedRecordsWriter(MsgSpecWriter):
-    """MsgSpecWriter that flushes at every message except RECORD."""
+    """MsgSpecWriter that writes RECORD messages in blocks and flushes at every other one."""
+
+    def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._pending = bytearray()
 
     def write_message(self, message: Message) -> None:
-        sys.stdout.buffer.write(self.format_message(message))
-        if not isinstance(message, RecordMessage):
-            sys.stdout.flush()
+        self._pending += self.format_message(message)
+        if isinstance(message, RecordMessage) and len(self._pending) < BLOCK_BYTES:
+            return
+        sys.stdout.buffer.write(self._pending)
+        sys.stdout.flush()
+        self._pending.clear()
 
 
 class LeanRecordMessages:
