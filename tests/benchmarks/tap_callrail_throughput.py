@@ -13,12 +13,14 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 from pathlib import Path
 
 import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import stand_in_process
+from tap_callrail.tap import DEFAULT_CALL_FIELDS
 
 HEADERS = {"Authorization": "Token token=sandbox-callrail-key"}
 
@@ -38,12 +40,38 @@ def first_account(url: str) -> str:
     return requests.get(f"{url}/v3/a.json", headers=HEADERS, timeout=10).json()["accounts"][0]["id"]
 
 
-def unthrottled(calls: int) -> stand_in_process.TapFigures:
-    """One account with `calls` calls (and a fifth as many forms, a tenth as many texts)."""
+def bare_client(url: str, account: str) -> float:
+    """Calls per second of the simplest possible reader of the same stand-in: a requests
+    session following `next_page` and parsing JSON, nothing else. It is the same-run
+    baseline: this machine's speed varies by a third from hour to hour."""
+    session = requests.Session()
+    query = {
+        "per_page": 250,
+        "relative_pagination": "true",
+        "start_date": "2025-01-01T00:00:00+00:00",
+        "end_date": "2030-01-01T00:00:00+00:00",
+        "sort": "start_time",
+        "order": "asc",
+        "fields": ",".join(DEFAULT_CALL_FIELDS),
+    }
+    started = time.perf_counter()
+    body = session.get(f"{url}/v3/a/{account}/calls.json", params=query, headers=HEADERS).json()
+    count = len(body["calls"])
+    while body.get("has_next_page"):
+        body = session.get(body["next_page"], headers=HEADERS).json()
+        count += len(body["calls"])
+    return count / (time.perf_counter() - started)
+
+
+def unthrottled(calls: int) -> tuple[stand_in_process.TapFigures, float]:
+    """One account with `calls` calls (and a fifth as many forms, a tenth as many texts):
+    the tap's figures, and the bare client's calls per second on the same stand-in."""
     process, url = stand_in_process.start("callrail", "--calls", str(calls))
     try:
-        config = config_for(url, account_ids=[first_account(url)], lookback_minutes=0)
-        return stand_in_process.run_tap("tap-callrail", config)
+        account = first_account(url)
+        baseline = bare_client(url, account)
+        config = config_for(url, account_ids=[account], lookback_minutes=0)
+        return stand_in_process.run_tap("tap-callrail", config), baseline
     finally:
         process.terminate()
         process.wait()
@@ -78,13 +106,15 @@ def main() -> None:
     small = max(args.calls // 10, 1000)
     print(
         f"{'run':<20}{'calls':>9}{'records':>9}{'seconds':>9}{'records/s':>11}"
-        f"{'tap CPU s':>10}{'peak MB':>9}"
+        f"{'tap CPU s':>10}{'peak MB':>9}{'bare calls/s':>13}{'tap/bare':>9}"
     )
     for label, calls in (("unthrottled, small", small), ("unthrottled, large", args.calls)):
-        run = unthrottled(calls)
+        run, baseline = unthrottled(calls)
+        rate = run.total / run.seconds
         print(
             f"{label:<20}{run.records['calls']:>9}{run.total:>9}{run.seconds:>9.1f}"
-            f"{run.total / run.seconds:>11,.0f}{run.cpu_seconds:>10.1f}{run.peak_mb:>9}"
+            f"{rate:>11,.0f}{run.cpu_seconds:>10.1f}{run.peak_mb:>9}"
+            f"{baseline:>13,.0f}{rate / baseline:>9.2f}"
         )
     per_minute, refused = throttled(args.rate, args.seconds)
     print(
