@@ -243,7 +243,7 @@ class GeniusStream(LeanRecordMessages, Stream):
         while True:
             query = statement
             if after is not None:
-                query = query.where(sa.tuple_(*order) > sa.tuple_(*after))
+                query = query.where(_strictly_after(order, after))
             read, last = 0, None
             try:
                 for row in self._stream(query):
@@ -369,6 +369,19 @@ def _zero_date(value: t.Any) -> bool:
     month or day (`2020-00-00`): text, where a real date would have been converted or is
     checked here first."""
     return value.__class__ is str and (value[0] == "0" or value[5:7] == "00" or value[8:10] == "00")
+
+
+def _strictly_after(columns: list[sa.ColumnElement], values: tuple) -> sa.ColumnElement:
+    """(c1, c2, …) > (v1, v2, …) spelt out as `c1 >= v1 AND (c1 > v1 OR (c1 = v1 AND …))`.
+
+    MariaDB does not read a row comparison `(c1, c2) > (v1, v2)` in index order: it spent
+    about a second on each 100,000-row chunk of a 1M table before the first row. Spelt out,
+    the leading `c1 >= v1` is an index range that streams at once."""
+    first, value = columns[0], values[0]
+    if len(columns) == 1:
+        return first > value
+    rest = _strictly_after(columns[1:], values[1:])
+    return sa.and_(first >= value, sa.or_(first > value, sa.and_(first == value, rest)))
 
 
 def _python_type(column_type: sa.types.TypeEngine) -> type | None:
