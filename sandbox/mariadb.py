@@ -118,12 +118,9 @@ def running(data_dir: Path) -> MariaDB | None:
     return MariaDB(data_dir, int(port_file.read_text()), None)
 
 
-def start(
-    data_dir: Path = DEFAULT_DATA, port: int | None = None, buffer_pool: str = "128M"
-) -> MariaDB:
+def start(data_dir: Path = DEFAULT_DATA, port: int | None = None) -> MariaDB:
     """Initialise (first time) and start a server, or reuse the one running on `data_dir`;
-    returns once it accepts connections. `buffer_pool` is InnoDB's cache (a production
-    server's is sized to its data; small is enough for tests)."""
+    returns once it accepts connections."""
     already = running(data_dir)
     if already is not None:
         _wait_until_ready(already)
@@ -157,7 +154,7 @@ def start(
             "--character-set-server=utf8mb4",
             "--collation-server=utf8mb4_unicode_ci",
             "--skip-log-bin",
-            f"--innodb-buffer-pool-size={buffer_pool}",
+            "--innodb-buffer-pool-size=128M",
             f"--log-error={data_dir / 'error.log'}",
         ],
         stdout=subprocess.DEVNULL,
