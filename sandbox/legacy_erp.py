@@ -59,6 +59,7 @@ def error(status: int, message: str, code: int) -> HTTPError:
 
 # Filters ----------------------------------------------------------------------------------
 
+_ABS_NR = re.compile(r"'AbsNr = \"(\d+)\"'")
 _TOKEN = re.compile(r"\s*(?:(\()|(\))|(and\b|or\b)|'((?:[^'\\]|\\.)*)')", re.IGNORECASE)
 _CONDITION = re.compile(r'\s*(\w+)\s*(>=|<=|!=|=|>|<)\s*(?:"((?:[^"\\]|\\.)*)"|(\S+))\s*$')
 
@@ -116,7 +117,7 @@ def _condition(text: str) -> t.Callable[[Record], bool]:
     if not match:
         raise ValueError(f"cannot read the condition {text!r}")
     field, operator, quoted, bare = match.groups()
-    wanted = quoted.replace('\\"', '"') if quoted is not None else bare
+    wanted = re.sub(r"\\(.)", r"\1", quoted) if quoted is not None else bare
     compare = {
         "=": lambda a, b: a == b,
         "!=": lambda a, b: a != b,
@@ -195,6 +196,9 @@ class LegacyErpStandIn(StandIn):
         self.basic_auth = (username, password) if username else None
         self.unreliable_filter_paging = unreliable_filter_paging
         self.sessions: dict[str, float] = {}
+        self.expire_every = 0
+        """When set, every N-th data request finds all sessions expired (tests of re-login)."""
+        self._data_requests = 0
         self._session_lock = threading.Lock()
         self.clock = self.now
         self.born: dict[tuple[str, int], datetime.datetime] = {}
@@ -211,6 +215,8 @@ class LegacyErpStandIn(StandIn):
             "Lagerbestand": Collection("Lagerbestand", 200, self._stock),
             "Stamm_Lagerorte": Collection("Stamm_Lagerorte", 5, self._warehouse_place),
             "Artikel_Lagerorte": Collection("Artikel_Lagerorte", 200, self._article_place),
+            # Not one of the tap's built-in tables: added through its `tables` setting.
+            "Versandarten": Collection("Versandarten", 6, self._shipping_method),
         }
         self.route("GET", r"/rest/\$info", self.info)
         self.route("GET", r"/rest/(?P<table>\w+)", self.list_table)
@@ -273,6 +279,9 @@ class LegacyErpStandIn(StandIn):
             cookies = self._cookies(request)
             if len(cookies) > 1:
                 raise error(500, "Internal server error", 0)
+            self._data_requests += 1
+            if self.expire_every and self._data_requests % self.expire_every == 0:
+                self.sessions.clear()
             if not cookies or cookies[0] not in self.sessions:
                 raise error(401, "No session or session expired", 1820)
             self.sessions[cookies[0]] = time.monotonic()
@@ -303,25 +312,55 @@ class LegacyErpStandIn(StandIn):
         text = request.arg("$filter")
         try:
             keep = parse_filter(text) if text else None
-            records = list(table.live_records())
-            matching = [r for r in records if keep is None or keep(r)]
+            if keep is None:
+                count, page = len(table), table.page(0, None, skip, top)
+            else:
+                count, page = self._filtered_page(table, text, keep, skip, top)
         except (ValueError, KeyError) as exc:
             raise error(400, f"Error while parsing the filter: {exc}", 1279) from None
-        page = matching[skip : skip + top]
-        if keep is not None and skip > 0 and self.unreliable_filter_paging and page:
-            stray = next((r for r in records if not keep(r)), None)
-            if stray is not None:
-                page = [stray, *page]
         return Response(
             200,
             {
                 "__entityModel": match.group("table"),
-                "__COUNT": len(matching),
+                "__COUNT": count,
                 "__SENT": len(page),
                 "__FIRST": skip,
                 "__ENTITIES": page,
             },
         )
+
+    def _filtered_page(
+        self, table: Collection, text: str, keep: t.Callable[[Record], bool], skip: int, top: int
+    ) -> tuple[int, list[Record]]:
+        """Matches `skip`..`skip+top` and the number of matches, in one pass (constant memory).
+        With `unreliable_filter_paging`, pages after the first also carry a non-matching
+        record, as the real server's did."""
+        count, page, stray = 0, [], None
+        for record in self._candidates(table, text):
+            if keep(record):
+                if skip <= count < skip + top:
+                    page.append(record)
+                count += 1
+            elif stray is None:
+                stray = record
+        if skip > 0 and self.unreliable_filter_paging and page and stray is not None:
+            page = [stray, *page]
+        return count, page
+
+    def _candidates(self, table: Collection, text: str) -> t.Iterable[Record]:
+        """The records a filter can match: for document lines asked for by document
+        (`'AbsNr = "…"' or …`, how the tap reads them) only those documents' lines, as an
+        index on AbsNr would; else the whole table."""
+        wanted = _ABS_NR.findall(text)
+        if table.name != "Belege_Pos" or not wanted or _ABS_NR.sub("", text).strip("() or"):
+            return table.live_records()
+        indices = sorted(
+            (int(number) - 700000) * POSITIONS_PER_DOCUMENT + line
+            for number in set(wanted)
+            for line in range(POSITIONS_PER_DOCUMENT)
+        )
+        found = (table.record(index) for index in indices if index >= 0)
+        return [record for record in found if record is not None]
 
     # Records -------------------------------------------------------------------------------
 
@@ -525,6 +564,18 @@ class LegacyErpStandIn(StandIn):
         record = self._meta("Artikel_Lagerorte", index, str(90000 + index), rng)
         record.update(
             {"ArtNr": f"V{5000 + index}", "Lagerort": f"L{index % 5}", "Fach": rng.randint(1, 40)}
+        )
+        return self._finish(record, "modified_date")
+
+    def _shipping_method(self, index: int) -> Record:
+        rng = self.rng("Versandarten", index)
+        record = self._meta("Versandarten", index, f"S{index}", rng)
+        record.update(
+            {
+                "Code": ["DHL", "UPS", "DPD", "GLS", "Abholung", "Spedition"][index],
+                "Preis": [4.9, 6.5, 5.25, 4.75, 0, 89.99][index],
+                "aktiv": index != 5,
+            }
         )
         return self._finish(record, "modified_date")
 

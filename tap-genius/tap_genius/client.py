@@ -31,6 +31,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from singer_sdk import Stream
 from suite_common.messages import LeanRecordMessages
+from suite_common.state import SkipNullBookmarks
 
 from tap_genius.connector import LOST_CONNECTION, GeniusConnectionError, GeniusConnector
 
@@ -56,7 +57,7 @@ def clock_time(value: t.Any) -> str | None:
     return f"{sign}{seconds // 3600:02d}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"
 
 
-class GeniusStream(LeanRecordMessages, Stream):
+class GeniusStream(SkipNullBookmarks, LeanRecordMessages, Stream):
     """A Genius table (or a view of it) read with keyset pagination."""
 
     table_name: str = ""
@@ -354,14 +355,6 @@ class GeniusStream(LeanRecordMessages, Stream):
             return local.astimezone(datetime.UTC).isoformat(timespec="microseconds")
 
         return zoned_text
-
-    # Messages --------------------------------------------------------------------------------
-
-    def _increment_stream_state(self, latest_record: dict, *, context: Context | None = None):
-        """Rows without a change value leave the bookmark alone (without a warning each)."""
-        if self.replication_key and latest_record.get(self.replication_key) is None:
-            return
-        super()._increment_stream_state(latest_record, context=context)
 
 
 def _zero_date(value: t.Any) -> bool:

@@ -1,19 +1,143 @@
-"""tap-legacy-erp: settings and streams."""
+"""tap-legacy-erp: settings, one stream per 4D table, the connection test, one-line errors."""
 
 from __future__ import annotations
 
+import functools
+import typing as t
+
 from singer_sdk import Stream, Tap
 from singer_sdk import typing as th
+from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
+from suite_common.cli import run_cli
+from suite_common.http import RateLimiter
+from suite_common.messages import BufferedRecordsWriter
+from suite_common.streams import CredentialsError
+
+from tap_legacy_erp.client import ErpSession, ErpUnreachableError, TooManySessionsError
+from tap_legacy_erp.filters import FilterSettingError
+from tap_legacy_erp.streams import TableStream, stream_class
+from tap_legacy_erp.tables import TableSettingError, table_specs
+
+ENVIRONMENTS = ("live", "test")
 
 
 class TapLegacyErp(Tap):
     """Singer tap for the legacy 4D ERP REST server."""
 
     name = "tap-legacy-erp"
+    message_writer_class = BufferedRecordsWriter
     config_jsonschema = th.PropertiesList(
-        th.Property("start_date", th.DateTimeType, description="Earliest record to sync."),
+        th.Property(
+            "base_url",
+            th.StringType,
+            required=True,
+            description=(
+                "The 4D server, e.g. https://erp.example.com (the tap adds /rest); "
+                "`{environment}` in it is replaced by the environment."
+            ),
+        ),
+        th.Property(
+            "environment",
+            th.StringType,
+            default="live",
+            allowed_values=list(ENVIRONMENTS),
+            description="live or test: which ERP database the base_url reaches.",
+        ),
+        th.Property(
+            "username", th.StringType, description="Basic auth user, where the server asks."
+        ),
+        th.Property("password", th.StringType, secret=True, description="Basic auth password."),
+        th.Property(
+            "start_date",
+            th.DateTimeType,
+            description="First sync: records changed on or after this day.",
+        ),
+        th.Property("page_size", th.IntegerType, default=1000, description="$top per request."),
+        th.Property(
+            "child_chunk_size",
+            th.IntegerType,
+            default=100,
+            description="Parent keys per request for child tables (Belege_Pos by AbsNr).",
+        ),
+        th.Property(
+            "tables",
+            th.ObjectType(),
+            description=(
+                "Tables to add or change, by 4D name: key, change_column, parent, parent_key, "
+                "stream, filters, properties, enabled."
+            ),
+        ),
+        th.Property(
+            "filters",
+            th.ObjectType(),
+            description=(
+                'Conditions for every table that has the field, e.g. {"aktiv": true}, '
+                '{"Papierart": ["R", "G"]}, {"Netto": {">=": 100}}.'
+            ),
+        ),
+        th.Property("timeout", th.IntegerType, default=30, description="Seconds per request."),
+        th.Property("max_pages", th.IntegerType, description="Stop each table after N pages."),
+        th.Property("max_retries", th.IntegerType, default=6),
+        th.Property("backoff_base_seconds", th.NumberType, default=2.0),
     ).to_dict()
 
+    def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.rate_limiter = RateLimiter()  # the 4D server documents no rate limit
+
+    @property
+    def rest_url(self) -> str:
+        base = str(self.config["base_url"]).rstrip("/")
+        environment = str(self.config.get("environment") or "live")
+        return f"{base.replace('{environment}', environment)}/rest"
+
+    @functools.cached_property
+    def erp_session(self) -> ErpSession:
+        """The run's one 4D session (opened on first use)."""
+        username = self.config.get("username")
+        auth = (str(username), str(self.config.get("password") or "")) if username else None
+        return ErpSession(
+            self.rest_url,
+            auth=auth,
+            timeout=float(self.config.get("timeout") or 30),
+            tries=int(self.config.get("max_retries", 6)),
+            base_wait=float(self.config.get("backoff_base_seconds", 2.0)),
+            logger=self.logger,
+        )
+
     def discover_streams(self) -> list[Stream]:
-        """Streams of this source (none yet: they are built under their own issue)."""
-        return []
+        classes: dict[str, type[TableStream]] = {}
+        for spec in table_specs(self.config.get("tables")):
+            classes[spec.table] = stream_class(spec, classes.get(spec.parent or ""))
+        return [stream_type(tap=self) for stream_type in classes.values()]
+
+    def run_connection_test(self) -> bool:
+        """`--test`: open a session (the server answers `$info`)."""
+        self.erp_session.cookie()
+        self.logger.info("The ERP at %s opened a session", self.rest_url)
+        return True
+
+
+def main() -> None:
+    """Console entry point: problems the user can fix end in one line, not a traceback."""
+    run_cli(
+        "tap-legacy-erp",
+        TapLegacyErp.cli,
+        [
+            (CredentialsError, "set the ERP's username and password (or leave both unset)"),
+            (
+                TooManySessionsError,
+                "close idle sessions in the 4D server's administration window, or wait for "
+                "them to expire, and make sure no other sync of this ERP runs at the same time",
+            ),
+            (ErpUnreachableError, "check base_url and that the 4D REST server is running"),
+            (TableSettingError, "correct the tables setting"),
+            (FilterSettingError, "correct the filters setting"),
+            (RetriableAPIError, "the ERP kept failing after retries; try again later"),
+            (FatalAPIError, "check the settings the message names"),
+        ],
+    )
+
+
+if __name__ == "__main__":
+    main()

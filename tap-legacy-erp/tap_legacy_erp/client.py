@@ -1,0 +1,263 @@
+"""4D REST client: one session per run, `$top`/`$skip` paging, retries, exact values.
+
+Sessions: `GET /rest/$info` opens one and answers with the `WASID4D` cookie (or
+`4DSID_WSZ-DB`). The server fails when a request carries two such cookies and refuses new
+sessions with 402 once its maximum is reached, and logout is unreliable, so the tap opens
+one session for the whole run, shares it between streams and threads, and sends it as the
+request's only session cookie (the requests cookie jar is kept out of it). When the server
+says the session is gone (401 on a data request), the request is retried after `$info`
+confirms the session or opens a new one; a 401 from `$info` itself means the username and
+password are wrong. 402 is retried with growing waits, then ends in one line.
+"""
+
+from __future__ import annotations
+
+import functools
+import http.cookiejar
+import logging
+import threading
+import time
+import typing as t
+from collections import Counter
+from urllib.parse import urlsplit
+
+import requests
+from singer_sdk.authenticators import APIAuthenticatorBase
+from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
+from singer_sdk.pagination import OffsetPaginator
+from suite_common.state import SkipNullBookmarks
+from suite_common.streams import CredentialsError, SuiteRESTStream, json_body
+
+from tap_legacy_erp.values import decode_body, may_hold_non_finite, without_non_finite
+
+if t.TYPE_CHECKING:
+    from singer_sdk.helpers.types import Context
+
+SESSION_COOKIES = ("WASID4D", "4DSID_WSZ-DB")
+
+
+class TooManySessionsError(FatalAPIError):
+    """The 4D server kept answering 402: its maximum number of sessions is reached."""
+
+
+class ErpUnreachableError(FatalAPIError):
+    """The 4D server could not be reached to open a session."""
+
+
+class _RefuseAll(http.cookiejar.DefaultCookiePolicy):
+    """Keeps a cookie jar empty: the session cookie is sent by `ErpSession` (a request's
+    Cookie header is set last, by the authenticator, so other jars cannot add a second)."""
+
+    def set_ok(self, cookie: http.cookiejar.Cookie, request: t.Any) -> bool:
+        return False
+
+
+class ErpSession:
+    """The run's one 4D session, shared by every stream (thread-safe)."""
+
+    def __init__(
+        self,
+        rest_url: str,
+        *,
+        auth: tuple[str, str] | None,
+        timeout: float,
+        tries: int,
+        base_wait: float,
+        logger: logging.Logger,
+    ) -> None:
+        self.rest_url = rest_url
+        self.timeout = timeout
+        self.tries = tries
+        self.base_wait = base_wait
+        self.logger = logger
+        self.basic_auth = auth
+        self.http = requests.Session()
+        """For `$info` (and samples) only: the streams' own sessions send data requests."""
+        self.http.cookies.set_policy(_RefuseAll())
+        self.http.auth = auth
+        self._cookie: str | None = None
+        self._confirmed = False
+        self._lock = threading.Lock()
+        self.opened = 0
+        """Sessions opened in this run (for the log and the tests)."""
+
+    def cookie(self) -> str:
+        """`WASID4D=…` of a session the server confirmed (opened on first use)."""
+        with self._lock:
+            if not self._confirmed:
+                self._cookie = self._info()
+                self._confirmed = True
+            return t.cast(str, self._cookie)
+
+    def recheck(self, used: str | None) -> None:
+        """The server refused `used`: the next request checks it with `$info` first (which
+        opens a new session when it has expired). Another thread may already have."""
+        with self._lock:
+            if used == self._cookie:
+                self._confirmed = False
+
+    def _info(self) -> str:
+        """`GET $info` with the current session cookie, if any: the server confirms it or
+        opens a new one. Retries 402, 5xx and unreachable servers with growing waits."""
+        url = f"{self.rest_url}/$info"
+        headers = {"Cookie": self._cookie} if self._cookie else {}
+        problem = ""
+        for attempt in range(self.tries):
+            if attempt:
+                wait = min(self.base_wait * 2 ** (attempt - 1), 300.0)
+                self.logger.warning("%s; trying again in %.0f s", problem, wait)
+                time.sleep(wait)
+            try:
+                response = self.http.get(url, headers=headers, timeout=self.timeout)
+            except (requests.ConnectionError, requests.Timeout) as exc:
+                problem = f"cannot reach the ERP at {_where(url)} ({type(exc).__name__})"
+                continue
+            if response.status_code == 402:
+                problem = "the ERP refused a new session: maximum number of sessions reached (402)"
+                continue
+            if response.status_code in (401, 403):
+                raise CredentialsError(
+                    f"the ERP refused the username and password ({response.status_code} on "
+                    f"{_where(url)})"
+                )
+            if response.status_code >= 500:
+                problem = f"the ERP answered {response.status_code} on {_where(url)}"
+                continue
+            if not response.ok:
+                raise FatalAPIError(f"the ERP answered {response.status_code} on {_where(url)}")
+            return self._session_cookie(response, headers.get("Cookie"))
+        if "402" in problem:
+            raise TooManySessionsError(f"{problem}, {self.tries} times")
+        raise ErpUnreachableError(f"{problem}, {self.tries} times")
+
+    def _session_cookie(self, response: requests.Response, sent: str | None) -> str:
+        for name in SESSION_COOKIES:
+            value = response.cookies.get(name)
+            if value:
+                cookie = f"{name}={value}"
+                if cookie != sent:
+                    self.opened += 1
+                    self.logger.info("Opened a 4D session (%d in this run)", self.opened)
+                return cookie
+        if sent:  # the server confirmed the session without sending the cookie again
+            return sent
+        raise FatalAPIError(
+            "the ERP opened no session: $info answered without a WASID4D cookie; check base_url"
+        )
+
+
+class ErpSessionAuthenticator(APIAuthenticatorBase):
+    """Puts the run's session cookie (and basic auth, when set) on each request, retries
+    included, so a session opened again is what a retried request carries."""
+
+    def __init__(self, session: ErpSession) -> None:
+        super().__init__()
+        self.session = session
+
+    def authenticate_request(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        request.headers["Cookie"] = self.session.cookie()
+        if self.session.basic_auth:
+            request.prepare_auth(self.session.basic_auth)
+        return request
+
+
+class TopSkipPaginator(OffsetPaginator):
+    """`$skip` 0, top, 2·top, …: stops at a page with fewer than `$top` records. A page may
+    carry a stray extra record (the server's filtering with paging), which does not move
+    the offsets."""
+
+    def __init__(self, page_size: int, max_pages: int | None) -> None:
+        super().__init__(0, page_size)
+        self.max_pages = max_pages
+
+    def has_more(self, response: requests.Response) -> bool:
+        if self.max_pages and self.count + 1 >= self.max_pages:
+            return False
+        return len(entities(response)) >= self.page_size
+
+
+def entities(response: requests.Response) -> list[dict]:
+    """The records of a page (`__ENTITIES`)."""
+    body = json_body(response, decode_body)
+    return t.cast(list, body.get("__ENTITIES") or [] if isinstance(body, dict) else [])
+
+
+def _where(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.hostname}{':' + str(parts.port) if parts.port else ''}{parts.path}"
+
+
+class ErpStream(SkipNullBookmarks, SuiteRESTStream):
+    """Shared behaviour of every ERP stream."""
+
+    service = "the ERP"
+    credentials_name = "the username and password"
+    body_decoder = staticmethod(decode_body)
+
+    @property
+    def url_base(self) -> str:
+        return self._tap.rest_url  # type: ignore[attr-defined]
+
+    @property
+    def erp_session(self) -> ErpSession:
+        return self._tap.erp_session  # type: ignore[attr-defined]
+
+    @functools.cached_property
+    def authenticator(self) -> ErpSessionAuthenticator:
+        return ErpSessionAuthenticator(self.erp_session)
+
+    @property
+    def timeout(self) -> int:
+        return int(self.config.get("timeout") or 30)
+
+    @property
+    def page_size(self) -> int:
+        return int(self.config.get("page_size") or 1000)
+
+    def get_new_paginator(self) -> TopSkipPaginator:
+        return TopSkipPaginator(self.page_size, self.config.get("max_pages"))
+
+    def filter_text(self, context: Context | None) -> str:
+        """The `$filter` of a request; empty for none."""
+        return ""
+
+    def get_url_params(self, context: Context | None, next_page_token: t.Any) -> dict[str, t.Any]:
+        params: dict[str, t.Any] = {"$top": self.page_size, "$skip": next_page_token or 0}
+        text = self.filter_text(context)
+        if text:
+            params["$filter"] = text
+        return params
+
+    @functools.cached_property
+    def non_finite(self) -> Counter[str]:
+        """NaN/±Infinity read as null, by field."""
+        return Counter()
+
+    def parse_response(self, response: requests.Response) -> t.Iterable[dict]:
+        records = entities(response)
+        if may_hold_non_finite(response.content):
+            counts = self.non_finite
+            records = [
+                {k: without_non_finite(v, k, counts) for k, v in record.items()}
+                for record in records
+            ]
+        return records
+
+    def validate_response(self, response: requests.Response) -> None:
+        """A 401 on a data request means the session is gone: check it and retry."""
+        if response.status_code == 401:
+            self.erp_session.recheck(response.request.headers.get("Cookie"))
+            path = urlsplit(response.url).path
+            raise RetriableAPIError(f"the ERP session was refused on {path}", response)
+        if response.status_code == 402:
+            raise RetriableAPIError("the ERP has no session left (402)", response)
+        super().validate_response(response)
+
+    def response_error_message(self, response: requests.Response) -> str:
+        """Status, path and 4D's own error messages (`__ERROR`)."""
+        try:
+            errors = decode_body(response.content).get("__ERROR") or []
+            detail = "; ".join(str(e.get("message", "")) for e in errors)
+        except (ValueError, AttributeError):
+            detail = response.text[:200]
+        return f"{response.status_code} from the ERP on {urlsplit(response.url).path}: {detail}"

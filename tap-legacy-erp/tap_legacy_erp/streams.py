@@ -1,0 +1,232 @@
+"""ERP streams: one class per 4D table, made from its `TableSpec` (see tables.py), so a
+table added in the `tables` setting is read like the built-in ones.
+
+- A table with a change column is incremental: requests ask for `change >= bookmark day`
+  through `$filter`, and the tap checks every record against the same conditions, because
+  the server's filtering was unreliable with paging. Change columns are dates, so a run
+  starts at the bookmark's day, inclusive (records of that day are read again, duplicates by
+  key only). Pages come in key order, so the bookmark is kept as a maximum and saved when
+  the table is done.
+- A child table (Belege_Pos) is read for the parent records the run emits: parent keys are
+  gathered and asked for in OR-groups of `child_chunk_size` (`('AbsNr = "1"' or …)`), so
+  positions follow their document's change without a change column of their own.
+- Schemas: bundled for the built-in tables (`schemas/`), given in the `tables` setting, or
+  read from a sample page of a new table.
+"""
+
+from __future__ import annotations
+
+import datetime
+import functools
+import json
+import typing as t
+from collections import Counter
+from pathlib import Path
+
+from tap_legacy_erp.client import ErpStream, entities
+from tap_legacy_erp.filters import Clause, Condition, any_of, clauses_from
+from tap_legacy_erp.inference import sampled_properties
+from tap_legacy_erp.tables import TableSpec
+from tap_legacy_erp.values import erp_date, erp_timestamp, exact_number, plain_collection
+
+if t.TYPE_CHECKING:
+    from singer_sdk import Tap
+    from singer_sdk.helpers.types import Context
+
+SCHEMAS = Path(__file__).parent / "schemas"
+SAMPLE_SIZE = 100
+
+_CONVERTERS: dict[str, t.Callable[[t.Any], t.Any]] = {
+    "date": erp_date,
+    "date-time": erp_timestamp,
+    "number": exact_number,
+    "collection": plain_collection,
+}
+
+
+class TableStream(ErpStream):
+    """A 4D table (see the module docstring)."""
+
+    spec: t.ClassVar[TableSpec]
+    is_sorted = False
+
+    def __init__(self, tap: Tap) -> None:
+        super().__init__(tap, schema=self._schema(tap))
+        self.unreadable: Counter[str] = Counter()
+        self.checks: list[Clause] = []
+        self._parents: list[dict[str, t.Any]] = []
+
+    # Schema ---------------------------------------------------------------------------------
+
+    def _schema(self, tap: Tap) -> dict:
+        spec = self.spec
+        if spec.properties:
+            properties = spec.properties
+        elif (SCHEMAS / f"{spec.stream_name}.json").exists():
+            properties = json.loads((SCHEMAS / f"{spec.stream_name}.json").read_text())[
+                "properties"
+            ]
+        else:
+            properties = sampled_properties(self._sample(tap), spec.key)
+        return {"type": "object", "properties": properties, "required": list(spec.key)}
+
+    def _sample(self, tap: Tap) -> list[dict]:
+        """A first page of a table the tap has no schema for."""
+        session = tap.erp_session  # type: ignore[attr-defined]
+        response = session.http.get(
+            f"{tap.rest_url}/{self.spec.table}",  # type: ignore[attr-defined]
+            params={"$top": SAMPLE_SIZE},
+            headers={"Cookie": session.cookie()},
+            timeout=int(tap.config.get("timeout") or 30),
+        )
+        if not response.ok:
+            raise ValueError(
+                f"cannot read a sample of {self.spec.table} to learn its fields "
+                f"({response.status_code}); give its properties in the tables setting"
+            )
+        return entities(response)
+
+    @property
+    def is_timestamp_replication_key(self) -> bool:
+        """Change columns are dates (`DD!MM!YYYY` read as ISO dates): bookmarks are days."""
+        return bool(self.replication_key)
+
+    # Requests -------------------------------------------------------------------------------
+
+    @functools.cached_property
+    def setting_clauses(self) -> list[Clause]:
+        """The `filters` setting (its fields this table has) and the table's own filters."""
+        fields = self.schema["properties"]
+        shared = [c for c in clauses_from(self.config.get("filters")) if c.field in fields]
+        return [*shared, *clauses_from(self.spec.filters)]
+
+    def clauses(self, context: Context | None) -> list[Clause]:
+        """Every condition a record must meet: settings, then the change floor."""
+        clauses = list(self.setting_clauses)
+        since = self.get_starting_timestamp(context) if self.replication_key else None
+        if since is not None:
+            clauses.append(Condition(t.cast(str, self.replication_key), ">=", since.date()))
+        return clauses
+
+    def filter_text(self, context: Context | None) -> str:
+        return " and ".join(clause.to_4d() for clause in self.clauses(context))
+
+    # Records --------------------------------------------------------------------------------
+
+    @functools.cached_property
+    def converters(self) -> list[tuple[str, t.Callable[[t.Any], t.Any]]]:
+        """(field, conversion) for each field whose ERP form differs from the schema's."""
+        found = []
+        for name, schema in self.schema["properties"].items():
+            types = schema.get("type") or []
+            types = [types] if isinstance(types, str) else types
+            kind = schema.get("format") or ("number" if "number" in types else None)
+            if kind is None and "array" in types:
+                kind = "collection"
+            if kind in _CONVERTERS:
+                found.append((name, _CONVERTERS[kind]))
+        return found
+
+    def get_records(self, context: Context | None) -> t.Iterable[dict]:
+        self.checks = self.clauses(context)
+        yield from super().get_records(context)
+        self._sync_remaining_children()
+        self._log_value_counts()
+
+    def post_process(self, row: dict, context: Context | None = None) -> dict | None:
+        """ERP values made exact and typed (a value that cannot be read is left null and
+        counted, never zeroed), then checked against the request's conditions."""
+        for name, convert in self.converters:
+            value = row.get(name)
+            if value is not None:
+                try:
+                    row[name] = convert(value)
+                except (ValueError, ArithmeticError, TypeError):
+                    self.unreadable[f"{name} ({value!r:.40})"] += 1
+                    row[name] = None
+        if not self.wanted(row):
+            return None
+        return super().post_process(row, context)
+
+    def wanted(self, record: dict) -> bool:
+        """Whether the record meets the conditions the server was asked for."""
+        return all(check.matches(record) for check in self.checks)
+
+    def _log_value_counts(self) -> None:
+        if self.non_finite:
+            counts = ", ".join(f"{n} in {name}" for name, n in self.non_finite.items())
+            self.logger.info("%s: NaN/Infinity read as null: %s", self.name, counts)
+            self.non_finite.clear()
+        if self.unreadable:
+            counts = ", ".join(f"{n} x {value}" for value, n in self.unreadable.items())
+            self.logger.warning(
+                "%s: values that are not what the schema says, left null: %s", self.name, counts
+            )
+            self.unreadable.clear()
+
+    # Children -------------------------------------------------------------------------------
+
+    @property
+    def child_chunk_size(self) -> int:
+        return int(self.config.get("child_chunk_size") or 100)
+
+    def generate_child_contexts(
+        self, record: dict, context: Context | None
+    ) -> t.Iterable[Context | None]:
+        """Parent keys are gathered; each full group becomes one child context."""
+        if not self.child_streams or not self.stream_maps[0].get_filter_result(record):
+            return
+        wanted = {t.cast(str, child.spec.parent_key) for child in self.child_streams}
+        self._parents.append({name: record.get(name) for name in wanted})
+        if len(self._parents) >= self.child_chunk_size:
+            yield {"parents": self._take_parents()}
+
+    def _take_parents(self) -> list[dict[str, t.Any]]:
+        parents, self._parents = self._parents, []
+        return parents
+
+    def _sync_remaining_children(self) -> None:
+        """The last, partial group, before the stream's final state."""
+        if self._parents:
+            self._sync_children({"parents": self._take_parents()})
+
+
+class ChildTableStream(TableStream):
+    """Records of a child table for a group of parent records (context `parents`)."""
+
+    state_partitioning_keys: t.ClassVar[list[str]] = []
+
+    def parent_keys(self, context: Context | None) -> list[str]:
+        field = t.cast(str, self.spec.parent_key)
+        values = [parent.get(field) for parent in (context or {}).get("parents", [])]
+        return [str(value) for value in values if value is not None]
+
+    def filter_text(self, context: Context | None) -> str:
+        keys = self.parent_keys(context)
+        parents = any_of(t.cast(str, self.spec.parent_key), keys).to_4d() if keys else ""
+        return " and ".join(filter(None, [parents, super().filter_text(context)]))
+
+    def get_records(self, context: Context | None) -> t.Iterable[dict]:
+        self.asked_for = set(self.parent_keys(context))
+        if self.asked_for:
+            yield from super().get_records(context)
+
+    def wanted(self, record: dict) -> bool:
+        """Only records of the asked-for parents (the server's filter is not trusted)."""
+        field = t.cast(str, self.spec.parent_key)
+        return str(record.get(field)) in self.asked_for and super().wanted(record)
+
+
+def stream_class(spec: TableSpec, parent: type[TableStream] | None) -> type[TableStream]:
+    """The stream class of one table."""
+    base = ChildTableStream if spec.parent else TableStream
+    attributes = {
+        "spec": spec,
+        "name": spec.stream_name,
+        "path": f"/{spec.table}",
+        "primary_keys": spec.key,
+        "replication_key": None if spec.parent else spec.change_column,
+        "parent_stream_type": parent,
+        "__doc__": f"The 4D table {spec.table}.",
+    }
+    return type(f"{spec.table}Stream", (base,), attributes)

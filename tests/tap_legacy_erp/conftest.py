@@ -1,0 +1,37 @@
+"""An ERP stand-in per test, a tap config pointing at it, and the stand-in's truth."""
+
+from __future__ import annotations
+
+import decimal
+import math
+
+import pytest
+
+from sandbox.legacy_erp import LegacyErpStandIn
+
+TABLES = {
+    "artikel_familie": ("Artikel_Familie", "__KEY"),
+    "artikel_variante": ("Artikel_Variante", "__KEY"),
+    "kunden": ("Kunden", "__KEY"),
+    "adressen": ("Adressen", "__KEY"),
+    "belege": ("Belege", "AbsNr"),
+    "lagerbestand": ("Lagerbestand", "__KEY"),
+    "stamm_lagerorte": ("Stamm_Lagerorte", "__KEY"),
+    "artikel_lagerorte": ("Artikel_Lagerorte", "__KEY"),
+}
+
+
+@pytest.fixture
+def erp_config(erp_server: LegacyErpStandIn) -> dict:
+    return {"base_url": erp_server.url, "backoff_base_seconds": 0.02, "max_retries": 4}
+
+
+def truth(server: LegacyErpStandIn, table: str) -> list[dict]:
+    return list(server.tables[table].live_records())
+
+
+def exact(value: object) -> object:
+    """The stand-in's number as the exact decimal its JSON text spells; None for NaN/inf."""
+    if isinstance(value, float):
+        return None if not math.isfinite(value) else decimal.Decimal(repr(value))
+    return value
