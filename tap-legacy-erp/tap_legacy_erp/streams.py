@@ -16,7 +16,6 @@ table added in the `tables` setting is read like the built-in ones.
 
 from __future__ import annotations
 
-import datetime
 import functools
 import json
 import typing as t
