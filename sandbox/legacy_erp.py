@@ -335,8 +335,11 @@ class LegacyErpStandIn(StandIn):
         """Matches `skip`..`skip+top` and the number of matches, in one pass (constant memory).
         With `unreliable_filter_paging`, pages after the first also carry a non-matching
         record, as the real server's did."""
+        by_document = self._lines_by_document(table, text)
+        if by_document is not None:  # every one matches: no need to test them
+            return len(by_document), by_document[skip : skip + top]
         count, page, stray = 0, [], None
-        for record in self._candidates(table, text):
+        for record in table.live_records():
             if keep(record):
                 if skip <= count < skip + top:
                     page.append(record)
@@ -347,13 +350,12 @@ class LegacyErpStandIn(StandIn):
             page = [stray, *page]
         return count, page
 
-    def _candidates(self, table: Collection, text: str) -> t.Iterable[Record]:
-        """The records a filter can match: for document lines asked for by document
-        (`'AbsNr = "…"' or …`, how the tap reads them) only those documents' lines, as an
-        index on AbsNr would; else the whole table."""
+    def _lines_by_document(self, table: Collection, text: str) -> list[Record] | None:
+        """For document lines asked for by document (`('AbsNr = "…"' or …)`, how the tap
+        reads them), those documents' lines, found as an index on AbsNr would; else None."""
         wanted = _ABS_NR.findall(text)
         if table.name != "Belege_Pos" or not wanted or _ABS_NR.sub("", text).strip("() or"):
-            return table.live_records()
+            return None
         indices = sorted(
             (int(number) - 700000) * POSITIONS_PER_DOCUMENT + line
             for number in set(wanted)
@@ -519,6 +521,12 @@ class LegacyErpStandIn(StandIn):
         )
         return record
 
+    def _document_stamp(self, document: int) -> str:
+        """The `__TIMESTAMP` the document was made with (a line keeps it when the document
+        changes later), without making the whole document: its first draws."""
+        rng = self.rng("Belege", document)
+        return self._meta("Belege", document, str(700000 + document), rng)["__TIMESTAMP"]
+
     def _position(self, index: int) -> Record:
         document, number = divmod(index, POSITIONS_PER_DOCUMENT)
         rng = self.rng("Belege_Pos", index)
@@ -527,7 +535,7 @@ class LegacyErpStandIn(StandIn):
         return {
             "__KEY": f"{700000 + document}.{number + 1}",
             "__STAMP": 1,
-            "__TIMESTAMP": self._document(document)["__TIMESTAMP"],
+            "__TIMESTAMP": self._document_stamp(document),
             "AbsNr": 700000 + document,
             "PosNr": number + 1,
             "ArtNr": f"V{5000 + rng.randrange(200)}",

@@ -16,6 +16,7 @@ table added in the `tables` setting is read like the built-in ones.
 
 from __future__ import annotations
 
+import concurrent.futures
 import functools
 import json
 import typing as t
@@ -54,6 +55,8 @@ class TableStream(ErpStream):
         self.unreadable: Counter[str] = Counter()
         self.checks: list[Clause] = []
         self._parents: list[dict[str, t.Any]] = []
+        self._waiting: Context | None = None
+        """The group of parents whose children were requested ahead and wait to be synced."""
 
     # Schema ---------------------------------------------------------------------------------
 
@@ -172,28 +175,63 @@ class TableStream(ErpStream):
     def generate_child_contexts(
         self, record: dict, context: Context | None
     ) -> t.Iterable[Context | None]:
-        """Parent keys are gathered; each full group becomes one child context."""
-        if not self.child_streams or not self.stream_maps[0].get_filter_result(record):
-            return
-        wanted = {t.cast(str, child.spec.parent_key) for child in self.child_streams}
-        self._parents.append({name: record.get(name) for name in wanted})
-        if len(self._parents) >= self.child_chunk_size:
-            yield {"parents": self._take_parents()}
+        """Parent keys are gathered into groups; each full group's children are requested
+        ahead (see `ChildTableStream.read_ahead`) and synced once the next group is full.
+        The children are synced here rather than through the SDK, whose check of the map
+        filter would look at the record that completed a group, not the group's records."""
+        if self.child_streams and self.stream_maps[0].get_filter_result(record):
+            wanted = {t.cast(str, child.spec.parent_key) for child in self.child_streams}
+            self._parents.append({name: record.get(name) for name in wanted})
+            if len(self._parents) >= self.child_chunk_size:
+                self._group_ready()
+        return ()
 
-    def _take_parents(self) -> list[dict[str, t.Any]]:
-        parents, self._parents = self._parents, []
-        return parents
+    def _group_ready(self) -> None:
+        group = {"parents": self._parents}
+        self._parents = []
+        for child in self.child_streams:
+            if child.selected or child.has_selected_descendents:
+                t.cast(ChildTableStream, child).read_ahead(group)
+        if self._waiting is not None:
+            self._sync_children(self._waiting)
+        self._waiting = group
 
     def _sync_remaining_children(self) -> None:
-        """The last, partial group, before the stream's final state."""
+        """The last groups, before the stream's final state."""
         if self._parents:
-            self._sync_children({"parents": self._take_parents()})
+            self._group_ready()
+        if self._waiting is not None:
+            self._sync_children(self._waiting)
+            self._waiting = None
 
 
 class ChildTableStream(TableStream):
-    """Records of a child table for a group of parent records (context `parents`)."""
+    """Records of a child table for a group of parent records (context `parents`).
+
+    A group's records are requested on a thread as soon as the group is full, while the
+    parent reads on; the parent syncs the group when the next one is full. At most two
+    groups' records are held, so memory stays flat."""
 
     state_partitioning_keys: t.ClassVar[list[str]] = []
+
+    def __init__(self, tap: Tap) -> None:
+        super().__init__(tap)
+        self._reader = concurrent.futures.ThreadPoolExecutor(1, f"{self.name}-ahead")
+        self._ahead: dict[tuple[str, ...], concurrent.futures.Future[list[dict]]] = {}
+
+    def read_ahead(self, context: Context) -> None:
+        """Start requesting the records of a group of parents."""
+        keys = tuple(self.parent_keys(context))
+        self._ahead[keys] = self._reader.submit(
+            lambda: list(super(ChildTableStream, self).request_records(context))
+        )
+
+    def request_records(self, context: Context | None) -> t.Iterable[dict]:
+        """The records read ahead for this group, or else read now."""
+        ahead = self._ahead.pop(tuple(self.parent_keys(context)), None)
+        if ahead is not None:
+            return ahead.result()
+        return super().request_records(context)
 
     def parent_keys(self, context: Context | None) -> list[str]:
         field = t.cast(str, self.spec.parent_key)
