@@ -194,3 +194,13 @@ def test_session_opened_once_for_concurrent_requests(mocked):
     for thread in threads:
         thread.join()
     assert session.opened == 1 and mocked.call_count == 1
+
+
+def test_the_environment_picks_the_server_named_in_base_url(mocked):
+    info = mocked.get("http://erp.invalid/test/rest/$info", cookies={"WASID4D": "T"}, json={})
+    mocked.get("http://erp.invalid/test/rest/Stamm_Lagerorte", json={"__ENTITIES": []})
+    tap = TapLegacyErp(
+        config={"base_url": "http://erp.invalid/{environment}", "environment": "test"}
+    )
+    assert records_of(tap, "stamm_lagerorte") == []
+    assert info.called_once
