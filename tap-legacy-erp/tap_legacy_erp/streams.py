@@ -222,9 +222,10 @@ class ChildTableStream(TableStream):
     def read_ahead(self, context: Context) -> None:
         """Start requesting the records of a group of parents."""
         keys = tuple(self.parent_keys(context))
-        self._ahead[keys] = self._reader.submit(
-            lambda: list(super(ChildTableStream, self).request_records(context))
-        )
+        self._ahead[keys] = self._reader.submit(self._read_group, context)
+
+    def _read_group(self, context: Context) -> list[dict]:
+        return list(super().request_records(context))
 
     def request_records(self, context: Context | None) -> t.Iterable[dict]:
         """The records read ahead for this group, or else read now."""
