@@ -62,7 +62,7 @@ def run_pipeline(source: str, tap_config: dict, url: str, state: dict | None, fo
     )  # fmt: skip
     extract.wait()
     for line in load.stderr.splitlines():
-        if "Stream " in line and " created, " in line:
+        if "Summary " in line and " created, " in line:
             print("   ", re.sub(r"^.*\| ", "", line))
         elif "error" in line:
             print("   ", line)

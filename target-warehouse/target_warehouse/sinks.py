@@ -9,10 +9,10 @@ from concurrent.futures import Future, ThreadPoolExecutor
 import psycopg2
 from singer_sdk.sinks import BatchSink
 
-from target_warehouse import loading
+from target_warehouse import history, loading
 from target_warehouse.connection import connect
 from target_warehouse.copy_encoding import EncodingStats
-from target_warehouse.errors import LoadError, postgres_reason
+from target_warehouse.errors import InvalidRecordError, LoadError, postgres_reason
 from target_warehouse.naming import identifier, qualified
 from target_warehouse.row_encoding import RowEncoder
 from target_warehouse.table_schema import (
@@ -53,6 +53,13 @@ class WarehouseSink(BatchSink):
         self._connection: t.Any = None
         self._load_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix=stream_name)
         self._pending_load: Future | None = None
+        self.received = 0
+        """Records that reached this sink, valid or not."""
+        self.rejected: list[tuple[str, str, str, int | None]] = []
+        """Quarantined records not yet stored: (stream, record JSON, error, input line)."""
+        self.rejected_total = 0
+        self.pending_ddl: list[str] = []
+        """Dry run: the DDL the table needs, run in each batch's rolled-back transaction."""
 
     # Settings -----------------------------------------------------------------------------
 
@@ -70,6 +77,10 @@ class WarehouseSink(BatchSink):
     def table_name(self) -> str:
         """The table this stream's rows end up in (after any overwrite swap)."""
         return identifier(self.stream_name)
+
+    @property
+    def dry_run(self) -> bool:
+        return bool(self.config.get("dry_run"))
 
     def get_validator(self) -> None:  # type: ignore[override]
         """None: validation is part of encoding each row (see row_encoding)."""
@@ -97,10 +108,14 @@ class WarehouseSink(BatchSink):
                 self.schema_name, table, self.schema["properties"], keys, existing
             )
             statements = plan(layout, existing)
-            for statement in statements:
-                cursor.execute(statement)
+            if self.dry_run:
+                self.pending_ddl = statements
+                self.target.note_ddl(self.stream_name, statements)
+            else:
+                for statement in statements:
+                    cursor.execute(statement)
         self._connection.commit()
-        self._copy_directly = existing is None or self._is_empty(table)
+        self._copy_directly = not self.dry_run and (existing is None or self._is_empty(table))
         if existing is not None:
             layout.columns = {**existing.column_types, **layout.columns}
         self.layout = layout
@@ -129,8 +144,13 @@ class WarehouseSink(BatchSink):
 
     @property
     def current_size(self) -> int:
-        """Rows waiting in the current batch."""
-        return len(self._rows)
+        """Rows (and quarantined records) waiting in the current batch."""
+        return len(self._rows) + len(self.rejected)
+
+    def reject(self, record: dict, error: InvalidRecordError, line: int | None) -> None:
+        """Quarantine a record that breaks the schema; it is stored with the next batch."""
+        self.rejected.append((self.stream_name, history.record_json(record), error.problem, line))
+        self.rejected_total += 1
 
     def add_record(self, record: dict, message: dict) -> None:
         """Validate and encode one record, with its metadata, into the current batch."""
@@ -157,6 +177,9 @@ class WarehouseSink(BatchSink):
         one batch per stream is in flight; `wait_for_load` is called before state is
         emitted, so state still advances only after the rows before it are committed.
         """
+        if self.rejected:
+            self.target.store_rejected(self.rejected)
+            self.rejected = []
         rows, duplicates = self._rows, self._batch_duplicates
         self._rows, self._batch_keys, self._batch_duplicates = [], set(), 0
         if not rows:
@@ -199,12 +222,17 @@ class WarehouseSink(BatchSink):
         makes the COPY fail whole; the caller then redoes the batch as an upsert.
         """
         with self._connection.cursor() as cursor:
+            for statement in self.pending_ddl:
+                cursor.execute(statement)
             self.loader.widen_columns(cursor, widenings)
         if direct or self.load_method == "append-only" or not self.layout.key_columns:
             result = self.loader.append(self.encoder.columns, rows)
         else:
             result = self.loader.upsert(self.encoder.columns, rows, has_duplicates=has_duplicates)
-        self._connection.commit()
+        if self.dry_run:  # counted by Postgres, then undone: a dry run writes nothing
+            self._connection.rollback()
+        else:
+            self._connection.commit()
         return result
 
     def _load_error(self, exc: psycopg2.Error, row_count: int) -> LoadError:
@@ -229,6 +257,9 @@ class WarehouseSink(BatchSink):
         self.wait_for_load()
         self._activations[new_version] += 1
         if self.load_method == "overwrite":
+            return
+        if self.dry_run:
+            self.logger.info("Dry run: version %s would retire older rows", new_version)
             return
         if not self._tracks_versions:
             self._start_tracking_versions()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import functools
 import sys
 import time
 import typing as t
@@ -14,7 +15,19 @@ from singer_sdk.helpers.capabilities import PluginCapabilities, TargetCapabiliti
 from singer_sdk.plugin_base import _ConfigInput
 
 from target_warehouse.connection import connect
-from target_warehouse.errors import BadInputError, WarehouseError, postgres_reason
+from target_warehouse.errors import (
+    BadInputError,
+    InvalidRecordError,
+    WarehouseError,
+    postgres_reason,
+)
+from target_warehouse.history import (
+    StreamCounts,
+    StreamRun,
+    SyncHistory,
+    run_configuration,
+    source_name,
+)
 from target_warehouse.loading import shadow_table_name, swap_in
 from target_warehouse.naming import qualified
 from target_warehouse.reader import NumberedSingerReader
@@ -106,6 +119,45 @@ class TargetWarehouse(Target):
             description="Commit every stream and emit state after this many rows at most.",
         ),
         th.Property(
+            "source_name",
+            th.StringType,
+            description=(
+                "crm_source in the sync history (lowercase); default: the Meltano extractor's "
+                "name without tap- (tap-legacy-erp → legacy_erp), else the target schema."
+            ),
+        ),
+        th.Property(
+            "sync_history",
+            th.BooleanType,
+            default=True,
+            description="Record each stream of each run in history_schema.sync_history.",
+        ),
+        th.Property(
+            "history_schema",
+            th.StringType,
+            default="orchestration",
+            description="Schema of sync_history and rejected_records.",
+        ),
+        th.Property(
+            "on_invalid_record",
+            th.StringType,
+            default="quarantine",
+            allowed_values=["quarantine", "fail"],
+            description=(
+                "quarantine: keep a record that breaks its schema in rejected_records, count "
+                "it as failed and go on; fail: stop at the first one with an error."
+            ),
+        ),
+        th.Property(
+            "dry_run",
+            th.BooleanType,
+            default=False,
+            description=(
+                "Read and validate everything, report what would be created, updated or "
+                "rejected and which DDL would run; write nothing and emit no state."
+            ),
+        ),
+        th.Property(
             "state_flush_max_seconds",
             th.IntegerType,
             default=60,
@@ -120,6 +172,81 @@ class TargetWarehouse(Target):
         self._overwrite_shadows: dict[str, tuple[str, str, str]] = {}
         self._held_state: dict | None = None
         self._emitted_state: dict | None = None
+        self._stream_runs: dict[str, StreamRun] = {}
+        self._ddl: dict[str, list[str]] = {}
+        self._started = time.monotonic()
+
+    # Sync history ---------------------------------------------------------------------------
+
+    @property
+    def dry_run(self) -> bool:
+        return bool(self.config.get("dry_run"))
+
+    @functools.cached_property
+    def history(self) -> SyncHistory | None:
+        """The run's history writer; none in a dry run or with sync_history off."""
+        if self.dry_run or not self.config.get("sync_history", True):
+            return None
+        secrets = {
+            name
+            for name, schema in self.config_jsonschema["properties"].items()
+            if schema.get("secret")
+        }
+        config = self.config
+        return SyncHistory(config, source_name(config), run_configuration(config, secrets))
+
+    def _start_history(self, stream_name: str) -> None:
+        """A `running` row for each sink of a stream the first time its SCHEMA arrives."""
+        for stream_map in self.mapper.stream_maps.get(stream_name, []):
+            alias = stream_map.stream_alias
+            sink = self._sinks_active.get(alias)
+            if sink is None or alias in self._stream_runs or self.history is None:
+                continue
+            sink = t.cast(WarehouseSink, sink)
+            endpoint = f"{sink.schema_name}.{sink.table_name}"
+            self._stream_runs[alias] = self.history.start(alias, endpoint)
+
+    def store_rejected(self, rejected: list[tuple[str, str, str, int | None]]) -> None:
+        """Keep quarantined records (committed before any later state is emitted)."""
+        if self.history is not None:
+            self.history.quarantine(rejected)
+
+    def note_ddl(self, stream_name: str, statements: list[str]) -> None:
+        """Dry run: DDL a stream's table would need."""
+        if statements:
+            self._ddl.setdefault(stream_name, []).extend(statements)
+
+    def _counts(self, sink: WarehouseSink) -> StreamCounts:
+        totals = sink.totals
+        return StreamCounts(
+            processed=sink.received,
+            created=totals.created,
+            updated=totals.updated,
+            unchanged=totals.unchanged,
+            failed=sink.rejected_total,
+        )
+
+    def _finish_history(self, error: str | None) -> None:
+        """Complete every stream's row: with the final bookmark, or failed with `error`."""
+        if self.history is None:
+            return
+        bookmarks = (self._emitted_state or {}).get("bookmarks") or {}
+        for alias, run in list(self._stream_runs.items()):
+            sink = t.cast(WarehouseSink, self._sinks_active.get(alias))
+            counts = self._counts(sink) if sink is not None else StreamCounts()
+            self.history.finish(run, counts, error=error, bookmark=bookmarks.get(alias))
+            del self._stream_runs[alias]
+
+    def record_failure(self, message: str) -> None:
+        """The run failed: its unfinished rows say so (when the warehouse still answers)."""
+        try:
+            self._finish_history(message)
+        except (WarehouseError, psycopg2.Error) as exc:
+            self.logger.warning(
+                "Could not record the failure in the sync history (%s); the next run marks "
+                "this run's rows failed",
+                postgres_reason(exc),
+            )
 
     # Messages -----------------------------------------------------------------------------
 
@@ -166,8 +293,14 @@ class TargetWarehouse(Target):
             if record is None:
                 continue
             sink = self._sink_for(stream_map.stream_alias)
-            sink.add_record(record, message_dict)
-            if len(sink._rows) >= sink._max_rows:
+            sink.received += 1
+            try:
+                sink.add_record(record, message_dict)
+            except InvalidRecordError as exc:
+                if self.config.get("on_invalid_record") == "fail":
+                    raise
+                sink.reject(record, exc, self.message_reader.line_number)
+            if sink.current_size >= sink._max_rows:
                 self.drain_one(sink)
         self._rows_since_flush += 1
         if self._rows_since_flush % 1000 == 0:
@@ -201,6 +334,7 @@ class TargetWarehouse(Target):
         except WarehouseError as exc:
             exc.stream = exc.stream or stream_name
             raise
+        self._start_history(stream_name)
 
     def _process_state_message(self, message_dict: dict) -> None:
         """Remember the state; commit and emit it when enough rows or time have passed."""
@@ -246,6 +380,8 @@ class TargetWarehouse(Target):
         self.wait_for_loads()
         self._rows_since_flush = 0
         self._last_flush = time.monotonic()
+        if self.dry_run:  # nothing was written, so no bookmark may move
+            return
         if self._overwrite_shadows:
             self._held_state = state
             return
@@ -263,7 +399,7 @@ class TargetWarehouse(Target):
     def overwrite_shadow(self, sink: WarehouseSink, table: str) -> str:
         """The shadow table an overwrite stream loads into; dropped and recreated once a run."""
         shadow = shadow_table_name(table)
-        if sink.stream_name not in self._overwrite_shadows:
+        if sink.stream_name not in self._overwrite_shadows and not self.dry_run:
             with connect(self.config) as connection, connection.cursor() as cursor:
                 cursor.execute(f"DROP TABLE IF EXISTS {qualified(sink.schema_name, shadow)}")
             connection.close()
@@ -271,7 +407,7 @@ class TargetWarehouse(Target):
         return shadow
 
     def _swap_overwritten_tables(self) -> None:
-        if not self._overwrite_shadows:
+        if not self._overwrite_shadows or self.dry_run:
             return
         with connect(self.config) as connection, connection.cursor() as cursor:
             for schema, shadow, table in self._overwrite_shadows.values():
@@ -280,28 +416,42 @@ class TargetWarehouse(Target):
         self._overwrite_shadows.clear()
 
     def process_endofpipe(self) -> None:
-        """Commit everything, swap overwritten tables in, then emit the final state."""
+        """Commit everything, swap overwritten tables in, emit the final state, then
+        complete the sync history and log the run's summary."""
         self.drain_all()
         self.wait_for_loads()
         self._swap_overwritten_tables()
         if self._held_state is not None and self._latest_state is None:
             self._latest_state = self._held_state
         super().process_endofpipe()
+        self._finish_history(None)
         self._log_summary()
 
     def _log_summary(self) -> None:
+        """Per stream: created, updated, failed (quarantined) and records per second."""
+        seconds = max(time.monotonic() - self._started, 1e-6)
+        verb = "would be " if self.dry_run else ""
         for name, sink in self._sinks_active.items():
-            totals = t.cast(WarehouseSink, sink).totals
+            sink = t.cast(WarehouseSink, sink)
+            counts = self._counts(sink)
             self.logger.info(
-                "Stream %s: %d created, %d updated, %d unchanged, %d deleted, "
-                "%d NUL characters removed",
+                "Summary%s %s: %d %screated, %d %supdated, %d unchanged, %d deleted, "
+                "%d failed (quarantined), %.0f records/s, %d NUL characters removed",
+                " (dry run)" if self.dry_run else "",
                 name,
-                totals.created,
-                totals.updated,
-                totals.unchanged,
-                totals.deleted,
-                t.cast(WarehouseSink, sink).stats.nul_characters_removed,
+                counts.created,
+                verb,
+                counts.updated,
+                verb,
+                counts.unchanged,
+                sink.totals.deleted,
+                counts.failed,
+                counts.processed / seconds,
+                sink.stats.nul_characters_removed,
             )
+        for name, statements in self._ddl.items():
+            for statement in statements:
+                self.logger.info("Dry run %s: would run %s", name, " ".join(statement.split()))
 
     # Command line -------------------------------------------------------------------------
 
@@ -309,12 +459,22 @@ class TargetWarehouse(Target):
         """Listen; on bad input, first commit the valid rows before it and emit their state."""
         try:
             self.listen(file_input)
-        except BadInputError:
+        except BadInputError as error:
             try:
                 self.drain_all()
                 self.wait_for_loads()
             except (WarehouseError, psycopg2.Error) as exc:
                 self.logger.warning("Could not commit rows before the bad input: %s", exc)
+            self.record_failure(str(error))
+            raise
+        except WarehouseError as error:
+            self.record_failure(str(error))
+            raise
+        except psycopg2.Error as error:
+            self.record_failure(f"Postgres error: {postgres_reason(error)}")
+            raise
+        except Exception as error:
+            self.record_failure(f"{type(error).__name__}: {error}")
             raise
 
     @classmethod

@@ -59,9 +59,16 @@ CASES = {
 }
 
 
+INVALID_RECORDS = {"missing key", "null key", "wrong type", "NaN", "Infinity"}
+
+
 @pytest.mark.parametrize("case", list(CASES))
 def test_bad_input_gives_one_clear_line_and_keeps_what_came_before(db, target_config, case):
+    """Invalid records stop the run only with on_invalid_record: fail (else they are
+    quarantined: tests/target_warehouse/test_history.py)."""
     bad, expected = CASES[case]
+    if case in INVALID_RECORDS:
+        target_config["on_invalid_record"] = "fail"
     run = run_target(target_config, [*GOOD, bad, record("s", {"id": 3, "amount": 3})])
     assert run.returncode == 1
     line = _error_line(run.stderr)
@@ -74,6 +81,7 @@ def test_bad_input_gives_one_clear_line_and_keeps_what_came_before(db, target_co
 
 
 def test_schema_violation_in_nested_object_names_the_path(db, target_config):
+    target_config["on_invalid_record"] = "fail"
     props = {
         "id": {"type": "integer"},
         "tracker": {"type": "object", "properties": {"name": {"type": "string"}}},
@@ -86,6 +94,7 @@ def test_schema_violation_in_nested_object_names_the_path(db, target_config):
 
 
 def test_invalid_timestamp_is_refused_not_guessed(db, target_config):
+    target_config["on_invalid_record"] = "fail"
     props = {"id": {"type": "integer"}, "at": {"type": "string", "format": "date-time"}}
     run = run_target(
         target_config, [schema("t", props), record("t", {"id": 1, "at": "0000-00-00 00:00"})]
@@ -95,6 +104,7 @@ def test_invalid_timestamp_is_refused_not_guessed(db, target_config):
 
 
 def test_validation_off_still_refuses_values_that_cannot_be_stored_exactly(db, target_config):
+    target_config["on_invalid_record"] = "fail"
     target_config["validate_records"] = False
     run = run_target(target_config, [schema("s", PROPS), record("s", {"id": 1, "amount": "x"})])
     assert run.returncode == 1

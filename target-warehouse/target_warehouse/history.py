@@ -1,0 +1,255 @@
+"""Sync history in the warehouse: one row per stream per run, like the old SyncHistory table.
+
+Rows are written on a connection of their own in autocommit, so a stream reads `running`
+from the moment it starts, whatever happens to its loads. A row is completed when its run
+ends: `success`, `partial` (records were quarantined) or `failed` (with the error). A run
+that was killed cannot complete its rows, so the next run of the same source marks any rows
+still `running` from other runs as `failed`, saying that the run did not finish.
+
+Created and updated counts come from Postgres itself (see loading.py), and the final
+bookmark is the stream's bookmark in the last state the target emitted, i.e. committed.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+import time
+import typing as t
+import uuid
+from dataclasses import dataclass, field
+
+import msgspec
+import psycopg2.extras
+
+from target_warehouse.connection import connect
+from target_warehouse.naming import identifier, qualified
+
+ABANDONED = (
+    "the run did not finish (it was killed, or lost the warehouse, before recording its end)"
+)
+SECRET_NAME = re.compile(
+    r"password|secret|token|api_?key|auth|credential|private|sqlalchemy_url", re.IGNORECASE
+)
+REDACTED = "***"
+
+
+def source_name(config: t.Mapping[str, t.Any]) -> str:
+    """`source_name`, else the Meltano extractor's name without `tap-` (`tap-legacy-erp` →
+    `legacy_erp`), else the target schema."""
+    name = config.get("source_name") or os.environ.get("MELTANO_EXTRACTOR_NAME")
+    if name:
+        name = str(name).removeprefix("tap-")
+    else:
+        name = str(config.get("default_target_schema") or "unknown")
+    return re.sub(r"[^0-9a-z]+", "_", name.lower()).strip("_")
+
+
+def redacted(settings: t.Mapping[str, t.Any], secrets: t.Collection[str] = ()) -> dict:
+    """Settings with every secret replaced by `***`: the names declared secret, and any
+    name that says it holds one (password, token, key, …)."""
+    return {
+        name: REDACTED
+        if value not in (None, "") and (name in secrets or SECRET_NAME.search(name))
+        else value
+        for name, value in settings.items()
+    }
+
+
+def run_configuration(config: t.Mapping[str, t.Any], secrets: t.Collection[str]) -> dict:
+    """What the history records of a run's settings: the target's, and the extractor's as
+    Meltano passes them to the loader (`MELTANO_EXTRACT_*`), secrets redacted."""
+    extractor = {
+        name.removeprefix("MELTANO_EXTRACT_").lower(): value
+        for name, value in os.environ.items()
+        if name.startswith("MELTANO_EXTRACT_")
+    }
+    configuration = {"target": redacted(config, secrets)}
+    if extractor:
+        configuration["extractor"] = redacted(extractor)
+    return configuration
+
+
+@dataclass
+class StreamCounts:
+    """What a stream did in this run."""
+
+    processed: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    failed: int = 0
+
+
+@dataclass
+class StreamRun:
+    """A stream's row in the history, while the run goes on."""
+
+    row_id: int
+    stream: str
+    started: float = field(default_factory=time.monotonic)
+
+
+class SyncHistory:
+    """Writes the history rows of one run."""
+
+    def __init__(self, config: t.Mapping[str, t.Any], source: str, configuration: dict) -> None:
+        self.schema = identifier(str(config.get("history_schema") or "orchestration"))
+        self.source = source
+        self.configuration = configuration
+        self.run_id = str(uuid.uuid4())
+        self.meltano_run_id = os.environ.get("MELTANO_RUN_ID")
+        self.connection = connect(config)
+        self.connection.autocommit = True
+        self._create_tables()
+        self._mark_abandoned()
+
+    @property
+    def table(self) -> str:
+        return qualified(self.schema, "sync_history")
+
+    def _create_tables(self) -> None:
+        with self.connection.cursor() as cursor:
+            cursor.execute("BEGIN")
+            # Two targets starting at once must not race to create the same tables.
+            cursor.execute("SELECT pg_advisory_xact_lock(hashtext('target-warehouse history'))")
+            cursor.execute(f"CREATE SCHEMA IF NOT EXISTS {self.schema}")
+            cursor.execute(
+                f"""CREATE TABLE IF NOT EXISTS {self.table} (
+                    id bigserial PRIMARY KEY,
+                    run_id uuid NOT NULL,
+                    meltano_run_id text,
+                    crm_source text NOT NULL,
+                    sync_type text NOT NULL,
+                    endpoint text,
+                    start_time timestamptz NOT NULL,
+                    end_time timestamptz,
+                    status text NOT NULL
+                        CHECK (status IN ('running', 'success', 'failed', 'partial')),
+                    records_processed bigint NOT NULL DEFAULT 0,
+                    records_created bigint NOT NULL DEFAULT 0,
+                    records_updated bigint NOT NULL DEFAULT 0,
+                    records_failed bigint NOT NULL DEFAULT 0,
+                    error_message text,
+                    configuration jsonb,
+                    performance_metrics jsonb,
+                    final_bookmark jsonb
+                )"""
+            )
+            cursor.execute(
+                f"CREATE INDEX IF NOT EXISTS sync_history_by_stream ON {self.table} "
+                "(crm_source, sync_type, start_time DESC)"
+            )
+            cursor.execute(
+                f"""CREATE TABLE IF NOT EXISTS {qualified(self.schema, "rejected_records")} (
+                    id bigserial PRIMARY KEY,
+                    run_id uuid NOT NULL,
+                    crm_source text NOT NULL,
+                    stream text NOT NULL,
+                    record jsonb,
+                    error text NOT NULL,
+                    input_line bigint,
+                    rejected_at timestamptz NOT NULL DEFAULT now()
+                )"""
+            )
+            cursor.execute("COMMIT")
+
+    def _mark_abandoned(self) -> None:
+        with self.connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {self.table} SET status = 'failed', end_time = now(), "
+                "error_message = %s WHERE crm_source = %s AND status = 'running' "
+                "AND run_id <> %s",
+                (ABANDONED, self.source, self.run_id),
+            )
+
+    def start(self, stream: str, endpoint: str) -> StreamRun:
+        """A `running` row for a stream that starts."""
+        with self.connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {self.table} (run_id, meltano_run_id, crm_source, sync_type, "
+                "endpoint, start_time, status, configuration) "
+                "VALUES (%s, %s, %s, %s, %s, now(), 'running', %s) RETURNING id",
+                (
+                    self.run_id,
+                    self.meltano_run_id,
+                    self.source,
+                    stream,
+                    endpoint,
+                    psycopg2.extras.Json(self.configuration),
+                ),
+            )
+            return StreamRun(cursor.fetchone()[0], stream)
+
+    def finish(
+        self,
+        run: StreamRun,
+        counts: StreamCounts,
+        *,
+        error: str | None,
+        bookmark: t.Any,
+    ) -> str:
+        """Complete a stream's row; returns its status."""
+        status = "failed" if error else "partial" if counts.failed else "success"
+        seconds = time.monotonic() - run.started
+        metrics = {
+            "duration_seconds": round(seconds, 3),
+            "records_per_second": round(counts.processed / seconds, 1) if seconds else None,
+            "success_rate": round((counts.processed - counts.failed) / counts.processed, 6)
+            if counts.processed
+            else None,
+            "records_unchanged": counts.unchanged,
+        }
+        with self.connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {self.table} SET end_time = now(), status = %s, "
+                "records_processed = %s, records_created = %s, records_updated = %s, "
+                "records_failed = %s, error_message = %s, performance_metrics = %s, "
+                "final_bookmark = %s WHERE id = %s",
+                (
+                    status,
+                    counts.processed,
+                    counts.created,
+                    counts.updated,
+                    counts.failed,
+                    error,
+                    psycopg2.extras.Json(metrics),
+                    psycopg2.extras.Json(bookmark) if bookmark is not None else None,
+                    run.row_id,
+                ),
+            )
+        return status
+
+    def quarantine(self, rejected: t.Sequence[tuple[str, str, str, int | None]]) -> None:
+        """Store rejected records: (stream, record as JSON text, error, input line)."""
+        with self.connection.cursor() as cursor:
+            psycopg2.extras.execute_values(
+                cursor,
+                f"INSERT INTO {qualified(self.schema, 'rejected_records')} "
+                "(run_id, crm_source, stream, record, error, input_line) VALUES %s",
+                [(self.run_id, self.source, *row) for row in rejected],
+                template="(%s, %s, %s, %s::jsonb, %s, %s)",
+            )
+
+    def close(self) -> None:
+        self.connection.close()
+
+
+_JSON = msgspec.json.Encoder(decimal_format="number")
+
+
+def record_json(record: t.Any) -> str:
+    """A rejected record as JSON text for a jsonb column: exact numbers, NaN and Infinity
+    spelt as text (JSON has neither), NUL characters kept as the text `\\u0000`."""
+
+    def plain(value: t.Any) -> t.Any:
+        if isinstance(value, float) and not math.isfinite(value):
+            return str(value)
+        if isinstance(value, dict):
+            return {str(k): plain(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [plain(v) for v in value]
+        return value
+
+    return _JSON.encode(plain(record)).decode().replace("\\u0000", "\\\\u0000")
