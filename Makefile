@@ -5,6 +5,11 @@ BIN := $(VENV)/bin
 PACKAGES := suite-common target-warehouse tap-arrivy tap-callrail tap-genius tap-legacy-erp
 EDITABLES := -e .[test] $(foreach p,$(PACKAGES),-e ./$(p)[test])
 STAMP := $(VENV)/.installed
+# Meltano in a venv of its own, as pipx would install it: it pins its own SQLAlchemy and
+# friends, and installs each plugin into .meltano/ anyway. MELTANO is what the tests call.
+MELTANO_VENV := .venv-meltano
+MELTANO := $(MELTANO_VENV)/bin/meltano
+MELTANO_STAMP := $(MELTANO_VENV)/.installed
 
 .PHONY: install test lint demo demo-down psql benchmark clean
 
@@ -14,10 +19,16 @@ $(STAMP): pyproject.toml $(foreach p,$(PACKAGES),$(p)/pyproject.toml)
 	$(BIN)/pip install --quiet $(EDITABLES)
 	touch $(STAMP)
 
-install: $(STAMP)
+$(MELTANO_STAMP):
+	$(PYTHON) -m venv $(MELTANO_VENV)
+	$(MELTANO_VENV)/bin/pip install --quiet --upgrade pip
+	$(MELTANO_VENV)/bin/pip install --quiet "meltano>=4.4,<5"
+	touch $(MELTANO_STAMP)
 
-test: $(STAMP)
-	$(BIN)/pytest -q
+install: $(STAMP) $(MELTANO_STAMP)
+
+test: $(STAMP) $(MELTANO_STAMP)
+	MELTANO=$(abspath $(MELTANO)) $(BIN)/pytest -q
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -36,4 +47,4 @@ benchmark: $(STAMP)
 	$(BIN)/python tests/benchmarks/target_warehouse_load.py --records 200000
 
 clean:
-	rm -rf $(VENV) .warehouse .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(MELTANO_VENV) .warehouse .pytest_cache .ruff_cache

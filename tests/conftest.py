@@ -46,6 +46,7 @@ def target_schema(db: psycopg2.extensions.connection) -> Iterator[str]:
     yield name
     with db.cursor() as cursor:
         cursor.execute(f'DROP SCHEMA IF EXISTS "{name}" CASCADE')
+        cursor.execute(f'DROP SCHEMA IF EXISTS "{name}_history" CASCADE')
 
 
 @pytest.fixture
@@ -53,4 +54,5 @@ def target_config(warehouse_url: str, target_schema: str) -> dict:
     """target-warehouse settings pointing at the test warehouse and the test's schema."""
     config = warehouse.target_config(warehouse_url)
     config["default_target_schema"] = target_schema
+    config["history_schema"] = f"{target_schema}_history"  # each test its own sync history
     return config

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -47,8 +48,11 @@ class Run:
     stderr: str
 
 
-def run_target(config: dict[str, Any], messages: list[dict | str] | str) -> Run:
-    """Run the target CLI with `config`, feeding `messages`; returns the states it emitted."""
+def run_target(
+    config: dict[str, Any], messages: list[dict | str] | str, env: dict[str, str] | None = None
+) -> Run:
+    """Run the target CLI with `config`, feeding `messages` (extra `env` variables);
+    returns the states it emitted."""
     text = messages if isinstance(messages, str) else lines(messages)
     with tempfile.TemporaryDirectory() as folder:
         config_path = Path(folder) / "config.json"
@@ -59,6 +63,7 @@ def run_target(config: dict[str, Any], messages: list[dict | str] | str) -> Run:
             capture_output=True,
             timeout=300,
             check=False,
+            env={**os.environ, **(env or {})},
         )
     stdout = done.stdout.decode()
     states = [json.loads(line) for line in stdout.splitlines() if line.strip()]

@@ -1,0 +1,180 @@
+"""`warehouse-history`: read the sync history, and turn it into Meltano state.
+
+    warehouse-history show [--source arrivy] [--stream tasks] [--status failed] [--last 20]
+    warehouse-history to-state --source callrail [--table public.sync_history]
+
+The warehouse is the target's: `--config target.json`, else the `TARGET_WAREHOUSE_*`
+variables Meltano sets for the loader's settings (`TARGET_WAREHOUSE_SQLALCHEMY_URL`, or
+`TARGET_WAREHOUSE_HOST`, `_PORT`, `_USER`, `_PASSWORD`, `_DATABASE`, `_SSLMODE`).
+
+`to-state` prints `{"singer_state": {"bookmarks": …}}` for `meltano state set`, from the
+last successful run of each stream of a source: the bookmark it recorded, or, in a table
+without bookmarks (the old Django sync's SyncHistory has the same columns otherwise), the
+start of that run, so the first run after a migration reads a delta that overlaps the old
+sync's last one instead of everything.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import sys
+import typing as t
+
+import psycopg2
+import psycopg2.extras
+
+from target_warehouse.connection import connect
+from target_warehouse.errors import WarehouseError, postgres_reason
+from target_warehouse.naming import qualified
+
+SETTINGS = ("host", "port", "user", "password", "database", "sslmode", "sqlalchemy_url")
+SHOWN = (
+    ("start_time", "started (UTC)", 19),
+    ("crm_source", "source", 12),
+    ("sync_type", "stream", 24),
+    ("status", "status", 8),
+    ("records_processed", "processed", 10),
+    ("records_created", "created", 9),
+    ("records_updated", "updated", 9),
+    ("records_failed", "failed", 7),
+    ("seconds", "seconds", 8),
+    ("error_message", "error", 60),
+)
+
+
+def warehouse_settings(config_path: str | None) -> dict[str, t.Any]:
+    """The target's settings: a config file, else Meltano's TARGET_WAREHOUSE_* variables."""
+    if config_path:
+        with open(config_path, encoding="utf-8") as file:
+            return json.load(file)
+    found = {name: os.environ.get(f"TARGET_WAREHOUSE_{name.upper()}") for name in SETTINGS}
+    found["history_schema"] = os.environ.get("TARGET_WAREHOUSE_HISTORY_SCHEMA")
+    return {name: value for name, value in found.items() if value}
+
+
+def history_table(settings: t.Mapping[str, t.Any], table: str | None) -> str:
+    if table:
+        schema, _, name = table.rpartition(".")
+        return qualified(schema or "public", name)
+    return qualified(str(settings.get("history_schema") or "orchestration"), "sync_history")
+
+
+def show(cursor: t.Any, table: str, args: argparse.Namespace) -> str:
+    """Recent runs, newest first, as a fixed-width table."""
+    conditions, values = [], []
+    for column, value in (("crm_source", args.source), ("sync_type", args.stream)):
+        if value:
+            conditions.append(f"{column} = %s")
+            values.append(value)
+    if args.status:
+        conditions.append("status = %s")
+        values.append(args.status)
+    where = f"WHERE {' AND '.join(conditions)}" if conditions else ""
+    cursor.execute(
+        f"SELECT *, extract(epoch FROM end_time - start_time) AS seconds FROM {table} "
+        f"{where} ORDER BY start_time DESC, sync_type LIMIT %s",
+        [*values, args.last],
+    )
+    lines = [" ".join(f"{title:<{width}}" for _, title, width in SHOWN)]
+    for row in cursor.fetchall():
+        cells = []
+        for column, _, width in SHOWN:
+            value = row.get(column)
+            if isinstance(value, datetime.datetime):
+                value = value.astimezone(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
+            elif column == "seconds" and value is not None:
+                value = f"{float(value):.1f}"
+            text = "" if value is None else " ".join(str(value).split())
+            cells.append(f"{text[:width]:<{width}}")
+        lines.append(" ".join(cells).rstrip())
+    return "\n".join(lines)
+
+
+def to_state(cursor: t.Any, table: str, args: argparse.Namespace) -> dict:
+    """Meltano state from the last successful run of each of a source's streams."""
+    cursor.execute(
+        "SELECT column_name FROM information_schema.columns "
+        "WHERE table_schema || '.' || table_name = %s",
+        (table.replace('"', ""),),
+    )
+    has_bookmarks = "final_bookmark" in {row["column_name"] for row in cursor.fetchall()}
+    bookmark = "final_bookmark" if has_bookmarks else "NULL AS final_bookmark"
+    cursor.execute(
+        f"SELECT DISTINCT ON (sync_type) sync_type, start_time, {bookmark} FROM {table} "
+        "WHERE crm_source = %s AND status = ANY(%s) "
+        "ORDER BY sync_type, end_time DESC NULLS LAST, start_time DESC",
+        (args.source, args.success_status),
+    )
+    renames = dict(item.split("=", 1) for item in args.rename)
+    bookmarks = {}
+    for row in cursor.fetchall():
+        stream = renames.get(row["sync_type"], row["sync_type"])
+        bookmarks[stream] = row["final_bookmark"] or {
+            "replication_key_value": row["start_time"].astimezone(datetime.timezone.utc).isoformat()
+        }
+    if not bookmarks:
+        raise WarehouseError(
+            f"no successful run of source '{args.source}' in {table}",
+            fix="check --source (the crm_source column) and --table",
+        )
+    return {"singer_state": {"bookmarks": bookmarks}}
+
+
+def parser() -> argparse.ArgumentParser:
+    main = argparse.ArgumentParser(prog="warehouse-history", description=__doc__.split("\n")[0])
+    main.add_argument("--config", help="target-warehouse config JSON (default: environment)")
+    main.add_argument("--table", help="history table as schema.table (default: the target's)")
+    commands = main.add_subparsers(dest="command", required=True)
+    shown = commands.add_parser("show", help="recent runs as a table")
+    shown.add_argument("--source")
+    shown.add_argument("--stream")
+    shown.add_argument("--status", choices=["running", "success", "failed", "partial"])
+    shown.add_argument("--last", type=int, default=20, help="rows to show (default 20)")
+    state = commands.add_parser("to-state", help="Meltano state from the last successful runs")
+    state.add_argument("--source", required=True, help="crm_source, e.g. callrail")
+    state.add_argument(
+        "--success-status",
+        action="append",
+        help="status values that mean success (default: success; repeat for more)",
+    )
+    state.add_argument(
+        "--rename",
+        action="append",
+        default=[],
+        metavar="OLD=NEW",
+        help="a legacy sync_type and the stream name it became",
+    )
+    return main
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parser().parse_args(argv)
+    args.success_status = getattr(args, "success_status", None) or ["success"]
+    try:
+        settings = warehouse_settings(args.config)
+        table = history_table(settings, args.table)
+        connection = connect(settings)
+        with connection.cursor(cursor_factory=psycopg2.extras.RealDictCursor) as cursor:
+            if args.command == "show":
+                print(show(cursor, table, args))
+            else:
+                print(json.dumps(to_state(cursor, table, args), default=str))
+        connection.close()
+    except WarehouseError as exc:
+        _fail(str(exc))
+    except psycopg2.Error as exc:
+        _fail(f"Postgres error: {postgres_reason(exc)}. Fix: check --table and the warehouse.")
+    except (OSError, ValueError) as exc:
+        _fail(f"{exc}. Fix: check --config and the arguments.")
+
+
+def _fail(message: str) -> t.NoReturn:
+    sys.stderr.write(f"warehouse-history: error: {message}\n")
+    sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()
