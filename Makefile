@@ -34,8 +34,8 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-demo: $(STAMP)
-	$(BIN)/python -m sandbox.demo
+demo: $(STAMP) $(MELTANO_STAMP)
+	MELTANO=$(abspath $(MELTANO)) $(BIN)/python -m sandbox.demo
 
 demo-down: $(STAMP)
 	$(BIN)/python -m sandbox down

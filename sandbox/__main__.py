@@ -93,6 +93,7 @@ def up(args: argparse.Namespace) -> int:
         database = mariadb.start(MARIADB_DATA, port=args.mariadb_port)
         genius.seed(sa.create_engine(database.url), appointments=args.appointments)
         settings["genius"] = database.settings()
+        settings["genius_url"] = database.url
         print(f"genius      MariaDB on 127.0.0.1:{database.port} (also SQLite: {SQLITE_GENIUS})")
     except (RuntimeError, sa.exc.SQLAlchemyError) as problem:
         reason = str(problem).splitlines()[0]
@@ -129,30 +130,21 @@ def up(args: argparse.Namespace) -> int:
 
 
 def env_settings(settings: dict) -> dict[str, str]:
-    """The variables Meltano reads for the sandbox environment."""
+    """The variables of Meltano's `sandbox` environment (meltano.yml)."""
     target = warehouse.target_config(str(settings["warehouse_url"]))
-    values = {
-        "TARGET_WAREHOUSE_HOST": str(target["host"]),
-        "TARGET_WAREHOUSE_USER": str(target["user"]),
-        "TARGET_WAREHOUSE_DATABASE": str(target["database"]),
-        "TAP_CALLRAIL_API_URL": f"{settings['callrail']}/v3",
-        "TAP_CALLRAIL_API_KEY": "sandbox-callrail-key",
-        "TAP_ARRIVY_API_URL": f"{settings['arrivy']}/api",
-        "ARRIVY_AUTH_KEY": "sandbox-arrivy-key",
-        "ARRIVY_API_KEY": "sandbox-arrivy-token",
-        "TAP_LEGACY_ERP_BASE_URL": str(settings["legacy_erp"]),
-        "GENIUS_DB_SQLITE_PATH": str(settings["genius_sqlite"]),
+    genius_url = settings.get("genius_url") or f"sqlite:///{settings['genius_sqlite']}"
+    return {
+        "SANDBOX_WAREHOUSE_HOST": str(target["host"]),
+        "SANDBOX_WAREHOUSE_USER": str(target["user"]),
+        "SANDBOX_WAREHOUSE_DATABASE": str(target["database"]),
+        "SANDBOX_CALLRAIL_URL": str(settings["callrail"]),
+        "SANDBOX_CALLRAIL_API_KEY": "sandbox-callrail-key",
+        "SANDBOX_ARRIVY_URL": str(settings["arrivy"]),
+        "SANDBOX_ARRIVY_AUTH_KEY": "sandbox-arrivy-key",
+        "SANDBOX_ARRIVY_AUTH_TOKEN": "sandbox-arrivy-token",
+        "SANDBOX_LEGACY_ERP_URL": str(settings["legacy_erp"]),
+        "SANDBOX_GENIUS_URL": genius_url,
     }
-    database = settings.get("genius")
-    if isinstance(database, dict):
-        values |= {
-            "GENIUS_DB_HOST": str(database["host"]),
-            "GENIUS_DB_PORT": str(database["port"]),
-            "GENIUS_DB_USER": str(database["user"]),
-            "GENIUS_DB_PASSWORD": str(database["password"]),
-            "GENIUS_DB_NAME": str(database["database"]),
-        }
-    return values
 
 
 def _write_env(settings: dict) -> None:
@@ -195,23 +187,14 @@ def mutate(args: argparse.Namespace) -> int:
     for name in PORTS:
         response = requests.post(f"{settings[name]}/_sandbox/mutate", json={}, timeout=30)
         print(f"{name:<11} mutated: {response.status_code}")
-    database = settings.get("genius")
     engines = [sa.create_engine(f"sqlite:///{settings['genius_sqlite']}")]
-    if isinstance(database, dict):
-        engines.append(sa.create_engine(mariadb_url(database)))
+    if settings.get("genius_url"):
+        engines.append(sa.create_engine(str(settings["genius_url"])))
     round_number = int(time.time())
     for engine in engines:
         genius.mutate(engine, round_number=round_number)
     print("genius      mutated")
     return 0
-
-
-def mariadb_url(database: dict) -> str:
-    """SQLAlchemy URL from the stored MariaDB settings."""
-    return (
-        f"mysql+pymysql://{database['user']}:{database['password']}@{database['host']}:"
-        f"{database['port']}/{database['database']}"
-    )
 
 
 def down(args: argparse.Namespace) -> int:

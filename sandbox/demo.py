@@ -1,14 +1,19 @@
-"""`make demo`: the real pipelines against the local stand-ins, into the embedded warehouse.
+"""`make demo`: the four pipelines through Meltano, against the local stand-ins, into the
+embedded warehouse.
 
-Starts the sandbox (`python -m sandbox up`), then runs each finished tap piped into
-target-warehouse, shows what landed, changes the sources (`mutate`) and runs again from the
-saved state, so the second run moves only what changed. The warehouse and the stand-ins stay
-up for `make psql`; `make demo-down` stops everything.
+Starts the sandbox (`python -m sandbox up`, which writes the stand-ins' addresses to .env for
+Meltano's `sandbox` environment), installs the plugins (`meltano install`), runs
+`meltano --environment sandbox run tap-<source> target-warehouse` for each source with its
+progress, shows the rows per table and the sync history, changes every source
+(`python -m sandbox mutate`) and runs again: Meltano's state makes the second run a delta
+that moves only what changed. The warehouse and the stand-ins stay up for `make psql`;
+`make demo-down` stops everything.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -19,55 +24,50 @@ import psycopg2
 
 from sandbox import warehouse
 
+ROOT = warehouse.PROJECT_ROOT
 BIN = Path(sys.executable).parent
-SETTINGS = warehouse.PROJECT_ROOT / ".warehouse" / "sandbox.json"
+SETTINGS = ROOT / ".warehouse" / "sandbox.json"
+SOURCES = {
+    "arrivy": "arrivy",
+    "callrail": "callrail",
+    "genius": "genius",
+    "legacy-erp": "legacy_erp",
+}
+SHOWN = re.compile(r"Summary|error|Error|Opened a 4D session|zero dates|NaN/Infinity")
 
 
-def tap_configs(settings: dict) -> dict[str, dict]:
-    """Each finished tap's settings for the stand-ins."""
+def meltano_command() -> list[str]:
+    """Meltano from its own venv (the Makefile's), else from PATH."""
+    executable = os.environ.get("MELTANO") or str(ROOT / ".venv-meltano" / "bin" / "meltano")
+    return [executable if Path(executable).exists() else "meltano"]
+
+
+def meltano_env() -> dict[str, str]:
     return {
-        "callrail": {
-            "api_key": "sandbox-callrail-key",
-            "api_url": f"{settings['callrail']}/v3",
-            "start_date": "2026-01-01T00:00:00Z",
-            "requests_per_hour": 100_000,
-        },
-        "arrivy": {
-            "auth_key": "sandbox-arrivy-key",
-            "auth_token": "sandbox-arrivy-token",
-            "api_url": f"{settings['arrivy']}/api",
-            "start_date": "2025-01-01T00:00:00Z",
-            "requests_per_minute": 6000,
-        },
+        **os.environ,
+        "MELTANO_ENVIRONMENT": "sandbox",
+        "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false",
     }
 
 
-def run_pipeline(source: str, tap_config: dict, url: str, state: dict | None, folder: Path) -> dict:
-    """`tap-<source> | target-warehouse` into schema `source`; returns the last state."""
-    tap_path, target_path, state_path = (
-        folder / f"{source}-{name}.json" for name in ("tap", "target", "state")
+def run_pipeline(source: str) -> int:
+    """`meltano run tap-<source> target-warehouse`, printing its progress as it comes."""
+    command = [*meltano_command(), "run", f"tap-{source}", "target-warehouse"]
+    print(f"  $ meltano --environment sandbox run tap-{source} target-warehouse", flush=True)
+    process = subprocess.Popen(
+        command,
+        cwd=ROOT,
+        env=meltano_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
-    tap_path.write_text(json.dumps(tap_config))
-    target_path.write_text(
-        json.dumps({**warehouse.target_config(url), "default_target_schema": source})
-    )
-    tap = [str(BIN / f"tap-{source}"), "--config", str(tap_path)]
-    if state:
-        state_path.write_text(json.dumps(state))
-        tap += ["--state", str(state_path)]
-    extract = subprocess.Popen(tap, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
-    load = subprocess.run(
-        [str(BIN / "target-warehouse"), "--config", str(target_path)],
-        stdin=extract.stdout, capture_output=True, text=True, check=False,
-    )  # fmt: skip
-    extract.wait()
-    for line in load.stderr.splitlines():
-        if "Summary " in line and " created, " in line:
-            print("   ", re.sub(r"^.*\| ", "", line))
-        elif "error" in line:
-            print("   ", line)
-    states = [json.loads(line) for line in load.stdout.splitlines() if line.strip()]
-    return states[-1] if states else (state or {})
+    assert process.stdout is not None
+    for line in process.stdout:
+        if SHOWN.search(line):
+            message = re.sub(r"^\S+\s+\[\w+\s*\]\s+", "", line.strip())
+            print(f"    {message}", flush=True)
+    return process.wait()
 
 
 def show_tables(url: str, schema: str) -> None:
@@ -77,28 +77,40 @@ def show_tables(url: str, schema: str) -> None:
             "ORDER BY table_name",
             (schema,),
         )
+        counts = []
         for (table,) in cursor.fetchall():
             cursor.execute(f'SELECT count(*) FROM "{schema}"."{table}"')
-            print(f"    {schema}.{table}: {cursor.fetchone()[0]} rows")
+            counts.append(f"{table} {cursor.fetchone()[0]}")
+        print(f"    {schema}: " + ", ".join(counts))
 
 
-def main() -> None:
-    subprocess.run([sys.executable, "-m", "sandbox", "up"], check=True)
-    settings = json.loads(SETTINGS.read_text())
-    url = str(settings["warehouse_url"])
-    states: dict[str, dict] = {}
-    with tempfile.TemporaryDirectory() as name:
-        folder = Path(name)
-        for round_name in ("First sync (full)", "Second sync (delta, after `mutate`)"):
-            print(f"\n== {round_name} ==")
-            for source, config in tap_configs(settings).items():
-                print(f"  {source}:")
-                states[source] = run_pipeline(source, config, url, states.get(source), folder)
-                show_tables(url, source)
-            if round_name.startswith("First"):
-                subprocess.run([sys.executable, "-m", "sandbox", "mutate"], check=True)
+def show_history(url: str, runs: int) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        config = Path(folder) / "target.json"
+        config.write_text(json.dumps(warehouse.target_config(url)))
+        command = [str(BIN / "warehouse-history"), "--config", str(config)]
+        subprocess.run([*command, "show", "--last", str(runs)], check=False)
+
+
+def main() -> int:
+    subprocess.run([sys.executable, "-m", "sandbox", "up"], check=True, cwd=ROOT)
+    url = str(json.loads(SETTINGS.read_text())["warehouse_url"])
+    print("\n$ meltano install", flush=True)
+    subprocess.run([*meltano_command(), "install"], check=True, cwd=ROOT, env=meltano_env())
+    failures = 0
+    for round_name in ("First sync (everything)", "Second sync (a delta, after `mutate`)"):
+        print(f"\n== {round_name} ==", flush=True)
+        for source, schema in SOURCES.items():
+            failures += run_pipeline(source) != 0
+            show_tables(url, schema)
+        print("\n  Sync history (newest first):")
+        show_history(url, runs=12)
+        if round_name.startswith("First"):
+            print()
+            subprocess.run([sys.executable, "-m", "sandbox", "mutate"], check=True, cwd=ROOT)
     print("\nThe warehouse and the stand-ins stay up: `make psql`, then `make demo-down`.")
+    return 1 if failures else 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -428,15 +428,17 @@ class TargetWarehouse(Target):
         self._log_summary()
 
     def _log_summary(self) -> None:
-        """Per stream: created, updated, failed (quarantined) and records per second."""
+        """Per stream: created, updated, unchanged, deleted, failed (quarantined) and records
+        per second."""
         seconds = max(time.monotonic() - self._started, 1e-6)
         verb = "would be " if self.dry_run else ""
         for name, sink in self._sinks_active.items():
             sink = t.cast(WarehouseSink, sink)
             counts = self._counts(sink)
+            nul = sink.stats.nul_characters_removed
             self.logger.info(
                 "Summary%s %s: %d %screated, %d %supdated, %d unchanged, %d deleted, "
-                "%d failed (quarantined), %.0f records/s, %d NUL characters removed",
+                "%d failed, %.0f records/s%s",
                 " (dry run)" if self.dry_run else "",
                 name,
                 counts.created,
@@ -447,7 +449,7 @@ class TargetWarehouse(Target):
                 sink.totals.deleted,
                 counts.failed,
                 counts.processed / seconds,
-                sink.stats.nul_characters_removed,
+                f", {nul} NUL characters removed" if nul else "",
             )
         for name, statements in self._ddl.items():
             for statement in statements:
