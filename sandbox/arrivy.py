@@ -66,6 +66,7 @@ class ArrivyStandIn(StandIn):
         self.groups = Collection("groups", 3, self._group)
         self.entities = Collection("entities", 12, self._entity)
         self.customers = Collection("customers", max(tasks // 2, 5), self._customer)
+        self.initial_customers = self.customers.size
         self.tasks = Collection("tasks", tasks, self._scheduled_task)
         self.unscheduled = Collection("unscheduled", max(tasks // 10, 2), self._unscheduled_task)
         self.extra_statuses: dict[int, list[Record]] = {}
@@ -201,7 +202,9 @@ class ArrivyStandIn(StandIn):
 
     def _task(self, index: int, kind: int, start: datetime.datetime | None) -> Record:
         rng = self.rng(f"task{kind}", index)
-        customer = rng.randrange(self.customers.size)
+        # Drawn among the customers the stand-in started with: a task keeps its customer when
+        # new customers are created later.
+        customer = rng.randrange(self.initial_customers)
         crew = [arrivy_id(2, rng.randrange(self.entities.size)) for _ in range(rng.randint(1, 3))]
         created = (start or self.now) - datetime.timedelta(days=rng.randint(1, 20))
         created = min(created, self.now - datetime.timedelta(hours=1))

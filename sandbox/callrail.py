@@ -124,6 +124,8 @@ class Account:
         self.now = now
         self.first_call_at = now - datetime.timedelta(days=90)
         self.companies = Collection("companies", 4, self._company)
+        self.initial_companies = self.companies.size
+        """Trackers, users and calls refer to these: a company created later changes none."""
         self.trackers = Collection("trackers", 8, self._tracker)
         self.tags = Collection("tags", 6, self._tag)
         self.users = Collection("users", 5, self._user)
@@ -212,7 +214,7 @@ class Account:
             "name": _tag_name(index),
             "color": ["red1", "blue1", "green1"][index % 3],
             "status": "enabled",
-            "company_id": self.company_id(index % self.companies.size),
+            "company_id": self.company_id(index % self.initial_companies),
             "created_at": self.local(self.first_call_at - datetime.timedelta(days=10 + index)),
         }
 
@@ -229,7 +231,7 @@ class Account:
             "created_at": self.local(self.first_call_at - datetime.timedelta(days=50 + index)),
             "accepted": rng.random() < 0.9,
             "company_ids": [
-                self.company_id(i) for i in range(self.companies.size) if rng.random() < 0.6
+                self.company_id(i) for i in range(self.initial_companies) if rng.random() < 0.6
             ],
         }
 
@@ -243,7 +245,7 @@ class Account:
         rng = self.rng("call-profile", number)
         first, last = fake.person(rng)
         place = fake.address(rng)
-        company = rng.randrange(self.companies.size)
+        company = rng.randrange(self.initial_companies)
         answered = rng.random() < 0.7
         voicemail = not answered and rng.random() < 0.5
         tags = [

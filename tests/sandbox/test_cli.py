@@ -44,10 +44,11 @@ def test_up_status_mutate_down(tmp_path):
             if "=" in line and not line.startswith("#")
         )
         assert written["MY_OWN_SETTING"] == "kept"
-        assert written["TAP_CALLRAIL_API_URL"] == f"http://127.0.0.1:{ports['callrail']}/v3"
-        assert written["GENIUS_DB_PASSWORD"] and written["TARGET_WAREHOUSE_HOST"]
-        key = {"Authorization": f"Token token={written['TAP_CALLRAIL_API_KEY']}"}
-        assert requests.get(f"{written['TAP_CALLRAIL_API_URL']}/a.json", headers=key).ok
+        assert written["SANDBOX_CALLRAIL_URL"] == f"http://127.0.0.1:{ports['callrail']}"
+        assert written["SANDBOX_GENIUS_URL"].startswith(("mysql+pymysql://", "sqlite:///"))
+        assert written["SANDBOX_WAREHOUSE_HOST"]
+        key = {"Authorization": f"Token token={written['SANDBOX_CALLRAIL_API_KEY']}"}
+        assert requests.get(f"{written['SANDBOX_CALLRAIL_URL']}/v3/a.json", headers=key).ok
         code, output = sandbox("status", env)
         assert code == 0 and output.count(" up") == 3, output
         code, output = sandbox("mutate", env)
