@@ -11,7 +11,7 @@ MELTANO_VENV := .venv-meltano
 MELTANO := $(MELTANO_VENV)/bin/meltano
 MELTANO_STAMP := $(MELTANO_VENV)/.installed
 
-.PHONY: install test lint demo demo-down psql benchmark clean
+.PHONY: install test lint docs demo demo-down psql benchmark clean
 
 $(STAMP): pyproject.toml $(foreach p,$(PACKAGES),$(p)/pyproject.toml)
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,13 @@ test: $(STAMP) $(MELTANO_STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+PLUGINS := tap-arrivy tap-callrail tap-genius tap-legacy-erp target-warehouse
+
+# Settings pages of every plugin, as its own --about prints them (tests check they are current).
+docs: $(STAMP)
+	mkdir -p docs/plugins
+	$(foreach p,$(PLUGINS),$(BIN)/$(p) --about --format markdown > docs/plugins/$(p).md;)
 
 demo: $(STAMP) $(MELTANO_STAMP)
 	MELTANO=$(abspath $(MELTANO)) $(BIN)/python -m sandbox.demo

@@ -10,6 +10,7 @@ from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
 from suite_common.cli import run_cli
 from suite_common.http import RateLimiter
 from suite_common.messages import BufferedRecordsWriter
+from suite_common.settings import retry_settings
 from suite_common.streams import CredentialsError, json_body
 
 from tap_arrivy import streams
@@ -60,7 +61,12 @@ class TapArrivy(Tap):
             secret=True,
             description="Arrivy API token (X-Auth-Token); ARRIVY_API_KEY in .env.",
         ),
-        th.Property("api_url", th.StringType, default="https://app.arrivy.com/api"),
+        th.Property(
+            "api_url",
+            th.StringType,
+            default="https://app.arrivy.com/api",
+            description="Arrivy's API root (the sandbox's stand-in in tests and the demo).",
+        ),
         th.Property(
             "start_date",
             th.DateTimeType,
@@ -97,10 +103,11 @@ class TapArrivy(Tap):
             default=True,
             description="Send updated_after; the tap filters on updated either way.",
         ),
-        th.Property("timeout_seconds", th.IntegerType, default=60),
-        th.Property("max_retries", th.IntegerType, default=6),
-        th.Property("backoff_base_seconds", th.NumberType, default=2.0),
-        th.Property("user_agent", th.StringType),
+        th.Property(
+            "timeout_seconds", th.IntegerType, default=60, description="Seconds per request."
+        ),
+        *retry_settings(),
+        th.Property("user_agent", th.StringType, description="User-Agent header to send."),
     ).to_dict()
 
     def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:

@@ -10,6 +10,7 @@ from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
 from suite_common.cli import run_cli
 from suite_common.http import RateLimiter
 from suite_common.messages import BufferedRecordsWriter
+from suite_common.settings import retry_settings
 from suite_common.streams import CredentialsError
 
 from tap_callrail import streams
@@ -123,14 +124,10 @@ class TapCallRail(Tap):
             default="US",
             description="Region for phone numbers written without a country code.",
         ),
-        th.Property("timeout_seconds", th.IntegerType, default=60),
-        th.Property("max_retries", th.IntegerType, default=6),
         th.Property(
-            "backoff_base_seconds",
-            th.NumberType,
-            default=2.0,
-            description="First wait after a 429 without Retry-After or a 5xx.",
+            "timeout_seconds", th.IntegerType, default=60, description="Seconds per request."
         ),
+        *retry_settings(),
         th.Property("user_agent", th.StringType, description="User-Agent header to send."),
     ).to_dict()
 

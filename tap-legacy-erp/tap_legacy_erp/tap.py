@@ -11,6 +11,7 @@ from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
 from suite_common.cli import run_cli
 from suite_common.http import RateLimiter
 from suite_common.messages import BufferedRecordsWriter
+from suite_common.settings import retry_settings
 from suite_common.streams import CredentialsError
 
 from tap_legacy_erp.client import ErpSession, ErpUnreachableError, TooManySessionsError
@@ -77,8 +78,7 @@ class TapLegacyErp(Tap):
         ),
         th.Property("timeout", th.IntegerType, default=30, description="Seconds per request."),
         th.Property("max_pages", th.IntegerType, description="Stop each table after N pages."),
-        th.Property("max_retries", th.IntegerType, default=6),
-        th.Property("backoff_base_seconds", th.NumberType, default=2.0),
+        *retry_settings(),
     ).to_dict()
 
     def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:

@@ -1,0 +1,26 @@
+"""Settings every REST tap of the suite declares the same way."""
+
+from __future__ import annotations
+
+from singer_sdk import typing as th
+
+
+def retry_settings() -> list[th.Property]:
+    """How failed requests are retried (see suite_common.http.retry_waits)."""
+    return [
+        th.Property(
+            "max_retries",
+            th.IntegerType,
+            default=6,
+            description=(
+                "Tries per request before the run fails (429, 5xx, timeouts, dropped "
+                "connections, bodies that are not JSON)."
+            ),
+        ),
+        th.Property(
+            "backoff_base_seconds",
+            th.NumberType,
+            default=2.0,
+            description="First wait between tries, doubled each time; Retry-After wins.",
+        ),
+    ]

@@ -1,0 +1,72 @@
+"""meltano.yml declares every plugin setting (secrets sensitive), and the settings pages in
+docs/plugins/ are what the plugins' `--about --format markdown` says today."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+PLUGINS = ["tap-arrivy", "tap-callrail", "tap-genius", "tap-legacy-erp", "target-warehouse"]
+SDK_BUILT_INS = {
+    "batch_config",
+    "faker_config",
+    "flattening_enabled",
+    "flattening_max_depth",
+    "flattening_max_key_length",
+    "flattening_separator",
+    "stream_map_config",
+    "stream_maps",
+    "process_activate_version_messages",
+}
+
+
+def about(plugin: str, output: str) -> str:
+    executable = str(Path(sys.executable).with_name(plugin))
+    return subprocess.run(
+        [executable, "--about", "--format", output], capture_output=True, text=True, check=True
+    ).stdout
+
+
+def declared() -> dict[str, dict]:
+    project = yaml.safe_load((ROOT / "meltano.yml").read_text())
+    plugins = project["plugins"]["extractors"] + project["plugins"]["loaders"]
+    return {plugin["name"]: plugin for plugin in plugins}
+
+
+@pytest.mark.parametrize("plugin", PLUGINS)
+def test_every_setting_is_declared_and_secrets_are_sensitive(plugin):
+    properties = json.loads(about(plugin, "json"))["settings"]["properties"]
+    settings = {s["name"]: s for s in declared()[plugin]["settings"]}
+    missing = set(properties) - SDK_BUILT_INS - set(settings)
+    assert not missing, f"{plugin}: settings not in meltano.yml: {sorted(missing)}"
+    for name, schema in properties.items():
+        if name in settings:
+            assert settings[name].get("kind"), f"{plugin}.{name} has no kind"
+        if schema.get("secret"):
+            assert settings[name].get("sensitive") is True, f"{plugin}.{name} must be sensitive"
+    plugin_entry = declared()[plugin]
+    assert plugin_entry["pip_url"].startswith("-e ./") and plugin_entry["executable"] == plugin
+
+
+@pytest.mark.parametrize("plugin", PLUGINS)
+def test_settings_pages_are_current(plugin):
+    page = ROOT / "docs" / "plugins" / f"{plugin}.md"
+    assert page.read_text() == about(plugin, "markdown"), f"run `make docs` to refresh {page}"
+
+
+def test_each_tap_loads_into_its_own_schema():
+    schemas = {
+        name: plugin.get("load_schema") for name, plugin in declared().items() if "tap" in name
+    }
+    assert schemas == {
+        "tap-arrivy": "arrivy",
+        "tap-callrail": "callrail",
+        "tap-genius": "genius",
+        "tap-legacy-erp": "legacy_erp",
+    }
