@@ -22,6 +22,19 @@ pytest_plugins = ["sandbox.fixtures"]
 TEST_DATA = Path(warehouse.PROJECT_ROOT) / ".warehouse" / "test-pgdata"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def private_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Taps keep files in the user's cache folder (tap-legacy-erp: its 4D session); the
+    tests, and the taps they start, use a folder of their own."""
+    before = os.environ.get("XDG_CACHE_HOME")
+    os.environ["XDG_CACHE_HOME"] = str(tmp_path_factory.mktemp("cache"))
+    yield
+    if before is None:
+        os.environ.pop("XDG_CACHE_HOME", None)
+    else:
+        os.environ["XDG_CACHE_HOME"] = before
+
+
 @pytest.fixture(scope="session")
 def warehouse_url() -> str:
     """libpq URL of the Postgres the tests load into."""

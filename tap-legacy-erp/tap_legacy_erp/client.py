@@ -19,6 +19,7 @@ import threading
 import time
 import typing as t
 from collections import Counter
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import requests
@@ -64,8 +65,10 @@ class ErpSession:
         tries: int,
         base_wait: float,
         logger: logging.Logger,
+        session_file: Path | None = None,
     ) -> None:
         self.rest_url = rest_url
+        self.session_file = session_file
         self.timeout = timeout
         self.tries = tries
         self.base_wait = base_wait
@@ -75,7 +78,7 @@ class ErpSession:
         """For `$info` (and samples) only: the streams' own sessions send data requests."""
         self.http.cookies.set_policy(_RefuseAll())
         self.http.auth = auth
-        self._cookie: str | None = None
+        self._cookie: str | None = self._saved_cookie()
         self._confirmed = False
         self._lock = threading.Lock()
         self.opened = 0
@@ -87,7 +90,30 @@ class ErpSession:
             if not self._confirmed:
                 self._cookie = self._info()
                 self._confirmed = True
+                self._save_cookie()
             return t.cast(str, self._cookie)
+
+    def _saved_cookie(self) -> str | None:
+        """The session an earlier run left in `session_file`, to be confirmed by `$info`:
+        with a run every few minutes and sessions that outlive a run (logout is unreliable),
+        opening one per run would fill the server's session slots (402)."""
+        if self.session_file is None:
+            return None
+        try:
+            text = self.session_file.read_text().strip()
+        except OSError:
+            return None
+        return text if text.split("=", 1)[0] in SESSION_COOKIES else None
+
+    def _save_cookie(self) -> None:
+        if self.session_file is None or self._cookie is None:
+            return
+        try:
+            self.session_file.parent.mkdir(parents=True, exist_ok=True)
+            self.session_file.touch(mode=0o600)  # a session id is a credential: owner only
+            self.session_file.write_text(self._cookie)
+        except OSError as exc:
+            self.logger.warning("Could not keep the 4D session in %s: %s", self.session_file, exc)
 
     def recheck(self, used: str | None) -> None:
         """The server refused `used`: the next request checks it with `$info` first (which
@@ -138,8 +164,11 @@ class ErpSession:
                 if cookie != sent:
                     self.opened += 1
                     self.logger.info("Opened a 4D session (%d in this run)", self.opened)
+                else:
+                    self.logger.info("The 4D server confirmed the session of an earlier run")
                 return cookie
         if sent:  # the server confirmed the session without sending the cookie again
+            self.logger.info("The 4D server confirmed the session of an earlier run")
             return sent
         raise FatalAPIError(
             "the ERP opened no session: $info answered without a WASID4D cookie; check base_url"

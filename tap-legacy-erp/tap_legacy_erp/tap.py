@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import functools
+import hashlib
+import os
 import typing as t
+from pathlib import Path
 
 from singer_sdk import Stream, Tap
 from singer_sdk import typing as th
@@ -77,6 +80,15 @@ class TapLegacyErp(Tap):
             ),
         ),
         th.Property("timeout", th.IntegerType, default=30, description="Seconds per request."),
+        th.Property(
+            "session_file",
+            th.StringType,
+            description=(
+                "Where the 4D session is kept between runs (owner-only file), so runs every "
+                "few minutes reuse one session instead of filling the server's slots; "
+                "default: the user's cache folder; empty: open a new session each run."
+            ),
+        ),
         th.Property("max_pages", th.IntegerType, description="Stop each table after N pages."),
         *retry_settings(),
     ).to_dict()
@@ -103,7 +115,19 @@ class TapLegacyErp(Tap):
             tries=int(self.config.get("max_retries", 6)),
             base_wait=float(self.config.get("backoff_base_seconds", 2.0)),
             logger=self.logger,
+            session_file=self.session_file,
         )
+
+    @property
+    def session_file(self) -> Path | None:
+        """`session_file`, else a file per server in the user's cache folder; None when the
+        setting is empty."""
+        setting = self.config.get("session_file")
+        if setting is not None:
+            return Path(setting).expanduser() if setting else None
+        cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+        server = hashlib.sha256(self.rest_url.encode()).hexdigest()[:16]
+        return cache / "tap-legacy-erp" / f"session-{server}"
 
     def discover_streams(self) -> list[Stream]:
         classes: dict[str, type[TableStream]] = {}

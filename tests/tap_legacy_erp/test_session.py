@@ -39,6 +39,28 @@ def test_an_expired_session_is_opened_again_and_the_run_completes(erp_server, er
     assert len(erp_server.sessions) <= 1, "never more than one session at a time"
 
 
+def test_runs_reuse_one_session_kept_in_an_owner_only_file(erp_config, tmp_path):
+    server = LegacyErpStandIn(documents=10, max_sessions=1).start()
+    try:
+        session_file = tmp_path / "erp-session"
+        config = {**erp_config, "base_url": server.url, "session_file": str(session_file)}
+        runs = [run_tap("tap-legacy-erp", config, select=["belege"]) for _ in range(3)]
+        assert [run.returncode for run in runs] == [0, 0, 0], runs[-1].stderr[-2000:]
+        assert [len(run.records("belege")) for run in runs] == [10, 10, 10]
+        assert "Opened a 4D session" in runs[0].stderr
+        for run in runs[1:]:
+            assert "confirmed the session of an earlier run" in run.stderr
+            assert "Opened a 4D session" not in run.stderr
+        assert len(server.sessions) == 1
+        assert session_file.read_text().startswith("WASID4D=")
+        assert session_file.stat().st_mode & 0o777 == 0o600
+        server.sessions.clear()  # expired on the server: the next run opens a new one
+        again = run_tap("tap-legacy-erp", config, select=["belege"])
+        assert again.returncode == 0 and "Opened a 4D session" in again.stderr
+    finally:
+        server.stop()
+
+
 def test_too_many_sessions_is_retried_and_then_one_clear_line(erp_server, erp_config):
     occupy_sessions(erp_server)
     run = run_tap("tap-legacy-erp", {**erp_config, "max_retries": 3}, select=["kunden"])
@@ -107,7 +129,8 @@ BASE = "http://erp.invalid"
 
 
 def tap_with(config: dict | None = None) -> TapLegacyErp:
-    return TapLegacyErp(config={"base_url": BASE, "backoff_base_seconds": 0.0, **(config or {})})
+    settings = {"base_url": BASE, "backoff_base_seconds": 0.0, "session_file": ""}
+    return TapLegacyErp(config={**settings, **(config or {})})
 
 
 def records_of(tap: TapLegacyErp, stream: str) -> list[dict]:
