@@ -41,13 +41,16 @@ def declared() -> dict[str, dict]:
 
 @pytest.mark.parametrize("plugin", PLUGINS)
 def test_every_setting_is_declared_and_secrets_are_sensitive(plugin):
-    properties = json.loads(about(plugin, "json"))["settings"]["properties"]
+    described = json.loads(about(plugin, "json"))
+    assert set(declared()[plugin]["capabilities"]) == set(described["capabilities"])
+    properties = described["settings"]["properties"]
     settings = {s["name"]: s for s in declared()[plugin]["settings"]}
     missing = set(properties) - SDK_BUILT_INS - set(settings)
     assert not missing, f"{plugin}: settings not in meltano.yml: {sorted(missing)}"
     for name, schema in properties.items():
         if name in settings:
             assert settings[name].get("kind"), f"{plugin}.{name} has no kind"
+            assert settings[name].get("description"), f"{plugin}.{name} has no description"
         if schema.get("secret"):
             assert settings[name].get("sensitive") is True, f"{plugin}.{name} must be sensitive"
     plugin_entry = declared()[plugin]
