@@ -24,3 +24,17 @@ def retry_settings() -> list[th.Property]:
             description="First wait between tries, doubled each time; Retry-After wins.",
         ),
     ]
+
+
+def tls_settings() -> list[th.Property]:
+    """TLS: certificates are always verified; a private CA is trusted through its file."""
+    return [
+        th.Property(
+            "ca_bundle",
+            th.StringType,
+            description=(
+                "PEM file of the CA that signed the server's certificate, for a private CA. "
+                "Certificates are always verified; without it, the system's CAs are used."
+            ),
+        )
+    ]

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import decimal
 import functools
+import re
 import typing as t
 from urllib.parse import urlsplit
 
@@ -38,6 +39,28 @@ if t.TYPE_CHECKING:
 
 class CredentialsError(FatalAPIError):
     """The API refused the credentials: retrying cannot help."""
+
+
+class TlsVerificationError(FatalAPIError):
+    """The server's certificate could not be verified: retrying cannot help."""
+
+
+TLS_FIX = (
+    TlsVerificationError,
+    "set ca_bundle to the PEM file of the CA that signed the server's certificate "
+    "(verification is never turned off)",
+)
+"""The `run_cli` entry every REST tap lists for a certificate it cannot verify."""
+
+
+def tls_error(exc: requests.exceptions.SSLError, url: str) -> TlsVerificationError:
+    """One line: where, and what the TLS library said (requests wraps it several times)."""
+    found = re.search(r"\[SSL[^\]]*\][^'\"(]*", str(exc))
+    reason = found.group(0).strip() if found else type(exc).__name__
+    parts = urlsplit(url)
+    return TlsVerificationError(
+        f"cannot verify the TLS certificate of {parts.hostname}:{parts.port or 443} ({reason})"
+    )
 
 
 _DECODER = msgspec.json.Decoder(float_hook=decimal.Decimal)
@@ -132,11 +155,23 @@ class SuiteRESTStream(LeanRecordMessages, RESTStream):
                 if records:
                     yield records
 
+    @property
+    def requests_session(self) -> requests.Session:
+        """The SDK's session, verifying certificates against `ca_bundle` when it is set."""
+        session = super().requests_session
+        bundle = self.config.get("ca_bundle")
+        if bundle:
+            session.verify = str(bundle)
+        return session
+
     def _request(
         self, prepared_request: requests.PreparedRequest, context: Context | None
     ) -> requests.Response:
         self._tap.rate_limiter.wait(self.rate_limit_key(context))  # type: ignore[attr-defined]
-        return super()._request(prepared_request, context)
+        try:
+            return super()._request(prepared_request, context)
+        except requests.exceptions.SSLError as exc:
+            raise tls_error(exc, str(prepared_request.url)) from None
 
     def validate_response(self, response: requests.Response) -> None:
         path = urlsplit(response.url).path

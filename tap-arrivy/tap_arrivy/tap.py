@@ -10,8 +10,8 @@ from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
 from suite_common.cli import run_cli
 from suite_common.http import RateLimiter
 from suite_common.messages import BufferedRecordsWriter
-from suite_common.settings import retry_settings
-from suite_common.streams import CredentialsError, json_body
+from suite_common.settings import retry_settings, tls_settings
+from suite_common.streams import TLS_FIX, CredentialsError, json_body
 
 from tap_arrivy import streams
 from tap_arrivy.client import ArrivyStream
@@ -107,6 +107,7 @@ class TapArrivy(Tap):
             "timeout_seconds", th.IntegerType, default=60, description="Seconds per request."
         ),
         *retry_settings(),
+        *tls_settings(),
         th.Property("user_agent", th.StringType, description="User-Agent header to send."),
     ).to_dict()
 
@@ -138,6 +139,7 @@ def main() -> None:
                 CredentialsError,
                 "set valid auth_key and auth_token (ARRIVY_AUTH_KEY, ARRIVY_API_KEY)",
             ),
+            TLS_FIX,
             (RetriableAPIError, "Arrivy kept failing after retries; try again later"),
             (FatalAPIError, "check the settings the message names"),
         ],

@@ -10,8 +10,8 @@ from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
 from suite_common.cli import run_cli
 from suite_common.http import RateLimiter
 from suite_common.messages import BufferedRecordsWriter
-from suite_common.settings import retry_settings
-from suite_common.streams import CredentialsError
+from suite_common.settings import retry_settings, tls_settings
+from suite_common.streams import TLS_FIX, CredentialsError
 
 from tap_callrail import streams
 
@@ -128,6 +128,7 @@ class TapCallRail(Tap):
             "timeout_seconds", th.IntegerType, default=60, description="Seconds per request."
         ),
         *retry_settings(),
+        *tls_settings(),
         th.Property("user_agent", th.StringType, description="User-Agent header to send."),
     ).to_dict()
 
@@ -173,6 +174,7 @@ def main() -> None:
         TapCallRail.cli,
         [
             (CredentialsError, "set a valid api_key (TAP_CALLRAIL_API_KEY in .env or Meltano)"),
+            TLS_FIX,
             (RetriableAPIError, "CallRail kept failing after retries; try again later"),
             (FatalAPIError, "check the settings the message names"),
         ],

@@ -27,7 +27,7 @@ from singer_sdk.authenticators import APIAuthenticatorBase
 from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
 from singer_sdk.pagination import OffsetPaginator
 from suite_common.state import SkipNullBookmarks
-from suite_common.streams import CredentialsError, SuiteRESTStream, json_body
+from suite_common.streams import CredentialsError, SuiteRESTStream, json_body, tls_error
 
 from tap_legacy_erp.values import decode_body, may_hold_non_finite, without_non_finite
 
@@ -66,6 +66,7 @@ class ErpSession:
         base_wait: float,
         logger: logging.Logger,
         session_file: Path | None = None,
+        ca_bundle: str | None = None,
     ) -> None:
         self.rest_url = rest_url
         self.session_file = session_file
@@ -78,6 +79,8 @@ class ErpSession:
         """For `$info` (and samples) only: the streams' own sessions send data requests."""
         self.http.cookies.set_policy(_RefuseAll())
         self.http.auth = auth
+        self.verify: str | bool = ca_bundle or True
+        """Passed with each request: requests prefers REQUESTS_CA_BUNDLE to a session's own."""
         self._cookie: str | None = self._saved_cookie()
         self._confirmed = False
         self._lock = threading.Lock()
@@ -134,7 +137,9 @@ class ErpSession:
                 self.logger.warning("%s; trying again in %.0f s", problem, wait)
                 time.sleep(wait)
             try:
-                response = self.http.get(url, headers=headers, timeout=self.timeout)
+                response = self.get(url, headers=headers)
+            except requests.exceptions.SSLError as exc:
+                raise tls_error(exc, url) from None
             except (requests.ConnectionError, requests.Timeout) as exc:
                 problem = f"cannot reach the ERP at {_where(url)} ({type(exc).__name__})"
                 continue
@@ -155,6 +160,10 @@ class ErpSession:
         if "402" in problem:
             raise TooManySessionsError(f"{problem}, {self.tries} times")
         raise ErpUnreachableError(f"{problem}, {self.tries} times")
+
+    def get(self, url: str, **kwargs: t.Any) -> requests.Response:
+        """A request outside the streams (`$info`, samples): timeout and TLS as configured."""
+        return self.http.get(url, timeout=self.timeout, verify=self.verify, **kwargs)
 
     def _session_cookie(self, response: requests.Response, sent: str | None) -> str:
         for name in SESSION_COOKIES:

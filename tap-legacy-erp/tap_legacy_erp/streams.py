@@ -75,11 +75,10 @@ class TableStream(ErpStream):
     def _sample(self, tap: Tap) -> list[dict]:
         """A first page of a table the tap has no schema for."""
         session = tap.erp_session  # type: ignore[attr-defined]
-        response = session.http.get(
+        response = session.get(
             f"{tap.rest_url}/{self.spec.table}",  # type: ignore[attr-defined]
             params={"$top": SAMPLE_SIZE},
             headers={"Cookie": session.cookie()},
-            timeout=int(tap.config.get("timeout") or 30),
         )
         if not response.ok:
             raise ValueError(

@@ -14,8 +14,8 @@ from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
 from suite_common.cli import run_cli
 from suite_common.http import RateLimiter
 from suite_common.messages import BufferedRecordsWriter
-from suite_common.settings import retry_settings
-from suite_common.streams import CredentialsError
+from suite_common.settings import retry_settings, tls_settings
+from suite_common.streams import TLS_FIX, CredentialsError
 
 from tap_legacy_erp.client import ErpSession, ErpUnreachableError, TooManySessionsError
 from tap_legacy_erp.filters import FilterSettingError
@@ -91,6 +91,7 @@ class TapLegacyErp(Tap):
         ),
         th.Property("max_pages", th.IntegerType, description="Stop each table after N pages."),
         *retry_settings(),
+        *tls_settings(),
     ).to_dict()
 
     def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
@@ -116,6 +117,7 @@ class TapLegacyErp(Tap):
             base_wait=float(self.config.get("backoff_base_seconds", 2.0)),
             logger=self.logger,
             session_file=self.session_file,
+            ca_bundle=self.config.get("ca_bundle"),
         )
 
     @property
@@ -149,6 +151,7 @@ def main() -> None:
         TapLegacyErp.cli,
         [
             (CredentialsError, "set the ERP's username and password (or leave both unset)"),
+            TLS_FIX,
             (
                 TooManySessionsError,
                 "close idle sessions in the 4D server's administration window, or wait for "
