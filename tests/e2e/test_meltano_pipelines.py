@@ -12,58 +12,29 @@ same rows.
 
 from __future__ import annotations
 
-import decimal
-import hashlib
 import json
 import os
 import subprocess
 import sys
 import tempfile
 import typing as t
-import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-import requests
-import sqlalchemy as sa
 
-from sandbox import genius
+from tests.pipelines import (
+    Pipeline,
+    arrivy_pipeline,
+    assert_equal_to_source,
+    callrail_pipeline,
+    erp_pipeline,
+    genius_pipeline,
+    landed,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
-
-
-def canon(value: t.Any) -> str:
-    """One text form for a value on either side (numbers exact, booleans lowercase)."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (int, float, decimal.Decimal)):
-        number = decimal.Decimal(str(value))
-        return "" if not number.is_finite() else format(number.normalize(), "f")
-    return str(value)
-
-
-@dataclass
-class Check:
-    """A warehouse table compared with the source: key → value."""
-
-    table: str
-    key_sql: str
-    value_sql: str
-    truth: t.Callable[[], dict[str, str]]
-
-
-@dataclass
-class Pipeline:
-    source: str
-    env: dict[str, str]
-    checks: list[Check]
-    mutate: t.Callable[[], dict[str, tuple[int, int]]]
-    """Changes the source; returns per table the (created, updated) rows a delta must write."""
-    schema: str = field(default_factory=lambda: f"e2e_{uuid.uuid4().hex[:8]}")
 
 
 def meltano_executable() -> str:
@@ -168,32 +139,6 @@ class Project:
             assert extract.wait() == 0 and load.returncode == 0, load.stderr[-3000:]
 
 
-def landed(db: t.Any, schema: str, check: Check) -> dict[str, str]:
-    with db.cursor() as cursor:
-        cursor.execute(
-            f'SELECT ({check.key_sql})::text, {check.value_sql} FROM "{schema}"."{check.table}"'
-        )
-        found = cursor.fetchall()
-    keys = [key for key, _ in found]
-    assert len(keys) == len(set(keys)), f"{check.table}: duplicate keys"
-    return {key: canon(value) for key, value in found}
-
-
-def checksum(rows: dict[str, str]) -> str:
-    text = "\n".join(f"{key}|{value}" for key, value in sorted(rows.items()))
-    return hashlib.md5(text.encode()).hexdigest()
-
-
-def assert_equal_to_source(db: t.Any, schema: str, pipeline: Pipeline) -> None:
-    for check in pipeline.checks:
-        expected, found = check.truth(), landed(db, schema, check)
-        assert len(found) == len(expected), check.table
-        assert checksum(found) == checksum(expected), (
-            check.table,
-            {k: (found.get(k), v) for k, v in expected.items() if found.get(k) != v},
-        )
-
-
 def last_run_counts(db: t.Any, pipeline: Pipeline) -> dict[str, tuple[int, int, int]]:
     with db.cursor() as cursor:
         cursor.execute(
@@ -213,142 +158,6 @@ def bookmark_values(state: dict) -> dict[str, t.Any]:
             if "replication_key_value" in partition:
                 found[f"{stream}:{partition.get('context')}"] = partition["replication_key_value"]
     return found
-
-
-# The four pipelines ---------------------------------------------------------------------
-
-
-def erp_pipeline(server: t.Any) -> Pipeline:
-    def rows(table: str, key: t.Callable, value: str) -> t.Callable[[], dict[str, str]]:
-        return lambda: {str(key(r)): canon(r[value]) for r in server.tables[table].live_records()}
-
-    def mutate() -> dict[str, tuple[int, int]]:
-        changes = requests.post(
-            f"{server.url}/_sandbox/mutate", json={"updates": 5, "creates": 3}, timeout=30
-        ).json()
-        kunden = changes["Kunden"]
-        return {"kunden": (len(kunden["created"]), len(kunden["updated"]))}
-
-    return Pipeline(
-        source="legacy-erp",
-        env={"SANDBOX_LEGACY_ERP_URL": server.url},
-        checks=[
-            Check("kunden", "_key", "rabatt", rows("Kunden", lambda r: r["__KEY"], "Rabatt")),
-            Check("belege", "abs_nr", "bezahlt", rows("Belege", lambda r: r["AbsNr"], "bezahlt")),
-            Check(
-                "artikel_variante",
-                "_key",
-                "bezeichnung",
-                rows("Artikel_Variante", lambda r: r["__KEY"], "Bezeichnung"),
-            ),
-            Check(
-                "belege_pos",
-                "abs_nr || '.' || pos_nr",
-                "menge",
-                rows("Belege_Pos", lambda r: f"{r['AbsNr']}.{r['PosNr']}", "Menge"),
-            ),
-        ],
-        mutate=mutate,
-    )
-
-
-def arrivy_pipeline(server: t.Any) -> Pipeline:
-    def customers() -> dict[str, str]:
-        return {str(r["id"]): canon(r.get("notes")) for r in server.customers.live_records()}
-
-    def tasks() -> dict[str, str]:
-        every = [*server.tasks.live_records(), *server.unscheduled.live_records()]
-        return {str(r["id"]): canon(r.get("title")) for r in every}
-
-    def mutate() -> dict[str, tuple[int, int]]:
-        changes = requests.post(
-            f"{server.url}/_sandbox/mutate", json={"deletes": 0}, timeout=30
-        ).json()
-        touched = changes["customers"]
-        return {"customers": (len(touched["created"]), len(touched["updated"]))}
-
-    return Pipeline(
-        source="arrivy",
-        env={
-            "SANDBOX_ARRIVY_URL": server.url,
-            "SANDBOX_ARRIVY_AUTH_KEY": "sandbox-arrivy-key",
-            "SANDBOX_ARRIVY_AUTH_TOKEN": "sandbox-arrivy-token",
-        },
-        checks=[
-            Check("customers", "id", "notes", customers),
-            Check("tasks", "id", "title", tasks),
-        ],
-        mutate=mutate,
-    )
-
-
-def callrail_pipeline(server: t.Any) -> Pipeline:
-    def listed(collection: str, value: str) -> t.Callable[[], dict[str, str]]:
-        def truth() -> dict[str, str]:
-            found = {}
-            for account in server.accounts.values():
-                for record in account.collection(collection).live_records():
-                    found[str(record["id"])] = canon(record.get(value))
-            return found
-
-        return truth
-
-    def mutate() -> dict[str, tuple[int, int]]:
-        # New calls only: an update to a call older than the lookback window is not visible
-        # to any incremental read of CallRail (calls are listed by start time).
-        changes = requests.post(
-            f"{server.url}/_sandbox/mutate",
-            json={"updates": 0, "deletes": 0, "creates": 4},
-            timeout=30,
-        ).json()
-        created = sum(len(account["calls"]["created"]) for account in changes.values())
-        return {"calls": (created, 0)}
-
-    return Pipeline(
-        source="callrail",
-        env={
-            "SANDBOX_CALLRAIL_URL": server.url,
-            "SANDBOX_CALLRAIL_API_KEY": "sandbox-callrail-key",
-        },
-        checks=[
-            Check("calls", "id", "note", listed("calls", "note")),
-            Check("companies", "id", "status", listed("companies", "status")),
-        ],
-        mutate=mutate,
-    )
-
-
-def genius_pipeline(engine: sa.Engine, url: str) -> Pipeline:
-    def selected(sql: str) -> t.Callable[[], dict[str, str]]:
-        def truth() -> dict[str, str]:
-            with engine.connect() as connection:
-                return {str(key): canon(value) for key, value in connection.exec_driver_sql(sql)}
-
-        return truth
-
-    def mutate() -> dict[str, tuple[int, int]]:
-        changes = genius.mutate(engine, round_number=2)
-        appointment = changes["appointment"]
-        return {"appointments": (len(appointment["created"]), len(appointment["updated"]))}
-
-    return Pipeline(
-        source="genius",
-        env={"SANDBOX_GENIUS_URL": url},
-        checks=[
-            Check("appointments", "id", "notes", selected("SELECT id, notes FROM appointment")),
-            Check("quotes", "id", "amount", selected("SELECT id, amount FROM quote")),
-            Check(
-                "appointment_services",
-                "appointment_id || '.' || service_id",
-                "NULL",
-                selected(
-                    "SELECT CONCAT(appointment_id, '.', service_id), NULL "
-                    "FROM appointment_to_service"
-                ),
-            ),
-        ],
-        mutate=mutate,
-    )
 
 
 @pytest.fixture(params=["legacy-erp", "arrivy", "callrail", "genius"])
