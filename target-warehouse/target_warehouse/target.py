@@ -32,6 +32,7 @@ from target_warehouse.loading import shadow_table_name, swap_in
 from target_warehouse.naming import qualified
 from target_warehouse.reader import NumberedSingerReader
 from target_warehouse.sinks import WarehouseSink
+from target_warehouse.validation import unknown_types
 
 
 class TargetWarehouse(Target):
@@ -281,7 +282,11 @@ class TargetWarehouse(Target):
         stream_name = message_dict["stream"]
         raw = message_dict["record"]
         if not isinstance(raw, dict):
-            raise BadInputError("RECORD's record is not a JSON object", stream=stream_name)
+            raise BadInputError(
+                "RECORD's record is not a JSON object",
+                fix="the tap must send each record as a JSON object",
+                stream=stream_name,
+            )
         stream_maps = self.mapper.stream_maps.get(stream_name)
         if stream_maps is None:
             self._sink_for(stream_name)
@@ -316,6 +321,13 @@ class TargetWarehouse(Target):
             raise BadInputError(
                 "SCHEMA message lacks properties (an object of property schemas)",
                 fix="the tap must send a JSON schema with properties",
+                stream=str(stream_name),
+            )
+        unknown = unknown_types(schema["properties"])
+        if unknown:
+            raise BadInputError(
+                f"SCHEMA gives property '{unknown[0]}' a type JSON schema does not have",
+                fix="use null, boolean, integer, number, string, object or array",
                 stream=str(stream_name),
             )
         if not isinstance(keys, list) or not all(isinstance(key, str) for key in keys):

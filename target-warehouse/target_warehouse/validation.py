@@ -55,6 +55,26 @@ def _allowed_types(schema: dict[str, t.Any]) -> frozenset[str] | None:
     return frozenset([declared] if isinstance(declared, str) else declared)
 
 
+JSON_TYPES = frozenset({"null", "boolean", "integer", "number", "string", "object", "array"})
+
+
+def unknown_types(properties: dict[str, t.Any]) -> list[str]:
+    """Paths of properties (nested ones as `a.b`) whose `type` names something JSON schema
+    does not have, e.g. "no-such-type": such a schema cannot describe any record."""
+    found = []
+    for name, schema in properties.items():
+        if not isinstance(schema, dict):
+            continue
+        declared = schema.get("type")
+        names = [declared] if isinstance(declared, str) else declared or []
+        if not all(isinstance(n, str) and n in JSON_TYPES for n in names):
+            found.append(name)
+        nested = schema.get("properties")
+        if isinstance(nested, dict):
+            found.extend(f"{name}.{path}" for path in unknown_types(nested))
+    return found
+
+
 def non_null_types(schema: dict[str, t.Any]) -> frozenset[str] | None:
     """The JSON types a property admits besides null (None: any type)."""
     allowed = _allowed_types(schema)

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import msgspec
+
 # The console script, as Meltano runs it.
 TARGET = [str(Path(sys.executable).with_name("target-warehouse"))]
 
@@ -36,8 +38,14 @@ def activate_version(stream: str, version: int) -> dict:
     return {"type": "ACTIVATE_VERSION", "stream": stream, "version": version}
 
 
+_ENCODER = msgspec.json.Encoder(decimal_format="number")
+
+
 def lines(messages: list[dict | str]) -> str:
-    return "".join((m if isinstance(m, str) else json.dumps(m)) + "\n" for m in messages)
+    """One JSON line per message; Decimals written as exact JSON numbers, as taps write them."""
+    return "".join(
+        (m if isinstance(m, str) else _ENCODER.encode(m).decode()) + "\n" for m in messages
+    )
 
 
 @dataclass
@@ -49,17 +57,19 @@ class Run:
 
 
 def run_target(
-    config: dict[str, Any], messages: list[dict | str] | str, env: dict[str, str] | None = None
+    config: dict[str, Any],
+    messages: list[dict | str] | str | bytes,
+    env: dict[str, str] | None = None,
 ) -> Run:
     """Run the target CLI with `config`, feeding `messages` (extra `env` variables);
     returns the states it emitted."""
-    text = messages if isinstance(messages, str) else lines(messages)
+    text = messages if isinstance(messages, (str, bytes)) else lines(messages)
     with tempfile.TemporaryDirectory() as folder:
         config_path = Path(folder) / "config.json"
         config_path.write_text(json.dumps(config))
         done = subprocess.run(
             [*TARGET, "--config", str(config_path)],
-            input=text.encode(),
+            input=text if isinstance(text, bytes) else text.encode(),
             capture_output=True,
             timeout=300,
             check=False,
