@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 import threading
 import time
 import typing as t
@@ -167,6 +168,13 @@ class StandIn(ThreadingHTTPServer):
         self._thread = threading.Thread(target=self.serve_forever, daemon=True, name=self.name)
         self._thread.start()
         return self
+
+    def handle_error(self, request: t.Any, client_address: t.Any) -> None:
+        """A client that went away mid-answer (a killed tap, a timeout) is not an error of
+        the stand-in; anything else is printed as usual."""
+        if isinstance(sys.exc_info()[1], (ConnectionResetError, BrokenPipeError)):
+            return
+        super().handle_error(request, client_address)
 
     def stop(self) -> None:
         """Stop serving and close the socket."""
