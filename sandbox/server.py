@@ -65,7 +65,8 @@ class Fault:
 
     kinds: status codes ("429", "500", "502", "503"), "slow" (wait `delay` seconds, then
     answer), "drop" (close the connection without an answer), "truncate" (cut the body in
-    half), "invalid_json" (a body that is not JSON). `retry_after` adds that header to a 429.
+    half), "invalid_json" (a body that is not JSON), "empty" (the page without its records,
+    totals and paging links unchanged). `retry_after` adds that header to a 429.
     `after` lets that many matching requests through first.
     """
 
@@ -241,6 +242,15 @@ class StandIn(ThreadingHTTPServer):
         return Response(404, {"error": f"unknown sandbox action {action}"})
 
 
+def _emptied(body: JSON) -> JSON:
+    """The page with its records taken out (a list, or every list in an object)."""
+    if isinstance(body, list):
+        return []
+    if isinstance(body, dict):
+        return {key: [] if isinstance(value, list) else value for key, value in body.items()}
+    return body
+
+
 class _RequestHandler(BaseHTTPRequestHandler):
     server: StandIn
     protocol_version = "HTTP/1.1"
@@ -293,6 +303,8 @@ class _RequestHandler(BaseHTTPRequestHandler):
         return False
 
     def _send(self, response: Response, fault: Fault | None = None) -> None:
+        if fault is not None and fault.kind == "empty":
+            response = Response(response.status, _emptied(response.body), response.headers)
         body = self.server.encode(response.body)
         if fault is not None and fault.kind == "truncate":
             body = body[: len(body) // 2]

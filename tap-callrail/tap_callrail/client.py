@@ -16,6 +16,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 import requests
 from singer_sdk.authenticators import APIKeyAuthenticator
+from singer_sdk.exceptions import RetriableAPIError
 from singer_sdk.pagination import BaseAPIPaginator, BaseHATEOASPaginator
 from suite_common.streams import SuiteRESTStream, json_body
 
@@ -105,6 +106,21 @@ class CallRailStream(SuiteRESTStream):
     def parse_response(self, response: requests.Response) -> t.Iterable[dict]:
         """Records of the page (the body was checked to be JSON before retries ended)."""
         yield from json_body(response).get(self.list_key) or []
+
+    def validate_response(self, response: requests.Response) -> None:
+        """An empty page that says more pages follow is a page cut short, not the end: it
+        is asked for again, and the run fails (bookmark unmoved) if it stays empty."""
+        super().validate_response(response)
+        body = json_body(response)
+        if not isinstance(body, dict) or body.get(self.list_key):
+            return
+        page, total_pages = body.get("page"), body.get("total_pages")
+        more = body.get("has_next_page") or (
+            isinstance(page, int) and isinstance(total_pages, int) and page < total_pages
+        )
+        if more:
+            path = urlsplit(response.url).path
+            raise RetriableAPIError(f"CallRail sent an empty page on {path} with more to come")
 
 
 def next_page_params(url: str) -> dict[str, str]:

@@ -20,7 +20,7 @@ import time
 import typing as t
 from collections import Counter
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 import requests
 from singer_sdk.authenticators import APIAuthenticatorBase
@@ -290,6 +290,18 @@ class ErpStream(SkipNullBookmarks, SuiteRESTStream):
         if response.status_code == 402:
             raise RetriableAPIError("the ERP has no session left (402)", response)
         super().validate_response(response)
+        self._check_not_cut_short(response)
+
+    def _check_not_cut_short(self, response: requests.Response) -> None:
+        """An empty page before `__COUNT` records were read is not the end of the table: the
+        page is asked for again (and the run fails, bookmark unmoved, if it stays empty)."""
+        body = json_body(response, decode_body)
+        count = body.get("__COUNT") if isinstance(body, dict) else None
+        skip = int((parse_qs(urlsplit(response.url).query).get("$skip") or ["0"])[0])
+        if isinstance(count, int) and not entities(response) and skip < count:
+            raise RetriableAPIError(
+                f"the ERP sent an empty page at $skip={skip} of {count} records", response
+            )
 
     def response_error_message(self, response: requests.Response) -> str:
         """Status, path and 4D's own error messages (`__ERROR`)."""

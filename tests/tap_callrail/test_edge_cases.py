@@ -50,10 +50,25 @@ def test_total_pages_zero_still_pages_until_a_short_page(capsys, only_accounts):
         assert [r.qs.get("page") for r in mock.request_history] == [["1"], ["2"], ["3"]]
 
 
-def test_an_empty_page_stops_paging(capsys, only_accounts):
+def test_an_empty_page_before_the_last_is_asked_for_again(capsys, only_accounts):
     with rm.Mocker() as mock:
         mock.get(
-            f"{BASE}/a.json", [{"json": accounts_page(1, 2, 5)}, {"json": accounts_page(2, 0, 5)}]
+            f"{BASE}/a.json",
+            [
+                {"json": accounts_page(1, 2, 3)},
+                {"json": accounts_page(2, 0, 3)},
+                {"json": accounts_page(2, 2, 3)},
+                {"json": accounts_page(3, 1, 3)},
+            ],
+        )
+        run_in_process(capsys, {**only_accounts, "backoff_base_seconds": 0.01})
+        assert [r.qs.get("page") for r in mock.request_history] == [["1"], ["2"], ["2"], ["3"]]
+
+
+def test_an_empty_last_page_ends_paging(capsys, only_accounts):
+    with rm.Mocker() as mock:
+        mock.get(
+            f"{BASE}/a.json", [{"json": accounts_page(1, 2, 2)}, {"json": accounts_page(2, 0, 2)}]
         )
         run_in_process(capsys, only_accounts)
         assert mock.call_count == 2
