@@ -66,8 +66,9 @@ class Fault:
     kinds: status codes ("429", "500", "502", "503"), "slow" (wait `delay` seconds, then
     answer), "drop" (close the connection without an answer), "truncate" (cut the body in
     half), "invalid_json" (a body that is not JSON), "empty" (the page without its records,
-    totals and paging links unchanged). `retry_after` adds that header to a 429.
-    `after` lets that many matching requests through first.
+    totals and paging links unchanged), "duplicate" (every record of the page twice).
+    `retry_after` adds that header to a 429. `after` lets that many matching requests
+    through first.
     """
 
     kind: str
@@ -251,6 +252,17 @@ def _emptied(body: JSON) -> JSON:
     return body
 
 
+def _doubled(body: JSON) -> JSON:
+    """The page with every record twice (what offset paging over moving data can give)."""
+    if isinstance(body, list):
+        return body + body
+    if isinstance(body, dict):
+        return {
+            key: value + value if isinstance(value, list) else value for key, value in body.items()
+        }
+    return body
+
+
 class _RequestHandler(BaseHTTPRequestHandler):
     server: StandIn
     protocol_version = "HTTP/1.1"
@@ -303,8 +315,9 @@ class _RequestHandler(BaseHTTPRequestHandler):
         return False
 
     def _send(self, response: Response, fault: Fault | None = None) -> None:
-        if fault is not None and fault.kind == "empty":
-            response = Response(response.status, _emptied(response.body), response.headers)
+        if fault is not None and fault.kind in ("empty", "duplicate"):
+            body = _emptied(response.body) if fault.kind == "empty" else _doubled(response.body)
+            response = Response(response.status, body, response.headers)
         body = self.server.encode(response.body)
         if fault is not None and fault.kind == "truncate":
             body = body[: len(body) // 2]

@@ -14,6 +14,7 @@ from sandbox.arrivy import ArrivyStandIn
 from sandbox.callrail import CallRailStandIn
 from sandbox.legacy_erp import LegacyErpStandIn
 from tests.singer_run import run_tap
+from tests.target_warehouse.singer import lines, rows, run_target
 
 
 @dataclass
@@ -96,6 +97,7 @@ TRANSIENT = {
     "truncated JSON": {"kind": "truncate", "times": 2},
     "invalid JSON": {"kind": "invalid_json", "times": 2},
     "empty page mid-stream": {"kind": "empty", "times": 1, "after": 1},
+    "records repeated across pages": {"kind": "duplicate", "times": 2, "after": 1},
 }
 # Arrivy lists are bare arrays without totals: an empty page cannot be told from the end.
 NO_TOTALS = pytest.mark.xfail(
@@ -162,3 +164,25 @@ def test_refused_credentials_are_one_line_naming_the_setting(api):
     (line,) = run.error_lines(api.tap)
     assert "refused" in line and "Fix:" in line
     assert not run.records(api.stream)
+
+
+def test_repeated_records_land_once(target_config, db):
+    """Records a page repeats reach the warehouse once: the target upserts by key."""
+    made = erp()
+    try:
+        spec = {"kind": "duplicate", "times": 5, "path": "/rest/Kunden"}
+        requests.post(f"{made.server.url}/_sandbox/faults", json={"faults": [spec]}, timeout=5)
+        run = run_tap(made.tap, made.config, select=["kunden"])
+        sent = [r["__KEY"] for r in run.records("kunden")]
+        assert len(sent) > len(set(sent)), "the tap passed the repeats on"
+        loaded = run_target(target_config, run_lines(run))
+        assert loaded.returncode == 0, loaded.stderr[-2000:]
+        landed = rows(db, target_config["default_target_schema"], "kunden", order_by="_key")
+        assert sorted(r["_key"] for r in landed) == sorted(made.truth())
+    finally:
+        made.server.stop()
+
+
+def run_lines(run) -> str:
+    """The tap's messages as the lines it wrote (numbers exact)."""
+    return lines(run.messages)
