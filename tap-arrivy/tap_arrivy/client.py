@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import datetime
 import typing as t
+from urllib.parse import parse_qs, urlsplit
 
 import requests
+from singer_sdk.exceptions import RetriableAPIError
 from singer_sdk.pagination import BaseAPIPaginator
 from suite_common.streams import SuiteRESTStream, json_body
 
@@ -92,6 +94,19 @@ class ArrivyStream(SuiteRESTStream):
 
     def get_url_params(self, context: Context | None, next_page_token: t.Any) -> dict[str, t.Any]:
         return {"page": next_page_token or 1, "items_per_page": self.per_page}
+
+    def validate_response(self, response: requests.Response) -> None:
+        """Arrivy sends no totals, so an empty page after a full one may be the end of the
+        list or a page cut short. It is asked for once more before the list is taken to have
+        ended: a page that was cut short comes back with its records."""
+        super().validate_response(response)
+        page = parse_qs(urlsplit(response.url).query).get("page", ["1"])[0]
+        if page == "1" or records_of(response):
+            return
+        checked = self.__dict__.setdefault("_empty_pages_checked", set())
+        if response.url not in checked:
+            checked.add(response.url)
+            raise RetriableAPIError(f"Arrivy sent an empty page {page}; asking once more")
 
     def parse_response(self, response: requests.Response) -> t.Iterable[dict]:
         yield from records_of(response)

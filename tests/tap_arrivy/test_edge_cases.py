@@ -37,7 +37,7 @@ def test_a_full_page_then_an_empty_one(capsys):
         records = run_groups(capsys, items_per_page=2)
         assert [r["id"] for r in records] == ["1", "2"]
         assert records[0]["updated"] == "2024-01-01T00:00:00+00:00"
-        assert mock.call_count == 2
+        assert mock.call_count == 3, "an empty page after a full one is asked for once more"
 
 
 def test_401_is_a_credentials_error(capsys):
