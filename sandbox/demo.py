@@ -33,7 +33,7 @@ SOURCES = {
     "genius": "genius",
     "legacy-erp": "legacy_erp",
 }
-SHOWN = re.compile(r"Summary|error|Error|4D session|zero dates|NaN/Infinity")
+SHOWN = re.compile(r"Summary|error|Error|4D session|earlier run|zero dates|NaN/Infinity")
 
 
 def meltano_command() -> list[str]:
