@@ -93,9 +93,17 @@ def show_history(url: str, runs: int) -> None:
         subprocess.run([*command, "show", "--last", str(runs)], check=False)
 
 
+def empty_warehouse(url: str) -> None:
+    """The demo starts from an empty warehouse, whatever an earlier demo left there."""
+    with psycopg2.connect(url) as connection, connection.cursor() as cursor:
+        for schema in [*SOURCES.values(), "orchestration"]:
+            cursor.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+
 def main() -> int:
     subprocess.run([sys.executable, "-m", "sandbox", "up"], check=True, cwd=ROOT)
     url = str(json.loads(SETTINGS.read_text())["warehouse_url"])
+    empty_warehouse(url)
     print("\n$ meltano install", flush=True)
     subprocess.run([*meltano_command(), "install"], check=True, cwd=ROOT, env=meltano_env())
     failures = 0
