@@ -68,9 +68,28 @@ class Trial:
     """Rows the killed run left `running` (before the resumed run marked them)."""
 
 
-def run(pipeline: Pipeline, url: str, state: Path, kill: tuple[str, float] | None) -> bool:
+@dataclass
+class Outcome:
+    """How one `tap | target-warehouse` run ended."""
+
+    killed: bool
+    """Whether the kill landed before the run ended."""
+    returncode: int
+    """The target's exit code."""
+    errors: str
+    """What the target wrote to stderr."""
+
+
+def run(
+    pipeline: Pipeline,
+    url: str,
+    state: Path,
+    kill: tuple[str, float] | None = None,
+    during: t.Callable[[], None] | None = None,
+) -> Outcome:
     """`tap | target-warehouse` from `state`, saving each STATE the target writes; with
-    `kill`, SIGKILL the tap or the target after that many seconds. True when a kill landed."""
+    `kill`, SIGKILL the tap or the target after that many seconds; `during` runs while the
+    pipeline does (e.g. an outage)."""
     with tempfile.TemporaryDirectory() as folder:
         tap_path, target_path = Path(folder) / "tap.json", Path(folder) / "target.json"
         tap_path.write_text(json.dumps(pipeline.tap_config))
@@ -88,18 +107,22 @@ def run(pipeline: Pipeline, url: str, state: Path, kill: tuple[str, float] | Non
         command = [str(BIN / f"tap-{pipeline.source}"), "--config", str(tap_path)]
         if state.exists():
             command += ["--state", str(state)]
+        errors_path = Path(folder) / "target.log"
         tap = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
-        target = subprocess.Popen(
-            [str(BIN / "target-warehouse"), "--config", str(target_path)],
-            stdin=tap.stdout,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-        )
+        with open(errors_path, "wb") as errors:
+            target = subprocess.Popen(
+                [str(BIN / "target-warehouse"), "--config", str(target_path)],
+                stdin=tap.stdout,
+                stdout=subprocess.PIPE,
+                stderr=errors,
+            )
         assert tap.stdout is not None and target.stdout is not None
         tap.stdout.close()  # the tap gets a broken pipe when the target dies, as in Meltano
         saver = threading.Thread(target=_save_states, args=(target.stdout, state))
         saver.start()
         landed = False
+        if during is not None:
+            during()
         if kill is not None:
             victim, seconds = kill
             process = tap if victim == "tap" else target
@@ -111,7 +134,7 @@ def run(pipeline: Pipeline, url: str, state: Path, kill: tuple[str, float] | Non
         tap.wait()
         target.wait()
         saver.join()
-        return landed
+        return Outcome(landed, target.returncode, errors_path.read_text(errors="replace"))
 
 
 def _save_states(stream: t.IO[bytes], state: Path) -> None:
@@ -152,9 +175,9 @@ def trial(
     pipeline = make()
     with tempfile.TemporaryDirectory() as folder:
         state = Path(folder) / "state.json"
-        killed = run(pipeline, url, state, (victim, after))
+        killed = run(pipeline, url, state, (victim, after)).killed
         left_running = history_statuses(url, pipeline)["running"]
-        run(pipeline, url, state, None)
+        run(pipeline, url, state)
     with contextlib.closing(psycopg2.connect(url)) as db:
         try:
             assert_equal_to_source(db, pipeline.schema, pipeline)
@@ -173,7 +196,7 @@ def timed_full_run(make: t.Callable[[], Pipeline], url: str) -> float:
     pipeline = make()
     with tempfile.TemporaryDirectory() as folder:
         started = time.perf_counter()
-        run(pipeline, url, Path(folder) / "state.json", None)
+        run(pipeline, url, Path(folder) / "state.json")
         seconds = time.perf_counter() - started
     drop(url, pipeline)
     return seconds

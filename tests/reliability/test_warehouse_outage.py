@@ -10,58 +10,16 @@ import os
 import signal
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
 import psycopg2
 
-from sandbox import warehouse
 from sandbox.legacy_erp import LegacyErpStandIn
 from tests.pipelines import assert_equal_to_source, erp_pipeline
+from tests.reliability.crash_resume import run
 
-BIN = Path(sys.executable).parent
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def load(pipeline, url: str, state: Path, folder: Path, during=None) -> subprocess.CompletedProcess:
-    """`tap-legacy-erp | target-warehouse` from `state`, keeping each STATE the target
-    writes; `during(target)` runs while the load goes on."""
-    tap_path, target_path = folder / "tap.json", folder / "target.json"
-    tap_path.write_text(json.dumps(pipeline.tap_config))
-    target_path.write_text(
-        json.dumps(
-            {
-                **warehouse.target_config(url),
-                "default_target_schema": pipeline.schema,
-                "history_schema": f"{pipeline.schema}_history",
-                "batch_size_rows": 1000,
-            }
-        )
-    )
-    command = [str(BIN / "tap-legacy-erp"), "--config", str(tap_path)]
-    if state.exists():
-        command += ["--state", str(state)]
-    tap = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
-    target = subprocess.Popen(
-        [str(BIN / "target-warehouse"), "--config", str(target_path)],
-        stdin=tap.stdout,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
-    tap.stdout.close()
-    errors: list[bytes] = []
-    reader = threading.Thread(target=lambda: errors.append(target.stderr.read()))
-    reader.start()
-    if during is not None:
-        during(target)
-    for line in target.stdout:
-        if line.strip():
-            state.write_bytes(line)
-    target.wait()
-    tap.wait()
-    reader.join()
-    return subprocess.CompletedProcess(target.args, target.returncode, b"", errors[0])
 
 
 def start_server(data: Path) -> str:
@@ -103,17 +61,17 @@ def test_postgres_going_away_mid_run_loses_nothing(tmp_path):
     state = tmp_path / "state.json"
     try:
 
-        def stop_when_loading(target: subprocess.Popen) -> None:
+        def stop_when_loading() -> None:
             deadline = time.monotonic() + 60
             while committed_documents(url, pipeline) == 0 and time.monotonic() < deadline:
                 time.sleep(0.05)
             stop_server(data)  # the server goes away while batches are loading
 
-        failed = load(pipeline, url, state, tmp_path, during=stop_when_loading)
+        failed = run(pipeline, url, state, during=stop_when_loading)
         assert failed.returncode == 1
-        lines = [line for line in failed.stderr.decode().splitlines() if "error:" in line]
-        assert lines and lines[-1].startswith("target-warehouse: error:"), failed.stderr[-2000:]
-        assert "Traceback" not in failed.stderr.decode()
+        lines = [line for line in failed.errors.splitlines() if "error:" in line]
+        assert lines and lines[-1].startswith("target-warehouse: error:"), failed.errors[-2000:]
+        assert "Traceback" not in failed.errors
 
         url = start_server(data)  # back again, with what was committed before
         saved = json.loads(state.read_text()) if state.exists() else {}
@@ -122,8 +80,8 @@ def test_postgres_going_away_mid_run_loses_nothing(tmp_path):
         belege = (saved.get("bookmarks") or {}).get("belege") or {}
         assert "replication_key_value" not in belege, "no bookmark beyond committed data"
 
-        finished = load(pipeline, url, state, tmp_path)
-        assert finished.returncode == 0, finished.stderr.decode()[-2000:]
+        finished = run(pipeline, url, state)
+        assert finished.returncode == 0, finished.errors[-2000:]
         with contextlib.closing(psycopg2.connect(url)) as db:
             assert_equal_to_source(db, pipeline.schema, pipeline)
     finally:
