@@ -295,7 +295,7 @@ class ErpStream(SkipNullBookmarks, SuiteRESTStream):
     def _check_not_cut_short(self, response: requests.Response) -> None:
         """An empty page before `__COUNT` records were read is not the end of the table: the
         page is asked for again (and the run fails, bookmark unmoved, if it stays empty)."""
-        body = json_body(response, decode_body)
+        body = self.parsed_body(response)
         count = body.get("__COUNT") if isinstance(body, dict) else None
         skip = int((parse_qs(urlsplit(response.url).query).get("$skip") or ["0"])[0])
         if isinstance(count, int) and not entities(response) and skip < count:

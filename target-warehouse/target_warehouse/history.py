@@ -87,7 +87,6 @@ class StreamRun:
     """A stream's row in the history, while the run goes on."""
 
     row_id: int
-    stream: str
     started: float = field(default_factory=time.monotonic)
 
 
@@ -180,7 +179,7 @@ class SyncHistory:
                     psycopg2.extras.Json(self.configuration),
                 ),
             )
-            return StreamRun(cursor.fetchone()[0], stream)
+            return StreamRun(cursor.fetchone()[0])
 
     def finish(
         self,

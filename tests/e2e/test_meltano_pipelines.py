@@ -15,8 +15,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
-import tempfile
 import typing as t
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,16 +30,9 @@ from tests.pipelines import (
     genius_pipeline,
     landed,
 )
+from tests.singer_run import meltano_executable, run_pipeline
 
 ROOT = Path(__file__).resolve().parents[2]
-BIN = Path(sys.executable).parent
-
-
-def meltano_executable() -> str:
-    executable = os.environ.get("MELTANO") or str(ROOT / ".venv-meltano" / "bin" / "meltano")
-    if not Path(executable).exists():
-        pytest.skip("Meltano is not installed (make test installs it in .venv-meltano)")
-    return executable
 
 
 PACKAGES = ("suite-common", "tap-arrivy", "tap-callrail", "tap-genius", "tap-legacy-erp")
@@ -113,30 +104,13 @@ class Project:
         """The tap alone with the config JSON Meltano generates, piped into the target."""
         tap = f"tap-{self.pipeline.source}"
         config = self.meltano("invoke", "--dump=config", tap).stdout
-        with tempfile.TemporaryDirectory() as folder:
-            tap_path, target_path = Path(folder) / "tap.json", Path(folder) / "target.json"
-            tap_path.write_text(config)
-            target_path.write_text(
-                json.dumps(
-                    {
-                        "sqlalchemy_url": self.url,
-                        "default_target_schema": schema,
-                        "history_schema": f"{schema}_history",
-                    }
-                )
-            )
-            extract = subprocess.Popen(
-                [str(BIN / tap), "--config", str(tap_path)],
-                stdout=subprocess.PIPE,
-                stderr=subprocess.DEVNULL,
-            )
-            load = subprocess.run(
-                [str(BIN / "target-warehouse"), "--config", str(target_path)],
-                stdin=extract.stdout,
-                capture_output=True,
-                timeout=600,
-            )
-            assert extract.wait() == 0 and load.returncode == 0, load.stderr[-3000:]
+        target = {
+            "sqlalchemy_url": self.url,
+            "default_target_schema": schema,
+            "history_schema": f"{schema}_history",
+        }
+        run = run_pipeline(tap, config, target)
+        assert run.tap_returncode == 0 and run.target_returncode == 0, run.output[-3000:]
 
 
 def last_run_counts(db: t.Any, pipeline: Pipeline) -> dict[str, tuple[int, int, int]]:

@@ -4,13 +4,7 @@ warehouse's tables and sync history) holds a canary."""
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
-import tempfile
 import uuid
-from pathlib import Path
 
 import pymysql
 import pytest
@@ -18,9 +12,7 @@ import pytest
 from sandbox.arrivy import ArrivyStandIn
 from sandbox.callrail import CallRailStandIn
 from sandbox.legacy_erp import LegacyErpStandIn
-
-BIN = Path(sys.executable).parent
-DEBUG = {**os.environ, "LOGLEVEL": "DEBUG"}
+from tests.singer_run import run_pipeline
 
 
 def canary(kind: str) -> str:
@@ -29,27 +21,7 @@ def canary(kind: str) -> str:
 
 def pipeline(tap: str, tap_config: dict, target_config: dict) -> str:
     """`tap | target-warehouse` at debug level; everything both wrote, as text."""
-    with tempfile.TemporaryDirectory() as folder:
-        tap_path, target_path = Path(folder) / "tap.json", Path(folder) / "target.json"
-        tap_path.write_text(json.dumps(tap_config))
-        target_path.write_text(json.dumps(target_config))
-        with open(Path(folder) / "tap.log", "wb") as tap_log:
-            extract = subprocess.Popen(
-                [str(BIN / tap), "--config", str(tap_path)],
-                stdout=subprocess.PIPE,
-                stderr=tap_log,
-                env=DEBUG,
-            )
-            load = subprocess.run(
-                [str(BIN / "target-warehouse"), "--config", str(target_path)],
-                stdin=extract.stdout,
-                capture_output=True,
-                env=DEBUG,
-                timeout=300,
-            )
-            extract.wait()
-        tap_errors = (Path(folder) / "tap.log").read_bytes()
-    return (tap_errors + load.stdout + load.stderr).decode(errors="replace")
+    return run_pipeline(tap, tap_config, target_config, env={"LOGLEVEL": "DEBUG"}).output
 
 
 def warehouse_text(db, *schemas: str) -> str:

@@ -10,15 +10,13 @@ import sys
 import tempfile
 from pathlib import Path
 
-import pytest
 import requests
 
 from sandbox.legacy_erp import parse_erp_date
-from tests.singer_run import run_tap
-from tests.target_warehouse.singer import TARGET, record, run_target, schema, state
+from tests.singer_run import meltano_executable, run_pipeline, run_tap
+from tests.target_warehouse.singer import record, run_target, schema, state
 
 HISTORY = str(Path(sys.executable).with_name("warehouse-history"))
-TAP = str(Path(sys.executable).with_name("tap-legacy-erp"))
 PROPS = {"id": {"type": "integer"}}
 
 
@@ -33,30 +31,8 @@ def history_command(config: dict, *args: str) -> subprocess.CompletedProcess:
 
 def pipeline(tap_config: dict, target_config: dict, env: dict) -> None:
     """tap-legacy-erp | target-warehouse, as `meltano run` pipes them."""
-    with tempfile.TemporaryDirectory() as folder:
-        tap_path, target_path = Path(folder) / "tap.json", Path(folder) / "target.json"
-        tap_path.write_text(json.dumps(tap_config))
-        target_path.write_text(json.dumps(target_config))
-        tap = subprocess.Popen(
-            [TAP, "--config", str(tap_path)], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL
-        )
-        load = subprocess.run(
-            [*TARGET, "--config", str(target_path)],
-            stdin=tap.stdout,
-            capture_output=True,
-            env={**os.environ, **env},
-            timeout=300,
-        )
-        assert tap.wait() == 0 and load.returncode == 0, load.stderr[-2000:]
-
-
-def meltano() -> str:
-    executable = os.environ.get("MELTANO") or str(
-        Path(__file__).resolve().parents[2] / ".venv-meltano" / "bin" / "meltano"
-    )
-    if not Path(executable).exists():
-        pytest.skip("Meltano is not installed (make test installs it in .venv-meltano)")
-    return executable
+    run = run_pipeline("tap-legacy-erp", tap_config, target_config, env=env)
+    assert run.tap_returncode == 0 and run.target_returncode == 0, run.output[-2000:]
 
 
 def meltano_state_round_trip(state_json: str) -> dict:
@@ -70,7 +46,7 @@ def meltano_state_round_trip(state_json: str) -> dict:
         state_id = "dev:tap-legacy-erp-to-target-warehouse"
         for command in (["set", "--force", state_id, state_json], ["get", state_id]):
             done = subprocess.run(
-                [meltano(), "state", *command],
+                [meltano_executable(), "state", *command],
                 cwd=folder,
                 env=env,
                 capture_output=True,
