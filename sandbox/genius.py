@@ -6,6 +6,11 @@ DECIMAL money, TIME, DATETIME change columns, a composite key, the reserved tabl
 data are there on purpose: zero dates (`0000-00-00`), NULL change columns (leads fall back to
 `added_on`), many rows sharing one `updated_at` (a LIMIT/OFFSET pager skips rows at page
 edges; a keyset pager does not), utf8mb4 text, and credential columns in `division_group`.
+The joins are the real ones, as the old production SQL reads them (`Shahram4wd/Data-Warehouse`,
+`ingestion/sync/genius/clients/appointments.py`, `prospects.py`, `users.py`): an appointment
+or a prospect points at its `third_party_source` (`third_party_source_id`), whose type says
+whether it is HubSpot's; a user points at its `users_userassociations` row
+(`user_associations_id`). Column types follow the old system's Django models.
 The same data goes into SQLite for the demo (without zero dates, which SQLite cannot hold).
 `mutate(engine)` updates, inserts and deletes rows with change stamps after all earlier ones.
 """
@@ -25,7 +30,6 @@ metadata = sa.MetaData()
 BATCH = 5000
 ZERO_DATETIME = "0000-00-00 00:00:00"
 ZERO_DATE = "0000-00-00"
-MONEY = sa.Numeric(12, 2)
 SMALL = sa.SmallInteger().with_variant(mysql.SMALLINT(unsigned=True), "mysql")
 FLAG = sa.Boolean().with_variant(mysql.TINYINT(1), "mysql")
 
@@ -56,7 +60,7 @@ TABLES = {
         _col("type_id"),
         _col("date", sa.Date),
         _col("time", sa.Time),
-        _col("duration"),
+        _col("duration", sa.Time),
         _text("address1"),
         _text("address2"),
         _text("city", 100),
@@ -78,6 +82,7 @@ TABLES = {
         _text("marketsharp_id", 50),
         _text("marketsharp_appt_type", 50),
         _text("leap_estimate_id", 50),
+        _col("third_party_source_id"),
     ),
     "third_party_source_type": _table(
         "third_party_source_type",
@@ -88,7 +93,6 @@ TABLES = {
         "third_party_source",
         _col("id", primary_key=True, autoincrement=False),
         _col("third_party_source_type_id"),
-        _col("appointment_id", index=True),  # as InnoDB indexes a foreign key
         _text("third_party_id", 64),
     ),
     "division": _table(
@@ -120,20 +124,22 @@ TABLES = {
         _col("gender_id"),
         _col("marital_status_id"),
         _text("time_zone_name", 64),
-        _col("hired_on", sa.Date),
-        _col("start_date", sa.Date),
+        _col("hired_on", sa.DateTime),
+        _col("start_date", sa.DateTime),
         _col("add_user_id"),
         *_stamps("add_datetime", "updated_at"),
         _col("is_inactive", FLAG),
-        _col("inactive_on", sa.Date),
+        _col("inactive_on", sa.DateTime),
         _col("inactive_reason_id"),
         _text("inactive_reason_other"),
         _col("inactive_transfer_division_id"),
+        _col("user_associations_id"),
     ),
     "users_userassociations": _table(
         "users_userassociations",
-        _col("user_id", primary_key=True, autoincrement=False),
+        _col("id", primary_key=True, autoincrement=False),
         _col("primary_user_id"),
+        *_stamps("created_at", "updated_at"),
     ),
     "prospect": _table(
         "prospect",
@@ -173,11 +179,11 @@ TABLES = {
         _text("city", 100),
         _text("state", 2),
         _text("zip", 10),
-        _text("source", 100),
+        _col("source", SMALL),
         _col("added_by"),
         _col("division"),
         _col("notes", sa.Text),
-        _text("status", 20),
+        _col("status", SMALL),
         _col("copied_to_id"),
         *_stamps("added_on", "updated_at"),
     ),
@@ -187,11 +193,11 @@ TABLES = {
         _col("prospect_id"),
         _col("appointment_id"),
         _col("job_id"),
-        _text("client_cid", 50),
+        _col("client_cid"),
         _col("service_id", SMALL),
         _text("label"),
         _col("description", sa.Text),
-        _col("amount", MONEY),
+        _col("amount", sa.Numeric(10, 2)),
         _col("expire_date", sa.Date),
         _col("status_id"),
         _col("contract_file_id"),
@@ -213,7 +219,7 @@ TABLES = {
         _col("id", primary_key=True, autoincrement=False),
         _col("prospect_id"),
         _col("marketing_source_id"),
-        _col("source_date", sa.Date),
+        _col("source_date", sa.DateTime),
         _col("notes", sa.Text),
         _col("add_user_id"),
         *_stamps("add_date", "updated_at"),
@@ -251,18 +257,18 @@ TABLES = {
         "division_group",
         _col("id", SMALL, primary_key=True, autoincrement=False),
         _text("group_label", 100),
-        _text("region", 50),
+        _col("region"),
         _text("default_time_zone_name", 64),
-        _col("intern_payroll_start", sa.Date),
-        _col("painter_payroll_start", sa.Date),
+        _col("intern_payroll_start"),
+        _col("painter_payroll_start"),
         _col("is_active", FLAG),
-        _col("cc_profile_id"),
-        _col("mes_profile_id"),
+        _text("cc_profile_id", 32),
+        _text("mes_profile_id", 25),
         _text("mes_profile_key", 128),
         _text("docusign_acct_id", 64),
         _text("paysimple_username", 64),
         _text("paysimple_secret", 128),
-        _text("hub_account_id", 64),
+        _col("hub_account_id"),
         *_stamps("created_at", "updated_at"),
     ),
     "marketing_source": _table(
@@ -334,16 +340,19 @@ class Sizes:
         self.division_groups = 3
         self.services = 8
         self.marketing_sources = 20
+        self.appointment_sources = (appointments + 9) // 10
+        """Every tenth appointment has a third-party source (2.5 % in the real copy)."""
+        self.user_associations = (self.users + 2) // 3
 
     def of(self, table: str) -> int:
         """How many rows `table` gets."""
         return {
             "appointment": self.appointments,
             "third_party_source_type": 2,
-            "third_party_source": self.appointments // 2,
+            "third_party_source": self.appointment_sources + self.prospects,
             "division": self.divisions,
             "user_data": self.users,
-            "users_userassociations": self.users,
+            "users_userassociations": self.user_associations,
             "prospect": self.prospects,
             "lead": self.leads,
             "quote": self.quotes,
@@ -414,7 +423,7 @@ class Rows:
             "type_id": rng.randint(1, 5),
             "date": (added + datetime.timedelta(days=rng.randint(1, 14))).date(),
             "time": datetime.time(rng.randint(8, 18), rng.choice([0, 15, 30, 45])),
-            "duration": rng.choice([60, 90, 120]),
+            "duration": rng.choice([datetime.time(1), datetime.time(1, 30), datetime.time(2)]),
             "address1": place["street"],
             "address2": None,
             "city": place["city"],
@@ -437,17 +446,21 @@ class Rows:
             "marketsharp_id": f"MS-{i}" if rng.random() < 0.3 else None,
             "marketsharp_appt_type": None,
             "leap_estimate_id": None,
+            "third_party_source_id": i // 10 + 1 if i % 10 == 0 else None,
         }
 
     def _third_party_source_type(self, i: int) -> dict[str, t.Any]:
         return {"id": i + 1, "label": ["hubspot", "leap"][i]}
 
     def _third_party_source(self, i: int) -> dict[str, t.Any]:
+        """Sources of appointments first, then one per prospect. Some are not HubSpot's
+        (type 2): the old SQL's join leaked their ids as HubSpot ids."""
+        first_prospect = self.sizes.appointment_sources
+        hubspot = i % 4 != 3 if i < first_prospect else (i - first_prospect) % 7 != 6
         return {
             "id": i + 1,
-            "third_party_source_type_id": 1 + i % 2,
-            "appointment_id": 2 * i + 1,
-            "third_party_id": f"hs-{900000 + i}",
+            "third_party_source_type_id": 1 if hubspot else 2,
+            "third_party_id": str(9_000_000_000 + i) if hubspot else f"LEAP-{i}",
         }
 
     def _division(self, i: int) -> dict[str, t.Any]:
@@ -486,8 +499,8 @@ class Rows:
             "gender_id": rng.randint(1, 2),
             "marital_status_id": rng.randint(1, 3),
             "time_zone_name": "America/Chicago",
-            "hired_on": datetime.date(2015 + i % 8, 3, 1),
-            "start_date": datetime.date(2015 + i % 8, 3, 15),
+            "hired_on": datetime.datetime(2015 + i % 8, 3, 1),
+            "start_date": datetime.datetime(2015 + i % 8, 3, 15),
             "add_user_id": 1,
             "add_datetime": self.stamp(i) - datetime.timedelta(days=400),
             "updated_at": self.updated(rng, i),
@@ -496,10 +509,17 @@ class Rows:
             "inactive_reason_id": None,
             "inactive_reason_other": None,
             "inactive_transfer_division_id": None,
+            "user_associations_id": None if i % 7 == 6 else 1 + i // 3,
         }
 
     def _users_userassociations(self, i: int) -> dict[str, t.Any]:
-        return {"user_id": i + 1, "primary_user_id": 1 + (i // 3) * 3}
+        """Groups of three users sharing a primary user, linked from `user_data`."""
+        return {
+            "id": i + 1,
+            "primary_user_id": 1 + i * 3,
+            "created_at": self.stamp(0),
+            "updated_at": self.stamp(i),
+        }
 
     def _prospect(self, i: int) -> dict[str, t.Any]:
         rng = self.rng("prospect", i)
@@ -528,7 +548,9 @@ class Rows:
             "add_date": self.maybe_zero(rng, self.stamp(i) - datetime.timedelta(days=10)),
             "marketsharp_id": None,
             "leap_customer_id": None,
-            "third_party_source_id": None,
+            "third_party_source_id": (
+                None if i % 10 == 9 else self.sizes.appointment_sources + i + 1
+            ),
             "updated_at": self.updated(rng, i),
         }
 
@@ -547,11 +569,11 @@ class Rows:
             "city": place["city"],
             "state": place["state"],
             "zip": place["zip"],
-            "source": rng.choice(["web", "phone", "event"]),
+            "source": rng.randint(1, self.sizes.marketing_sources),
             "added_by": 1,
             "division": 1 + i % self.sizes.divisions,
             "notes": None,
-            "status": rng.choice(["new", "copied", "dead"]),
+            "status": rng.randint(1, 3),
             "copied_to_id": None,
             "added_on": added,
             "updated_at": None if rng.random() < 0.3 else self.stamp(i),
@@ -564,7 +586,7 @@ class Rows:
             "prospect_id": rng.randint(1, self.sizes.prospects),
             "appointment_id": rng.randint(1, max(self.sizes.appointments, 1)),
             "job_id": None,
-            "client_cid": None,
+            "client_cid": rng.randint(10_000, 99_999) if rng.random() < 0.5 else None,
             "service_id": rng.randint(1, self.sizes.services),
             "label": f"{rng.choice(fake.SERVICES)} quote",
             "description": "Tear-off, 30 yr shingles",
@@ -596,7 +618,7 @@ class Rows:
             "id": i + 1,
             "prospect_id": i + 1,
             "marketing_source_id": rng.randint(1, self.sizes.marketing_sources),
-            "source_date": added.date(),
+            "source_date": added,
             "notes": None,
             "add_user_id": 1,
             "add_date": added,
@@ -644,18 +666,18 @@ class Rows:
         return {
             "id": i + 1,
             "group_label": f"Group {i + 1}",
-            "region": "South",
-            "default_time_zone_name": "America/Chicago",
-            "intern_payroll_start": None,
+            "region": 1 + i % 2,
+            "default_time_zone_name": "US/Pacific",
+            "intern_payroll_start": 1 + i,
             "painter_payroll_start": None,
             "is_active": True,
-            "cc_profile_id": i,
-            "mes_profile_id": i,
+            "cc_profile_id": f"cc-{i:04d}",
+            "mes_profile_id": f"mes-{i:04d}",
             "mes_profile_key": f"mes-key-{rng.getrandbits(64):x}",
             "docusign_acct_id": None,
             "paysimple_username": f"ps-user-{i}",
             "paysimple_secret": f"ps-secret-{rng.getrandbits(64):x}",
-            "hub_account_id": None,
+            "hub_account_id": 4000 + i if i else None,
             "created_at": self.stamp(0),
             "updated_at": self.stamp(i),
         }
@@ -789,6 +811,7 @@ def mutate(engine: sa.Engine, *, round_number: int = 1, seed_value: int = 1) -> 
         for offset in range(3):
             row = rows._appointment(top + offset)
             row["updated_at"] = moment
+            row["third_party_source_id"] = None
             new_rows.append(row)
         connection.execute(appointment.insert(), new_rows)
         summary["appointment"]["created"] = [row["id"] for row in new_rows]

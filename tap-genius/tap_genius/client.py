@@ -34,6 +34,7 @@ from suite_common.messages import LeanRecordMessages
 from suite_common.state import SkipNullBookmarks
 
 from tap_genius.connector import LOST_CONNECTION, GeniusConnectionError, GeniusConnector
+from tap_genius.joins import Lookup
 
 if t.TYPE_CHECKING:
     from singer_sdk import Tap
@@ -69,6 +70,8 @@ class GeniusStream(SkipNullBookmarks, LeanRecordMessages, Stream):
     """The change column, or several tried in order (COALESCE); () for a full-table stream."""
     credential_columns: tuple[str, ...] = ()
     """Left out unless `include_credential_columns` is set."""
+    lookups: tuple[Lookup, ...] = ()
+    """Values joined in from other tables (see `joins`)."""
     is_sorted = True
 
     @property
@@ -80,9 +83,10 @@ class GeniusStream(SkipNullBookmarks, LeanRecordMessages, Stream):
     def __init__(self, tap: Tap, tables: dict[str, sa.Table], connector: GeniusConnector) -> None:
         self.connector = connector
         self.settings = tap.config  # `self.config` exists only after Stream.__init__
+        self.warn = tap.logger.getChild(self.name).warning  # `self.logger` exists only after
         self.table = tables[self.table_name]
         self.tables = tables
-        self.change = self._change_columns(tap.config)
+        self.change = self._present_change_columns(self._change_columns(tap.config))
         self.zero_dates: Counter[str] = Counter()
         super().__init__(tap, schema=self._schema())
         self.primary_keys = self.key
@@ -92,18 +96,51 @@ class GeniusStream(SkipNullBookmarks, LeanRecordMessages, Stream):
     # Discovery ------------------------------------------------------------------------------
 
     def source(self) -> sa.FromClause:
-        """What the stream reads from: its table, or its table joined to others."""
-        return self.table
+        """What the stream reads from: its table, joined to the lookups' tables."""
+        return self._joined[0]
 
     def joined_columns(self) -> dict[str, sa.ColumnElement]:
-        """Columns from the joined tables, by name (e.g. a HubSpot id); none by default."""
-        return {}
+        """Columns from the joined tables, by name (e.g. a HubSpot id)."""
+        return self._joined[1]
+
+    @functools.cached_property
+    def _joined(self) -> tuple[sa.FromClause, dict[str, sa.ColumnElement]]:
+        """Each lookup joined in; one the database cannot serve is warned about and null."""
+        source: sa.FromClause = self.table
+        columns: dict[str, sa.ColumnElement] = {}
+        for lookup in self.lookups:
+            gaps = lookup.missing(self.table, self.tables)
+            if gaps:
+                self.warn(
+                    "%s: the database has no %s, so %s is null",
+                    self.name,
+                    ", ".join(gaps),
+                    lookup.name,
+                )
+                columns[lookup.name] = lookup.null()
+                continue
+            source, columns[lookup.name] = lookup.join(source, self.table, self.tables)
+        return source, columns
 
     def _change_columns(self, config: t.Mapping[str, t.Any]) -> tuple[str, ...]:
         override = (config.get("change_columns") or {}).get(self.name)
         if override is None:
             return self.change_columns
         return (override,) if isinstance(override, str) else tuple(override)
+
+    def _present_change_columns(self, names: tuple[str, ...]) -> tuple[str, ...]:
+        """The change columns the table has; without any, the table is read whole."""
+        present = tuple(name for name in names if name in self.table.c)
+        if names and not present:
+            self.warn(
+                "%s has no change column %s: the stream is read whole on every run",
+                self.table_name,
+                " or ".join(names),
+            )
+        elif len(present) < len(names):
+            absent = ", ".join(name for name in names if name not in present)
+            self.warn("%s has no change column %s", self.table_name, absent)
+        return present
 
     @functools.cached_property
     def read_columns(self) -> dict[str, sa.ColumnElement]:
@@ -116,7 +153,7 @@ class GeniusStream(SkipNullBookmarks, LeanRecordMessages, Stream):
         ]
         missing = [name for name in names if name not in self.table.c]
         if missing:
-            self.logger.warning("%s has no column %s", self.table_name, ", ".join(missing))
+            self.warn("%s has no column %s: not read", self.table_name, ", ".join(missing))
         columns: dict[str, sa.ColumnElement] = {
             name: self.table.c[name] for name in names if name in self.table.c
         }
@@ -345,14 +382,16 @@ class GeniusStream(SkipNullBookmarks, LeanRecordMessages, Stream):
                 if isinstance(value, str):
                     fraction = value[20:26] if len(value) > 19 else ""
                     return f"{value[:10]}T{value[11:19]}.{fraction:0<6}+00:00"
-                return value.replace(tzinfo=datetime.UTC).isoformat(timespec="microseconds")
+                return value.replace(tzinfo=datetime.timezone.utc).isoformat(
+                    timespec="microseconds"
+                )
 
             return utc_text
 
         def zoned_text(value: t.Any) -> str:
             moment = datetime.datetime.fromisoformat(value) if isinstance(value, str) else value
             local = moment.replace(tzinfo=zone)
-            return local.astimezone(datetime.UTC).isoformat(timespec="microseconds")
+            return local.astimezone(datetime.timezone.utc).isoformat(timespec="microseconds")
 
         return zoned_text
 

@@ -132,12 +132,12 @@ class GeniusConnector(SQLConnector):
         return GeniusConnectionError(f"the Genius database at {where} failed: {detail}")
 
     def reflect(self, names: t.Iterable[str]) -> dict[str, sa.Table]:
-        """The tables `names` as the database declares them (columns, types, keys)."""
+        """Those of the tables `names` the database has, as it declares them (columns,
+        types, keys); the caller decides what a missing one means."""
         metadata = sa.MetaData()
         try:
-            metadata.reflect(self._engine, only=list(names))
-        except sa.exc.InvalidRequestError as error:
-            raise GeniusConnectionError(f"{self.where()}: {error}") from None
+            present = set(sa.inspect(self._engine).get_table_names())
+            metadata.reflect(self._engine, only=[name for name in names if name in present])
         except sa.exc.DBAPIError as error:
             raise self.explain(error) from None
         return dict(metadata.tables)

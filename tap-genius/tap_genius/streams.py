@@ -3,15 +3,12 @@
 
 from __future__ import annotations
 
-import functools
-
-import sqlalchemy as sa
-
 from tap_genius.client import GeniusStream
+from tap_genius.joins import PRIMARY_USER, hubspot_id
 
 
 class AppointmentsStream(GeniusStream):
-    """Appointments, with the HubSpot id from `third_party_source` when there is one."""
+    """Appointments, with the HubSpot id of their third-party source when it is HubSpot's."""
 
     name = "appointments"
     table_name = "appointment"
@@ -21,50 +18,9 @@ class AppointmentsStream(GeniusStream):
         "add_user_id", "add_date", "assign_date", "confirm_user_id", "confirm_date",
         "confirm_with", "spouses_present", "is_complete", "complete_outcome_id",
         "complete_user_id", "complete_date", "updated_at", "marketsharp_id",
-        "marketsharp_appt_type", "leap_estimate_id",
+        "marketsharp_appt_type", "leap_estimate_id", "third_party_source_id",
     )  # fmt: skip
-
-    def joined_columns(self) -> dict[str, sa.ColumnElement]:
-        """One HubSpot id per appointment (the lowest, should there be several).
-
-        With an index on `third_party_source.appointment_id` (InnoDB makes one for a
-        foreign key) a per-row subquery is a lookup. Without one it would scan the sources
-        for every row, so they are then grouped once per chunk and joined instead."""
-        source, kind = self.tables["third_party_source"], self.tables["third_party_source_type"]
-        if _indexed(source, "appointment_id"):
-            lookup = (
-                sa.select(sa.func.min(source.c.third_party_id))
-                .join(kind, kind.c.id == source.c.third_party_source_type_id)
-                .where(source.c.appointment_id == self.table.c.id, kind.c.label == "hubspot")
-                .scalar_subquery()
-            )
-            return {"hubspot_appointment_id": lookup}
-        return {"hubspot_appointment_id": self.hubspot_ids.c.third_party_id}
-
-    @functools.cached_property
-    def hubspot_ids(self) -> sa.Subquery:
-        source, kind = self.tables["third_party_source"], self.tables["third_party_source_type"]
-        return (
-            sa.select(
-                source.c.appointment_id,
-                sa.func.min(source.c.third_party_id).label("third_party_id"),
-            )
-            .join(kind, kind.c.id == source.c.third_party_source_type_id)
-            .where(kind.c.label == "hubspot")
-            .group_by(source.c.appointment_id)
-            .subquery("hubspot")
-        )
-
-    def source(self) -> sa.FromClause:
-        if _indexed(self.tables["third_party_source"], "appointment_id"):
-            return self.table
-        hubspot = self.hubspot_ids
-        return self.table.outerjoin(hubspot, hubspot.c.appointment_id == self.table.c.id)
-
-
-def _indexed(table: sa.Table, column: str) -> bool:
-    """Whether an index of `table` starts with `column`."""
-    return any(next(iter(index.columns)).name == column for index in table.indexes if index.columns)
+    lookups = (hubspot_id("hubspot_appointment_id"),)
 
 
 class DivisionsStream(GeniusStream):
@@ -77,7 +33,8 @@ class DivisionsStream(GeniusStream):
 
 
 class UsersStream(GeniusStream):
-    """Users from `user_data`, with `primary_user_id` from `users_userassociations`."""
+    """Users from `user_data`, with `primary_user_id` from their `users_userassociations`
+    row. `user_data` also holds an SSN and calendar tokens: they are never selected."""
 
     name = "users"
     table_name = "user_data"
@@ -87,19 +44,15 @@ class UsersStream(GeniusStream):
         "first_name_alt", "last_name", "email", "personal_email", "birth_date", "gender_id",
         "marital_status_id", "time_zone_name", "hired_on", "start_date", "add_user_id",
         "add_datetime", "updated_at", "is_inactive", "inactive_on", "inactive_reason_id",
-        "inactive_reason_other", "inactive_transfer_division_id",
+        "inactive_reason_other", "inactive_transfer_division_id", "user_associations_id",
     )  # fmt: skip
 
-    def source(self) -> sa.FromClause:
-        """`users_userassociations` is keyed by user_id: the join keeps one row per user."""
-        associations = self.tables["users_userassociations"]
-        return self.table.outerjoin(associations, associations.c.user_id == self.table.c.user_id)
-
-    def joined_columns(self) -> dict[str, sa.ColumnElement]:
-        return {"primary_user_id": self.tables["users_userassociations"].c.primary_user_id}
+    lookups = (PRIMARY_USER,)
 
 
 class ProspectsStream(GeniusStream):
+    """Prospects, with the HubSpot contact id of their third-party source."""
+
     name = "prospects"
     table_name = "prospect"
     columns = (
@@ -108,6 +61,7 @@ class ProspectsStream(GeniusStream):
         "year_built", "phone1", "phone2", "email", "notes", "add_user_id", "add_date",
         "marketsharp_id", "leap_customer_id", "third_party_source_id", "updated_at",
     )  # fmt: skip
+    lookups = (hubspot_id("hubspot_contact_id"),)
 
 
 class LeadsStream(GeniusStream):
@@ -262,4 +216,3 @@ STREAM_TYPES: list[type[GeniusStream]] = [
     MarketsharpMarketingSourceMapsStream,
     UserTitlesStream,
 ]
-JOIN_TABLES = ("third_party_source", "third_party_source_type", "users_userassociations")

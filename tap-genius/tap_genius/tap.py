@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import sqlalchemy as sa
 from singer_sdk import Stream, Tap
 from singer_sdk import typing as th
 from suite_common.cli import run_cli
 from suite_common.messages import BufferedRecordsWriter
 
+from tap_genius.client import GeniusStream
 from tap_genius.connector import (
     GeniusConnectionError,
     GeniusConnector,
     GeniusCredentialsError,
     GeniusUnreachableError,
 )
-from tap_genius.streams import JOIN_TABLES, STREAM_TYPES
+from tap_genius.joins import JOIN_TABLES
+from tap_genius.streams import STREAM_TYPES
 
 
 class TapGenius(Tap):
@@ -98,11 +101,38 @@ class TapGenius(Tap):
     ).to_dict()
 
     def discover_streams(self) -> list[Stream]:
-        """The 18 entities, typed from the database's own column declarations."""
+        """The 18 entities, typed from the database's own column declarations. An entity
+        whose table or key the database lacks is left out with a warning."""
         connector = GeniusConnector(dict(self.config))
         names = {stream_type.table_name for stream_type in STREAM_TYPES} | set(JOIN_TABLES)
         tables = connector.reflect(names)
-        return [stream_type(self, tables, connector) for stream_type in STREAM_TYPES]
+        readable = [s for s in STREAM_TYPES if self._readable(s, tables)]
+        if not readable:
+            raise GeniusConnectionError(
+                f"{connector.where()} holds none of the Genius tables "
+                f"({', '.join(s.table_name for s in STREAM_TYPES[:3])}, …)"
+            )
+        return [stream_type(self, tables, connector) for stream_type in readable]
+
+    def _readable(self, stream_type: type[GeniusStream], tables: dict[str, sa.Table]) -> bool:
+        table = tables.get(stream_type.table_name)
+        if table is None:
+            self.logger.warning(
+                "%s: the database has no table %s; the stream is left out",
+                stream_type.name,
+                stream_type.table_name,
+            )
+            return False
+        absent = [name for name in stream_type.key if name not in table.c]
+        if absent:
+            self.logger.warning(
+                "%s: %s has no key column %s; the stream is left out",
+                stream_type.name,
+                stream_type.table_name,
+                ", ".join(absent),
+            )
+            return False
+        return True
 
     def run_connection_test(self) -> bool:
         """`--test`: connect, and say how many rows each source table holds."""

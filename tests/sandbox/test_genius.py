@@ -54,7 +54,7 @@ def test_column_types_are_realistic(genius_db):
         )
     }
     assert columns[("appointment", "time")] == "time"
-    assert columns[("quote", "amount")] == "decimal(12,2)"
+    assert columns[("quote", "amount")] == "decimal(10,2)"
     assert columns[("appointment", "updated_at")] == "datetime"
     assert columns[("service", "id")] == "smallint(5) unsigned"
     assert columns[("appointment", "spouses_present")] == "tinyint(1)"
@@ -63,6 +63,77 @@ def test_column_types_are_realistic(genius_db):
     assert sa.inspect(genius_db).get_pk_constraint("marketsharp_marketing_source_map")[
         "constrained_columns"
     ] == ["marketsharp_id"]
+
+
+def columns_of(engine, table):
+    return {column["name"]: column for column in sa.inspect(engine).get_columns(table)}
+
+
+def test_third_party_sources_are_linked_from_the_row(genius_db):
+    """Source: Shahram4wd/Data-Warehouse, ingestion/sync/genius/clients/appointments.py and
+    prospects.py: `LEFT JOIN third_party_source tps ON tps.id = a.third_party_source_id`.
+    The table has no appointment_id; some linked sources are not HubSpot's."""
+    assert "appointment_id" not in columns_of(genius_db, "third_party_source")
+    assert "third_party_source_id" in columns_of(genius_db, "appointment")
+    assert "third_party_source_id" in columns_of(genius_db, "prospect")
+    by_label = dict(
+        genius_db.connect()
+        .execute(
+            sa.text(
+                "SELECT t.label, count(*) FROM appointment a "
+                "JOIN third_party_source s ON s.id = a.third_party_source_id "
+                "JOIN third_party_source_type t ON t.id = s.third_party_source_type_id "
+                "GROUP BY t.label"
+            )
+        )
+        .all()
+    )
+    assert by_label["hubspot"] > 0 and by_label["leap"] > 0
+    filled = scalar(
+        genius_db, "SELECT avg(third_party_source_id IS NOT NULL) FROM prospect"
+    )  # 89.6 % in the real copy (reports/data/database_schema_analysis/latest.json)
+    assert 0.8 < filled < 1
+
+
+def test_users_link_to_their_association_row(genius_db):
+    """Source: Shahram4wd/Data-Warehouse, ingestion/sync/genius/clients/users.py:
+    `LEFT JOIN users_userassociations ua ON ua.id = u.user_associations_id`; the
+    association table is read as id, primary_user_id, created_at, updated_at."""
+    associations = columns_of(genius_db, "users_userassociations")
+    assert set(associations) == {"id", "primary_user_id", "created_at", "updated_at"}
+    assert sa.inspect(genius_db).get_pk_constraint("users_userassociations")[
+        "constrained_columns"
+    ] == ["id"]
+    linked = scalar(
+        genius_db,
+        "SELECT count(*) FROM user_data u JOIN users_userassociations ua "
+        "ON ua.id = u.user_associations_id",
+    )
+    unlinked = scalar(
+        genius_db, "SELECT count(*) FROM user_data WHERE user_associations_id IS NULL"
+    )
+    assert linked > 0 and unlinked > 0
+
+
+def test_column_types_follow_the_old_system_models(genius_db):
+    """Source: Shahram4wd/Data-Warehouse, ingestion/models/genius.py (Genius_Lead,
+    Genius_Quote, Genius_DivisionGroup, Genius_ProspectSource, Genius_UserData) and
+    processors/appointments.py (duration as a TIME)."""
+    types = {
+        (table, name): str(column["type"]).lower()
+        for table in ("lead", "quote", "division_group", "prospect_source", "user_data")
+        for name, column in columns_of(genius_db, table).items()
+    }
+    assert types[("lead", "source")].startswith("smallint")
+    assert types[("lead", "status")].startswith("smallint")
+    assert types[("quote", "client_cid")].startswith("int")
+    assert types[("division_group", "region")].startswith("int")
+    assert types[("division_group", "cc_profile_id")] == "varchar(32)"
+    assert types[("division_group", "mes_profile_id")] == "varchar(25)"
+    assert types[("division_group", "hub_account_id")].startswith("int")
+    assert types[("prospect_source", "source_date")] == "datetime"
+    assert types[("user_data", "hired_on")] == "datetime"
+    assert str(columns_of(genius_db, "appointment")["duration"]["type"]).lower() == "time"
 
 
 def test_old_mysql_quirks_are_present(genius_db):

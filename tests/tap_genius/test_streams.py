@@ -73,25 +73,68 @@ def test_schema_types_follow_the_columns(full_run):
     assert not full_run.schema("appointment_types").get("bookmark_properties")
 
 
-def test_joined_columns(full_run, genius_db):
-    hubspot = {
-        row["appointment_id"]: row["third_party_id"]
-        for row in rows(
-            genius_db,
-            "SELECT s.appointment_id, s.third_party_id FROM third_party_source s "
-            "JOIN third_party_source_type t ON t.id = s.third_party_source_type_id "
-            "WHERE t.label = 'hubspot'",
-        )
+HUBSPOT_IDS = (
+    "SELECT x.id, s.third_party_id FROM {table} x "
+    "JOIN third_party_source s ON s.id = x.third_party_source_id "
+    "JOIN third_party_source_type t ON t.id = s.third_party_source_type_id "
+    "WHERE t.label = 'hubspot'"
+)
+
+
+@pytest.mark.parametrize(
+    ("stream", "table", "column"),
+    [("appointments", "appointment", "hubspot_appointment_id"),
+     ("prospects", "prospect", "hubspot_contact_id")],
+)  # fmt: skip
+def test_hubspot_ids_come_through_the_rows_third_party_source(
+    full_run, genius_db, stream, table, column
+):
+    """Only HubSpot's ids: the old SQL leaked other systems' ids (another type's label)."""
+    expected = {
+        row["id"]: row["third_party_id"] for row in rows(genius_db, HUBSPOT_IDS.format(table=table))
     }
-    appointments = full_run.records("appointments")
-    assert {
-        a["id"]: a["hubspot_appointment_id"] for a in appointments if a["hubspot_appointment_id"]
-    } == hubspot
+    records = full_run.records(stream)
+    assert expected and len(records) == len({r["id"] for r in records})
+    assert {r["id"]: r[column] for r in records if r[column] is not None} == expected
+    assert not any(str(r[column]).startswith("LEAP") for r in records)
+
+
+def test_users_carry_their_primary_user(full_run, genius_db):
     primary = {
         row["user_id"]: row["primary_user_id"]
-        for row in rows(genius_db, "SELECT user_id, primary_user_id FROM users_userassociations")
+        for row in rows(
+            genius_db,
+            "SELECT u.user_id, ua.primary_user_id FROM user_data u "
+            "LEFT JOIN users_userassociations ua ON ua.id = u.user_associations_id",
+        )
     }
+    assert None in primary.values() and len(set(primary.values())) > 2
     assert {u["user_id"]: u["primary_user_id"] for u in full_run.records("users")} == primary
+
+
+def test_a_database_without_a_join_or_a_table_warns_and_reads_the_rest(genius_config, genius_db):
+    """A join table, a link column and a whole table missing: warnings, nulls, exit 0."""
+    with genius_db.begin() as connection:
+        connection.execute(sa.text("DROP TABLE third_party_source_type"))
+        connection.execute(sa.text("ALTER TABLE user_data DROP COLUMN user_associations_id"))
+        connection.execute(sa.text("DROP TABLE user_title"))
+        connection.execute(sa.text("ALTER TABLE quote DROP COLUMN label, DROP COLUMN updated_at"))
+    run = run_tap("tap-genius", genius_config)
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert "Traceback" not in run.stderr
+    assert "no table third_party_source_type, so hubspot_appointment_id is null" in run.stderr
+    assert "no user_data.user_associations_id, so primary_user_id is null" in run.stderr
+    assert "no table user_title; the stream is left out" in run.stderr
+    assert "quote has no column label" in run.stderr
+    assert "quote has no change column updated_at" in run.stderr
+    appointments = run.records("appointments")
+    assert len(appointments) == 300 and all(
+        a["hubspot_appointment_id"] is None for a in appointments
+    )
+    assert all(u["primary_user_id"] is None for u in run.records("users"))
+    assert not run.records("user_titles")
+    quotes = run.records("quotes")
+    assert len(quotes) == genius.Sizes(300).quotes and "label" not in quotes[0]
 
 
 def test_leads_fall_back_to_added_on(full_run, genius_db):
