@@ -1,13 +1,26 @@
-"""A local stand-in for the CallRail API v3, quirks included (see shared/reference/callrail.md).
+"""A local stand-in for the CallRail API v3, quirks included (see shared/reference/callrail.md;
+the facts are CallRail's published API v3 documentation, "DOC" below).
 
 - `Authorization: Token token="KEY"` (quoted or not); anything else is 401.
 - `/v3/a.json` lists accounts; `/v3/a/{account}/{list}.json` the account's lists, each under
-  its envelope key (text-messages → `conversations`), with page/per_page (max 250),
-  total_pages and total_records.
-- calls: relative pagination (`relative_pagination=true`, `offset`, `has_next_page`,
-  `next_page` as a full URL), inclusive `start_date`/`end_date` read in the account's time
-  zone, a 30-day default window when no date is sent, data older than 25 months refused,
-  `sort`/`order`, `fields` for optional fields, `answer_status`, `company_id`.
+  its envelope key (text-messages → `conversations`), with page/per_page, total_pages and
+  total_records. `per_page` is capped at 250, and lower on some lists (`PER_PAGE_CAPS`:
+  DOC says "most endpoints" support 250), so a page shorter than asked for is not the last.
+- calls: relative pagination (`relative_pagination=true`; `offset` is the 0-based *page*
+  index; `has_next_page`; `next_page` a full URL in DOC's form: numeric account id, no
+  `.json`, the sort as `api_sort[][start_time]=…`), newest first unless `sort`/`order` say
+  otherwise, `fields` for optional fields (`agent_email` is one), `answer_status`,
+  `company_id`.
+- Dates: inclusive `start_date`/`end_date` read in `time_zone` (an IANA name) or else the
+  account's zone. Whether an offset in them is honoured is undocumented: here it is not
+  (the unfavourable answer), so only a zone-free date with `time_zone` is unambiguous.
+  Without a date the window is `recent`, the last 7 days including today. Data older than
+  25 months is refused.
+- Text conversations come newest first (by last message); DOC lists no sort for them, and
+  `sort`/`order` are ignored.
+- Fields as DOC describes them: users' `companies` objects, tags' `tag_level` and
+  `background_color`, calls' `zip_code` array and integer `value`, accounts' `numeric_id`
+  and form submissions' extras only through `fields`.
 - Unknown parameters are ignored, as the real API does (`answered=true` returns all calls).
 - Rate limits count per account.
 
@@ -32,6 +45,10 @@ from sandbox.server import HTTPError, Request, Response, StandIn
 
 MAX_PER_PAGE = 250
 DEFAULT_PER_PAGE = 100
+PER_PAGE_CAPS = {"form_submissions": 50, "text-messages": 25, "trackers": 5}
+"""Lists whose server caps `per_page` below 250 (DOC: "most endpoints support 250")."""
+RECENT_DAYS = 7
+"""DOC: with no date parameter the window is `recent`, the previous 7 days incl. today."""
 ACCOUNT_ZONES = ["America/New_York", "America/Denver"]
 DEFAULT_CALL_FIELDS = [
     "id",
@@ -50,8 +67,12 @@ DEFAULT_CALL_FIELDS = [
     "start_time",
     "tracking_phone_number",
     "voicemail",
-    "agent_email",
 ]
+OPTIONAL_FORM_FIELDS = (
+    "company_name", "lead_status", "value", "note", "tags", "utm_source", "utm_medium",
+    "utm_campaign", "form_name", "timeline_url", "milestones",
+)  # fmt: skip
+"""Form-submission fields sent only when `fields` asks for them."""
 LIST_KEYS = {
     "companies": "companies",
     "calls": "calls",
@@ -212,7 +233,9 @@ class Account:
         return {
             "id": 1000 * self.number + index,
             "name": _tag_name(index),
+            "tag_level": "company" if index % 2 else "account",
             "color": ["red1", "blue1", "green1"][index % 3],
+            "background_color": ["gray1", "white", "yellow1"][index % 3],
             "status": "enabled",
             "company_id": self.company_id(index % self.initial_companies),
             "created_at": self.local(self.first_call_at - datetime.timedelta(days=10 + index)),
@@ -230,8 +253,10 @@ class Account:
             "role": rng.choice(["admin", "manager", "reporting"]),
             "created_at": self.local(self.first_call_at - datetime.timedelta(days=50 + index)),
             "accepted": rng.random() < 0.9,
-            "company_ids": [
-                self.company_id(i) for i in range(self.initial_companies) if rng.random() < 0.6
+            "companies": [
+                {"id": self.company_id(i), "name": f"Company {i}"}
+                for i in range(self.initial_companies)
+                if rng.random() < 0.6
             ],
         }
 
@@ -287,7 +312,7 @@ class Account:
             "fbclid": None,
             "sentiment": rng.choice([None, "positive", "neutral"]),
             "transcription": None,
-            "zip_code": place["zip"],
+            "zip_code": [place["zip"]],
             "call_summary": None,
         }
 
@@ -309,7 +334,7 @@ class Account:
             "start_time": start_time,
             "tracking_phone_number": f"+1303720{index % 8:04d}",
             "created_at": self.local(started + datetime.timedelta(seconds=rng.randint(1, 90))),
-            "value": fake.money(rng, 5000) if rng.random() < 0.3 else None,
+            "value": rng.randint(0, 5000) if rng.random() < 0.3 else None,
             "tracker_id": f"TRK{self.number:02d}{index % self.trackers.size:06d}",
             "landing_page_url": f"https://example.com/landing/{index % 7}",
             "milestones": {"first_touch": {"event_date": start_time, "source": "Direct"}},
@@ -341,6 +366,15 @@ class Account:
             "keywords": None,
             "milestones": {},
             "timeline_url": f"https://app.callrail.com/forms/{index}/timeline",
+            "company_name": f"Company {index % self.initial_companies}",
+            "lead_status": rng.choice(["good_lead", "not_a_lead", None]),
+            "value": rng.randint(100, 9000) if rng.random() < 0.2 else None,
+            "note": rng.choice([None, "Asked for a callback"]),
+            "tags": [{"id": 1000 * self.number, "name": _tag_name(0)}] if index % 4 == 0 else [],
+            "utm_source": rng.choice([None, "google"]),
+            "utm_medium": rng.choice([None, "organic"]),
+            "utm_campaign": None,
+            "form_name": rng.choice(["Contact us", "Free estimate"]),
         }
 
     def _conversation(self, index: int) -> Record:
@@ -358,17 +392,23 @@ class Account:
             "initial_tracking_number": "+15550200001",
             "current_tracking_number": "+15550200001",
             "last_message_at": self.local(last_at),
-            "state": rng.choice(["active", "closed"]),
+            "state": rng.choice(["active", "archived"]),
             "company_time_zone": str(self.zone),
-            "tracker_name": "Website pool",
+            "formatted_customer_phone_number": None,
             "recent_messages": [
                 {
-                    "direction": "inbound",
+                    "direction": "incoming",
                     "content": "Hi, can you come Tuesday?",
                     "created_at": self.local(last_at),
+                    "type": "sms",
+                    "media_urls": [],
                 },
             ],
         }
+
+    @property
+    def numeric_id(self) -> int:
+        return 100000000 + self.number
 
     def record(self) -> Record:
         return {
@@ -376,7 +416,7 @@ class Account:
             "name": f"Home Services Account {self.number}",
             "outbound_recording_enabled": True,
             "hipaa_account": False,
-            "numeric_id": 100000000 + self.number,
+            "numeric_id": self.numeric_id,
         }
 
 
@@ -404,9 +444,13 @@ class CallRailStandIn(StandIn):
             account.id: account
             for account in (Account(n, seed, calls_per_account, self.now) for n in range(accounts))
         }
+        self.by_numeric_id = {str(a.numeric_id): a for a in self.accounts.values()}
+        self.per_page_caps = dict(PER_PAGE_CAPS)
         self._mutations = 0
         self.route("GET", r"/v3/a\.json", self.list_accounts)
-        self.route("GET", r"/v3/a/(?P<account>[^/]+)/(?P<list>[a-z_-]+)\.json", self.list_items)
+        self.route(
+            "GET", r"/v3/a/(?P<account>[^/]+)/(?P<list>[a-z_-]+)(?:\.json)?", self.list_items
+        )
 
     # Errors and auth -----------------------------------------------------------------------
 
@@ -425,12 +469,18 @@ class CallRailStandIn(StandIn):
     # Lists ---------------------------------------------------------------------------------
 
     def list_accounts(self, request: Request, match: re.Match[str]) -> Response:
-        records = [account.record() for account in self.accounts.values()]
-        page, per_page = self._paging(request)
+        asked = self._fields(request)
+        records = [
+            {k: v for k, v in account.record().items() if k != "numeric_id" or k in asked}
+            for account in self.accounts.values()
+        ]
+        page, per_page = self._paging(request, "accounts")
         return Response(200, self._envelope("accounts", records, len(records), page, per_page))
 
     def list_items(self, request: Request, match: re.Match[str]) -> Response:
-        account = self.accounts.get(match.group("account"))
+        account = self.accounts.get(match.group("account")) or self.by_numeric_id.get(
+            match.group("account")
+        )
         name = match.group("list")
         if account is None or name not in LIST_KEYS:
             raise self.not_found(request)
@@ -439,7 +489,7 @@ class CallRailStandIn(StandIn):
             return self._time_ordered(request, account, name)
         records = [r for r in collection.live_records() if self._matches(request, r)]
         records = self._sorted(request, records)
-        page, per_page = self._paging(request)
+        page, per_page = self._paging(request, name)
         window = records[(page - 1) * per_page : page * per_page]
         return Response(200, self._envelope(LIST_KEYS[name], window, len(records), page, per_page))
 
@@ -449,7 +499,7 @@ class CallRailStandIn(StandIn):
         collection = account.collection(name)
         start, end = self._window(request, account)
         first, last = account.timelines[name].index_range(start, end, collection.size)
-        descending = (request.arg("order") or "desc").lower() != "asc"
+        descending = self._newest_first(request, name)
         if self._has_call_filters(request):
             indices = [
                 i
@@ -460,27 +510,23 @@ class CallRailStandIn(StandIn):
         else:
             indices = None
             total = collection.live_count(first, last)
-        per_page = self._per_page(request)
+        per_page = self._per_page(request, name)
         relative = name == "calls" and request.arg("relative_pagination") == "true"
         if relative:
-            offset = max(int(request.arg("offset") or 0), 0)
+            page_index = self._number(request, "offset", 0, minimum=0)
+            offset = page_index * per_page
         else:
             offset = (self._page(request) - 1) * per_page
         picked = self._pick(collection, first, indices, total, offset, per_page, descending)
-        if name == "calls":
-            keep = self._call_fields(request)
-            records = [{k: v for k, v in r.items() if k in keep} for r in picked]
-        else:
-            records = picked
+        records = self._with_fields(request, name, picked)
         if relative:
             body: dict[str, t.Any] = {"per_page": per_page, "calls": records}
             body["has_next_page"] = offset + per_page < total
-            if body["has_next_page"]:
-                query = {k: v[0] for k, v in request.query.items()}
-                query["offset"] = str(offset + per_page)
-                body["next_page"] = f"{self.url}{request.path}?{urlencode(query)}"
-            else:
-                body["next_page"] = None
+            body["next_page"] = (
+                self._next_page(request, account, page_index + 1, per_page, descending)
+                if body["has_next_page"]
+                else None
+            )
             return Response(200, body)
         return Response(
             200, self._envelope(LIST_KEYS[name], records, total, self._page(request), per_page)
@@ -507,24 +553,78 @@ class CallRailStandIn(StandIn):
             return [t.cast(Record, collection.record(indices[p])) for p in positions]
         return [t.cast(Record, collection.record(collection.nth_live(first, p))) for p in positions]
 
+    def _next_page(
+        self, request: Request, account: Account, page_index: int, per_page: int, newest: bool
+    ) -> str:
+        """DOC's next_page: `/v3/a/{numeric id}/calls?…api_sort[][start_time]=desc…&offset=1
+        &page=1&per_page=100&relative_pagination=true`, the filters kept."""
+        kept = {
+            k: v[0]
+            for k, v in request.query.items()
+            if k not in ("sort", "order", "offset", "page", "per_page", "relative_pagination")
+            and not k.startswith("api_sort")
+        }
+        field = self._sort_field(request) or "start_time"
+        query = {
+            f"api_sort[][{field}]": "desc" if newest else "asc",
+            **kept,
+            "offset": str(page_index),
+            "page": "1",
+            "per_page": str(per_page),
+            "relative_pagination": "true",
+        }
+        return f"{self.url}/v3/a/{account.numeric_id}/calls?{urlencode(query)}"
+
     # Parameters ----------------------------------------------------------------------------
 
-    def _per_page(self, request: Request) -> int:
-        value = request.arg("per_page")
+    def _number(self, request: Request, name: str, default: int, *, minimum: int = 1) -> int:
+        value = request.arg(name)
         if value is None:
-            return DEFAULT_PER_PAGE
-        if not value.isdigit() or int(value) < 1:
-            raise HTTPError(400, {"error": "per_page must be a positive integer"})
-        return min(int(value), MAX_PER_PAGE)
-
-    def _page(self, request: Request) -> int:
-        value = request.arg("page") or "1"
-        if not value.isdigit() or int(value) < 1:
-            raise HTTPError(400, {"error": "page must be a positive integer"})
+            return default
+        if not value.isdigit() or int(value) < minimum:
+            raise HTTPError(400, {"error": f"{name} must be an integer of at least {minimum}"})
         return int(value)
 
-    def _paging(self, request: Request) -> tuple[int, int]:
-        return self._page(request), self._per_page(request)
+    def _per_page(self, request: Request, name: str) -> int:
+        cap = self.per_page_caps.get(name, MAX_PER_PAGE)
+        return min(self._number(request, "per_page", DEFAULT_PER_PAGE), cap)
+
+    def _page(self, request: Request) -> int:
+        return self._number(request, "page", 1)
+
+    def _paging(self, request: Request, name: str) -> tuple[int, int]:
+        return self._page(request), self._per_page(request, name)
+
+    def _sort_field(self, request: Request) -> str | None:
+        """`sort=…`, or the `api_sort[][field]=…` of a next_page URL."""
+        for key in request.query:
+            if key.startswith("api_sort[]["):
+                return key[len("api_sort[][") : -1]
+        return request.arg("sort")
+
+    def _newest_first(self, request: Request, name: str) -> bool:
+        """Time-ordered lists come newest first. Calls and forms honour an ascending sort on
+        their time; conversations have no sort (DOC) and ignore one."""
+        if name == "text-messages" or self._sort_field(request) != TIME_FILTERED[name]:
+            return True
+        for key, values in request.query.items():
+            if key.startswith("api_sort[]["):
+                return values[0].lower() != "asc"
+        return (request.arg("order") or "desc").lower() != "asc"
+
+    def _fields(self, request: Request) -> set[str]:
+        return {name.strip() for name in (request.arg("fields") or "").split(",") if name}
+
+    def _with_fields(self, request: Request, name: str, records: list[Record]) -> list[Record]:
+        """Optional fields only when `fields` asks for them."""
+        asked = self._fields(request)
+        if name == "calls":
+            keep = set(DEFAULT_CALL_FIELDS) | asked
+            return [{k: v for k, v in r.items() if k in keep} for r in records]
+        if name == "form_submissions":
+            drop = set(OPTIONAL_FORM_FIELDS) - asked
+            return [{k: v for k, v in r.items() if k not in drop} for r in records]
+        return records
 
     def _envelope(
         self, key: str, records: list[Record], total: int, page: int, per_page: int
@@ -540,18 +640,33 @@ class CallRailStandIn(StandIn):
     def _window(
         self, request: Request, account: Account
     ) -> tuple[datetime.datetime, datetime.datetime]:
-        """The inclusive date window, read in the account's zone; 30 days when none is sent."""
+        """The inclusive date window, read in `time_zone` or the account's zone; `recent`
+        (the last 7 days, today included) when no date is sent."""
+        zone = self._zone(request, account)
         start_text, end_text = request.arg("start_date"), request.arg("end_date")
         now = self.now + datetime.timedelta(days=3650)  # new records may lie past `now`
-        start = self._parse_date(start_text, account, end_of_day=False) if start_text else None
-        end = self._parse_date(end_text, account, end_of_day=True) if end_text else now
+        start = self._parse_date(start_text, zone, end_of_day=False) if start_text else None
+        end = self._parse_date(end_text, zone, end_of_day=True) if end_text else now
         if start is None:
-            start = self.now - datetime.timedelta(days=30)
+            today = datetime.datetime.now(zone).date()
+            first_day = today - datetime.timedelta(days=RECENT_DAYS - 1)
+            start = datetime.datetime.combine(first_day, datetime.time.min, tzinfo=zone)
         if start < self.now - datetime.timedelta(days=25 * 31):
             raise HTTPError(400, {"error": "start_date cannot be more than 25 months in the past"})
         return start, end
 
-    def _parse_date(self, text: str, account: Account, *, end_of_day: bool) -> datetime.datetime:
+    def _zone(self, request: Request, account: Account) -> datetime.tzinfo:
+        name = request.arg("time_zone")
+        if not name or name == "user":
+            return account.zone
+        try:
+            return ZoneInfo(name)
+        except (ValueError, KeyError):
+            raise HTTPError(400, {"error": f"Invalid time_zone: {name}"}) from None
+
+    def _parse_date(
+        self, text: str, zone: datetime.tzinfo, *, end_of_day: bool
+    ) -> datetime.datetime:
         try:
             if len(text) == 10:
                 day = datetime.date.fromisoformat(text)
@@ -562,9 +677,7 @@ class CallRailStandIn(StandIn):
                 moment = datetime.datetime.fromisoformat(text)
         except ValueError:
             raise HTTPError(400, {"error": f"Invalid date: {text}"}) from None
-        if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=account.zone)
-        return moment
+        return moment.replace(tzinfo=zone)  # an offset in the text is not honoured
 
     def _has_call_filters(self, request: Request) -> bool:
         return any(
@@ -602,11 +715,6 @@ class CallRailStandIn(StandIn):
             return records
         descending = (request.arg("order") or "asc").lower() == "desc"
         return sorted(records, key=lambda r: (r[field] is None, r[field]), reverse=descending)
-
-    def _call_fields(self, request: Request) -> set[str]:
-        """The call fields to send: the defaults plus the optional ones asked for."""
-        asked = {name.strip() for name in (request.arg("fields") or "").split(",")}
-        return set(DEFAULT_CALL_FIELDS) | asked
 
     # Truth and change ----------------------------------------------------------------------
 

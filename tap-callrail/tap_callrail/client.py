@@ -7,44 +7,32 @@ same key; it is retried after `Retry-After` when CallRail sends one, else after 
 exponential wait with jitter. 5xx answers, timeouts and dropped connections are retried the
 same way. A 401 or 403 ends the run with a message that names the `api_key` setting and never
 shows the key.
+
+Paging (CallRail's API v3 documentation, "Offset Pagination" and "Relative Pagination"): a
+list ends at its `total_pages` (or `total_records`), or at an empty page, never at a page
+shorter than asked for, since some lists cap `per_page` below 250. Calls use relative
+pagination, and their `next_page` URL is requested as it is given ("do not modify"): it
+names the account by its numeric id and carries the sort as `api_sort[]`.
 """
 
 from __future__ import annotations
 
 import typing as t
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import ParseResult, urlsplit
 
 import requests
 from singer_sdk.authenticators import APIKeyAuthenticator
-from singer_sdk.exceptions import RetriableAPIError
+from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
 from singer_sdk.pagination import BaseAPIPaginator, BaseHATEOASPaginator
+from singer_sdk.streams.rest import HTTPRequest
+from suite_common.paging import PageNumberPaginator, PageTotals, number_or_none
 from suite_common.streams import SuiteRESTStream, json_body
 
 if t.TYPE_CHECKING:
     from singer_sdk.helpers.types import Context
+    from singer_sdk.streams.rest import PageContext
 
 MAX_PER_PAGE = 250
-
-
-class PageNumberPaginator(BaseAPIPaginator[int]):
-    """`page` 1, 2, …; stops at `total_pages`, on a short or empty page, or at `max_pages`."""
-
-    def __init__(self, per_page: int, list_key: str, max_pages: int | None) -> None:
-        super().__init__(1)
-        self.per_page = per_page
-        self.list_key = list_key
-        self.max_pages = max_pages
-
-    def get_next(self, response: requests.Response) -> int | None:
-        body = json_body(response)
-        page = self.current_value
-        total_pages = body.get("total_pages")
-        returned = len(body.get(self.list_key) or [])
-        if returned < self.per_page or (total_pages and page >= int(total_pages)):
-            return None
-        if self.max_pages and self.count >= self.max_pages:
-            return None
-        return page + 1
 
 
 class RelativePaginator(BaseHATEOASPaginator):
@@ -91,7 +79,29 @@ class CallRailStream(SuiteRESTStream):
         return min(int(self.config.get("per_page") or MAX_PER_PAGE), MAX_PER_PAGE)
 
     def get_new_paginator(self) -> BaseAPIPaginator:
-        return PageNumberPaginator(self.per_page, self.list_key, self.config.get("max_pages"))
+        return PageNumberPaginator(self.page_totals, self.config.get("max_pages"))
+
+    def page_totals(self, response: requests.Response) -> PageTotals:
+        body = json_body(response)
+        return PageTotals(
+            records=len(body.get(self.list_key) or []),
+            total_pages=number_or_none(body.get("total_pages")),
+            total_records=number_or_none(body.get("total_records")),
+        )
+
+    def get_http_request(self, *, page: PageContext) -> HTTPRequest:
+        """A `next_page` URL is requested exactly as CallRail gave it; it must point at the
+        API's own host, since the key goes with it."""
+        token = page.next_page_token
+        if not isinstance(token, ParseResult):
+            return super().get_http_request(page=page)
+        expected = urlsplit(self.url_base).netloc
+        if token.netloc != expected:
+            raise FatalAPIError(
+                f"CallRail's next_page points at {token.netloc}, not {expected}: "
+                "refusing to send the API key there; check api_url"
+            )
+        return HTTPRequest(url=token.geturl(), method=self.http_method, headers=self.http_headers)
 
     def get_url_params(self, context: Context | None, next_page_token: t.Any) -> dict[str, t.Any]:
         params: dict[str, t.Any] = {"per_page": self.per_page}
@@ -121,8 +131,3 @@ class CallRailStream(SuiteRESTStream):
         if more:
             path = urlsplit(response.url).path
             raise RetriableAPIError(f"CallRail sent an empty page on {path} with more to come")
-
-
-def next_page_params(url: str) -> dict[str, str]:
-    """Query parameters of a `next_page` URL, which is requested as it is."""
-    return dict(parse_qsl(urlsplit(url).query))

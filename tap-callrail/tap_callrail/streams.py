@@ -10,7 +10,7 @@ from pathlib import Path
 
 from singer_sdk.pagination import BaseAPIPaginator
 
-from tap_callrail.client import CallRailStream, RelativePaginator, next_page_params
+from tap_callrail.client import CallRailStream, RelativePaginator
 from tap_callrail.quality import ContactQuality
 
 if t.TYPE_CHECKING:
@@ -31,6 +31,10 @@ class AccountsStream(CallRailStream):
     replication_key = None
     schema_filepath = SCHEMAS / "accounts.json"
 
+    def get_url_params(self, context: Context | None, next_page_token: t.Any) -> dict[str, t.Any]:
+        """`numeric_id` is an optional field (CallRail's docs, Listing All Accounts)."""
+        return {**super().get_url_params(context, next_page_token), "fields": "numeric_id"}
+
     def post_process(self, row: dict, context: Context | None = None) -> dict | None:
         wanted = self.config.get("account_ids")
         if wanted and row["id"] not in wanted:
@@ -47,10 +51,11 @@ class AccountListStream(CallRailStream):
     parent_stream_type = AccountsStream
     primary_keys = ("id",)
     replication_key = None
-    state_partitioning_keys = ("account_id",)
     phone_fields: tuple[str, ...] = ()
     email_fields: tuple[str, ...] = ()
     supports_company_filter = False
+    optional_fields: tuple[str, ...] = ()
+    """Fields CallRail sends only when `fields` names them."""
 
     def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
         super().__init__(*args, **kwargs)
@@ -66,6 +71,8 @@ class AccountListStream(CallRailStream):
         company_ids = self.config.get("company_ids") or []
         if self.supports_company_filter and len(company_ids) == 1:
             params["company_id"] = company_ids[0]
+        if self.optional_fields:
+            params["fields"] = ",".join(self.optional_fields)
         return params
 
     def post_process(self, row: dict, context: Context | None = None) -> dict | None:
@@ -80,20 +87,32 @@ class AccountListStream(CallRailStream):
 class DateWindowStream(AccountListStream):
     """Incremental on a timestamp CallRail filters with inclusive `start_date`/`end_date`.
 
-    Both dates are always sent: without them CallRail picks a default window of its own.
-    The window starts at the bookmark (or `start_date`) minus the look-back, since records
-    keep changing after they happen, and is sorted ascending so the bookmark can advance
-    during the sync and a killed run resumes where it stopped.
+    Both dates are always sent: without them CallRail reads its `recent` window (7 days).
+    CallRail reads them in the `time_zone` sent, else the account's or user's zone, and
+    its documentation never shows an offset in them; so they go as UTC wall time without
+    an offset, with `time_zone=Etc/UTC`. The window starts at the bookmark (or
+    `start_date`) minus the look-back where records keep changing after they happen.
+
+    A stream whose list CallRail sorts by the bookmark (`sort_field`) asks for it
+    ascending and tells the SDK it is sorted, so the bookmark advances during the sync and
+    a killed run resumes where it stopped. A list without a sort is unsorted: its bookmark
+    is the latest value seen, saved when the account's list is done.
     """
 
-    is_sorted = True
     lookback_applies = False
     supports_company_filter = True
+    sort_field: str | None = None
+    """The documented sort field that orders the list by the bookmark, if there is one."""
+
+    @property
+    def is_sorted(self) -> bool:  # type: ignore[override]
+        return self.sort_field is not None
 
     @property
     def check_sorted(self) -> bool:
-        """The look-back re-reads records older than the bookmark on purpose."""
-        return not self.lookback_applies
+        """The look-back re-reads records older than the bookmark on purpose; an unsorted
+        list must keep the largest value seen."""
+        return not (self.is_sorted and self.lookback_applies)
 
     def window(self, context: Context | None) -> tuple[datetime.datetime, datetime.datetime]:
         """The inclusive [start, end] this sync asks CallRail for."""
@@ -117,12 +136,44 @@ class DateWindowStream(AccountListStream):
         params = super().get_url_params(context, next_page_token)
         start, end = self.window(context)
         params |= {
-            "start_date": start.isoformat(timespec="seconds"),
-            "end_date": end.isoformat(timespec="seconds"),
-            "sort": self.replication_key,
-            "order": "asc",
+            "start_date": utc_wall_time(start),
+            "end_date": utc_wall_time(end),
+            "time_zone": "Etc/UTC",
         }
+        if self.sort_field:
+            params |= {"sort": self.sort_field, "order": "asc"}
         return params
+
+    def post_process(self, row: dict, context: Context | None = None) -> dict | None:
+        row = super().post_process(row, context)
+        if row is not None and self.is_sorted:
+            self._check_order(row.get(self.replication_key), row["account_id"])
+        return row
+
+    def _check_order(self, value: t.Any, account: str) -> None:
+        """A sorted list whose records go back in time beyond the look-back was not sorted
+        by CallRail: say so once. The bookmark then stays behind (records are read again
+        next time); nothing is skipped."""
+        if not isinstance(value, str):
+            return
+        moment = datetime.datetime.fromisoformat(value)
+        latest_seen = self.__dict__.setdefault("_latest_seen", {})
+        latest = latest_seen.get(account)
+        margin = datetime.timedelta(minutes=int(self.config.get("lookback_minutes") or 0))
+        if latest is not None and moment < latest - margin and not self.__dict__.get("_warned"):
+            self._warned = True
+            self.logger.warning(
+                "CallRail returned %s out of %s order; the next run reads them again",
+                self.name,
+                self.sort_field,
+            )
+        latest_seen[account] = max(latest, moment) if latest else moment
+
+
+def utc_wall_time(moment: datetime.datetime) -> str:
+    """A moment as UTC wall time, whole seconds, without an offset (read with `time_zone=
+    Etc/UTC`)."""
+    return moment.astimezone(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
 
 
 class CompaniesStream(AccountListStream):
@@ -140,6 +191,7 @@ class CallsStream(DateWindowStream):
     path = "/a/{account_id}/calls.json"
     list_key = "calls"
     replication_key = "start_time"
+    sort_field = "start_time"
     lookback_applies = True
     phone_fields = ("customer_phone_number", "tracking_phone_number")
     email_fields = ("agent_email",)
@@ -148,8 +200,6 @@ class CallsStream(DateWindowStream):
         return RelativePaginator(self.config.get("max_pages"))
 
     def get_url_params(self, context: Context | None, next_page_token: t.Any) -> dict[str, t.Any]:
-        if next_page_token is not None:
-            return next_page_params(next_page_token.geturl())
         params = super().get_url_params(context, None)
         params.pop("page", None)
         params["relative_pagination"] = "true"
@@ -159,18 +209,22 @@ class CallsStream(DateWindowStream):
     def post_process(self, row: dict, context: Context | None = None) -> dict | None:
         row = super().post_process(row, context)
         if row is not None:
-            row["value"] = self._exact_value(row.get("value"))
+            row["value"] = exact_value(row.get("value"), self.quality)
+            if isinstance(row.get("zip_code"), str):
+                row["zip_code"] = [row["zip_code"]]
         return row
 
-    def _exact_value(self, value: t.Any) -> decimal.Decimal | None:
-        """CallRail sends `value` as a string; keep it exact, count what does not parse."""
-        if value in (None, ""):
-            return None
-        try:
-            return decimal.Decimal(str(value).replace(",", "").lstrip("$"))
-        except decimal.InvalidOperation:
-            self.quality.flagged["unparseable value"] += 1
-            return None
+
+def exact_value(value: t.Any, quality: ContactQuality) -> decimal.Decimal | None:
+    """A call's or form's `value`: an integer in the list documentation, "$1.00" in the
+    update endpoint's; kept exact, and what does not parse is counted."""
+    if value in (None, ""):
+        return None
+    try:
+        return decimal.Decimal(str(value).replace(",", "").lstrip("$"))
+    except decimal.InvalidOperation:
+        quality.flagged["unparseable value"] += 1
+        return None
 
 
 class TrackersStream(AccountListStream):
@@ -185,18 +239,33 @@ class FormSubmissionsStream(DateWindowStream):
     path = "/a/{account_id}/form_submissions.json"
     list_key = "form_submissions"
     replication_key = "submitted_at"
+    sort_field = "submitted_at"
+    lookback_applies = True
+    """Tags, lead status and value change after a form is submitted, as on calls."""
     phone_fields = ("customer_phone_number",)
     email_fields = ("customer_email",)
+    optional_fields = (
+        "company_name", "lead_status", "value", "note", "tags", "utm_source", "utm_medium",
+        "utm_campaign", "form_name", "timeline_url", "milestones",
+    )  # fmt: skip
+
+    def post_process(self, row: dict, context: Context | None = None) -> dict | None:
+        row = super().post_process(row, context)
+        if row is not None and "value" in row:
+            row["value"] = exact_value(row["value"], self.quality)
+        return row
 
 
 class TextMessagesStream(DateWindowStream):
-    """Text conversations: the `text-messages` path, the `conversations` list."""
+    """Text conversations: the `text-messages` path, the `conversations` list, newest
+    first with no sort to ask for (CallRail's docs list none), so unsorted."""
 
     name = "text_messages"
     path = "/a/{account_id}/text-messages.json"
     list_key = "conversations"
     replication_key = "last_message_at"
     phone_fields = ("customer_phone_number",)
+    optional_fields = ("lead_status", "source")
 
 
 class TagsStream(AccountListStream):

@@ -16,6 +16,7 @@ from suite_common.streams import TLS_FIX, CredentialsError
 from tap_callrail import streams
 
 DEFAULT_CALL_FIELDS = [
+    "agent_email",
     "call_type",
     "company_id",
     "company_name",
@@ -42,6 +43,11 @@ DEFAULT_CALL_FIELDS = [
     "fbclid",
     "milestones",
     "timeline_url",
+    "person_id",
+    "zip_code",
+    "utm_term",
+    "utm_content",
+    "msclkid",
 ]
 STREAM_TYPES = [
     streams.AccountsStream,
@@ -96,8 +102,8 @@ class TapCallRail(Tap):
             "lookback_minutes",
             th.IntegerType,
             default=1440,
-            description="Calls are re-read this far behind the bookmark, because "
-            "tags, lead status, notes and value change after a call.",
+            description="Calls and form submissions are re-read this far behind the "
+            "bookmark, because tags, lead status, notes and value change after them.",
         ),
         th.Property("per_page", th.IntegerType, default=250, description="Page size (max 250)."),
         th.Property("max_pages", th.IntegerType, description="Stop each stream after N pages."),

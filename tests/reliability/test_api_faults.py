@@ -61,7 +61,7 @@ def callrail() -> Api:
         },
         "calls",
         "id",
-        "/calls.json",
+        "/calls",
         truth,
     )
 

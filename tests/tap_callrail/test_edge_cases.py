@@ -36,18 +36,41 @@ def only_accounts():
     return {"per_page": 2, "account_ids": ["none"]}
 
 
-def test_total_pages_zero_still_pages_until_a_short_page(capsys, only_accounts):
+def test_without_totals_paging_goes_on_past_short_pages_to_an_empty_one(capsys, only_accounts):
     with rm.Mocker() as mock:
         mock.get(
             f"{BASE}/a.json",
             [
                 {"json": accounts_page(1, 2, 0)},
-                {"json": accounts_page(2, 2, 0)},
+                {"json": accounts_page(2, 1, 0)},
                 {"json": accounts_page(3, 1, 0)},
+                {"json": accounts_page(4, 0, 0)},
             ],
         )
         run_in_process(capsys, only_accounts)
+        assert [r.qs.get("page") for r in mock.request_history] == [["1"], ["2"], ["3"], ["4"]]
+
+
+def test_a_page_capped_below_per_page_is_not_the_last(capsys, only_accounts):
+    """CallRail's docs: "most endpoints" allow 250 a page; one that allows fewer sends
+    shorter pages, and its total_pages counts them."""
+    capped = {"per_page": 250, "account_ids": ["none"]}
+    with rm.Mocker() as mock:
+        mock.get(f"{BASE}/a.json", [{"json": accounts_page(n, 2, 3)} for n in (1, 2, 3)])
+        run_in_process(capsys, capped)
         assert [r.qs.get("page") for r in mock.request_history] == [["1"], ["2"], ["3"]]
+
+
+def test_total_records_ends_paging_when_total_pages_is_missing(capsys, only_accounts):
+    def page(number, count):
+        body = accounts_page(number, count, 0)
+        del body["total_pages"]
+        return {"json": {**body, "total_records": 3}}
+
+    with rm.Mocker() as mock:
+        mock.get(f"{BASE}/a.json", [page(1, 2), page(2, 1), page(3, 1)])
+        run_in_process(capsys, only_accounts)
+        assert mock.call_count == 2
 
 
 def test_an_empty_page_before_the_last_is_asked_for_again(capsys, only_accounts):

@@ -22,7 +22,7 @@ FAULTS = {
 
 @pytest.mark.parametrize("fault", list(FAULTS))
 def test_faults_are_retried_to_complete_data(callrail_server, callrail_config, fault):
-    spec = {**FAULTS[fault], "path": "/calls.json"}
+    spec = {**FAULTS[fault], "path": "/calls"}
     requests.post(f"{callrail_server.url}/_sandbox/faults", json={"faults": [spec]}, timeout=5)
     callrail_config["per_page"] = 50
     run = run_tap("tap-callrail", callrail_config)

@@ -46,17 +46,71 @@ def test_schemas_type_ids_timestamps_and_value(callrail_server, callrail_config)
     )
 
 
-def test_calls_use_relative_pagination_and_always_send_dates(callrail_server, callrail_config):
+def test_calls_use_relative_pagination_and_follow_next_page_as_given(
+    callrail_server, callrail_config
+):
+    """CallRail's docs: next_page is used unmodified (numeric account id, no `.json`, the
+    sort as api_sort[]); dates go without an offset, read in time_zone=Etc/UTC."""
     callrail_config["per_page"] = 40
-    assert run_tap("tap-callrail", callrail_config).returncode == 0
-    requests = sent(callrail_server, "/calls.json")
-    assert len(requests) > 2 * 300 / 40 - 2
-    for query in requests:
-        assert query["relative_pagination"] == ["true"]
-        assert query["start_date"] and query["end_date"]
+    run = run_tap("tap-callrail", callrail_config)
+    assert run.returncode == 0, run.stderr
+    calls = [r for r in callrail_server.requests if "/calls" in r.path]
+    first = [r for r in calls if r.path.endswith("/calls.json")]
+    following = [r for r in calls if not r.path.endswith("/calls.json")]
+    assert len(first) == 2 and len(following) > 2 * 300 / 40 - 4
+    numeric = {str(a.numeric_id) for a in callrail_server.accounts.values()}
+    assert {r.path.split("/")[3] for r in following} == numeric
+    for request in first:
+        query = request.query
+        assert query["relative_pagination"] == ["true"] and query["time_zone"] == ["Etc/UTC"]
+        assert datetime.datetime.fromisoformat(query["start_date"][0]).tzinfo is None
+        assert datetime.datetime.fromisoformat(query["end_date"][0]).tzinfo is None
         assert query["sort"] == ["start_time"] and query["order"] == ["asc"]
-        assert "value" in query["fields"][0].split(",")
-    assert any("offset" in query for query in requests)
+        assert {"value", "agent_email", "zip_code"} <= set(query["fields"][0].split(","))
+    assert all(r.query["api_sort[][start_time]"] == ["asc"] for r in following)
+    assert not any("out of start_time order" in line for line in run.stderr.splitlines())
+
+
+def test_lists_capped_below_per_page_are_read_whole(callrail_server, callrail_config):
+    """Forms, texts and trackers are capped below 250 a page by the stand-in."""
+    callrail_server.per_page_caps = {"form_submissions": 7, "text-messages": 4, "trackers": 3}
+    run = run_tap("tap-callrail", callrail_config)
+    assert run.returncode == 0, run.stderr
+    for stream, collection in (
+        ("form_submissions", "form_submissions"),
+        ("text_messages", "text-messages"),
+        ("trackers", "trackers"),
+    ):
+        emitted = [r["id"] for r in run.records(stream)]
+        assert sorted(emitted) == sorted(truth(callrail_server, collection)), stream
+
+
+def test_text_messages_ask_for_no_sort_and_keep_the_newest_bookmark(
+    callrail_server, callrail_config
+):
+    run = run_tap("tap-callrail", callrail_config)
+    texts = sent(callrail_server, "/text-messages.json")
+    assert texts and all("sort" not in q and "order" not in q for q in texts)
+    newest = {}
+    for record in truth(callrail_server, "text-messages").values():
+        account = record["id"][3:5]
+        newest[account] = max(newest.get(account, ""), record["last_message_at"])
+    partitions = run.final_state["bookmarks"]["text_messages"]["partitions"]
+    assert sorted(p["replication_key_value"] for p in partitions) == sorted(newest.values())
+
+
+def test_optional_fields_are_asked_for(callrail_server, callrail_config):
+    run = run_tap("tap-callrail", callrail_config)
+    assert all(a["numeric_id"] for a in run.records("accounts"))
+    forms = run.records("form_submissions")
+    assert forms and all(f["form_name"] for f in forms)
+    assert any(f["tags"] for f in forms)
+    calls = run.records("calls")
+    assert all(isinstance(c["zip_code"], list) for c in calls)
+    assert any(c["agent_email"] for c in calls)
+    users = run.records("users")
+    assert any(u["companies"] and u["companies"][0]["name"] for u in users)
+    assert all(t["tag_level"] in ("account", "company") for t in run.records("tags"))
 
 
 def test_page_numbers_for_the_other_lists(callrail_server, callrail_config):
