@@ -1,15 +1,25 @@
-"""A local stand-in for the legacy 4D ERP's REST server (see shared/reference/legacy-erp.md).
+"""A local stand-in for the legacy 4D ERP's REST server (see shared/reference/legacy-erp.md;
+the facts come from 4D's REST documentation and the old production client,
+`louisepaul75/py-erp`, "PE" below).
 
-- `GET /rest/$info` opens a session and sets the `WASID4D` cookie; other requests need it.
-  More than `max_sessions` open sessions give 402; two WASID4D cookies at once make the
-  server fail; idle sessions expire (and tests can expire them all at once).
+- `GET /rest/$info` opens a session and sets the `WASID4D` cookie. A request without a
+  valid session cookie opens a new session, as 4D's REST documentation says, using another
+  slot: it is answered with a new `WASID4D` cookie, not with a 401 (`refuse_dead_sessions`
+  answers 401 instead, as some servers may). More than `max_sessions` open sessions give
+  402; two WASID4D cookies at once make the server fail; idle sessions expire (and tests can
+  expire them all at once).
 - Optional basic auth when the stand-in is given a username and password.
 - `GET /rest/{Table}?$top&$skip&$filter`: `{"__COUNT", "__ENTITIES"}`, records with `__KEY`,
   `__STAMP`, `__TIMESTAMP`; filters in 4D syntax (`'field >= "value"' and (… or …)`).
+  A `$filter` whose spaces came as `+` is refused (PE encodes them as `%20` by hand after
+  trying other encodings); strict `>`/`<` on a date field and any filter on `__TIMESTAMP`
+  answer 500, as they did on the live server (PE `tests/test_legacy_erp_filters.py`).
   With `unreliable_filter_paging` (the default), filtered pages after the first also carry a
   record that does not match, as the real server's filtering did with paging.
 - Values as the ERP writes them: `DD!MM!YYYY` dates (`0!0!0` for none, some two-digit
-  years), NaN and Infinity in numeric fields, money as plain JSON numbers, nested `Preise`.
+  years), some date fields as ISO dates, NaN and Infinity in numeric fields, money as plain
+  JSON numbers, nested `Preise`; the tables and fields PE reads (documents' integer
+  `PapierNr` and text `MWSt_Art`, the stock places keyed by `ID_Lagerort` and `UUID`).
 """
 
 from __future__ import annotations
@@ -184,6 +194,7 @@ class LegacyErpStandIn(StandIn):
         username: str | None = None,
         password: str | None = None,
         unreliable_filter_paging: bool = True,
+        refuse_dead_sessions: bool = False,
         host: str = "127.0.0.1",
         port: int = 0,
     ) -> None:
@@ -195,6 +206,9 @@ class LegacyErpStandIn(StandIn):
         self.session_timeout = session_timeout
         self.basic_auth = (username, password) if username else None
         self.unreliable_filter_paging = unreliable_filter_paging
+        self.refuse_dead_sessions = refuse_dead_sessions
+        self.opened = 0
+        """Sessions opened since the start (each one a licence while it lives)."""
         self.sessions: dict[str, float] = {}
         self.expire_every = 0
         """When set, every N-th data request finds all sessions expired (tests of re-login)."""
@@ -255,10 +269,7 @@ class LegacyErpStandIn(StandIn):
                 self.sessions[cookies[0]] = time.monotonic()
                 session = cookies[0]
             else:
-                if len(self.sessions) >= self.max_sessions:
-                    raise error(402, "Maximum number of sessions reached", 0)
-                session = secrets.token_hex(16).upper()
-                self.sessions[session] = time.monotonic()
+                session = self._open_session()
         body = {
             "cacheSize": 209715200,
             "usedCache": 1048576,
@@ -273,7 +284,18 @@ class LegacyErpStandIn(StandIn):
         }
         return Response(200, body, {"Set-Cookie": f"WASID4D={session}; path=/; HttpOnly"})
 
-    def _require_session(self, request: Request) -> None:
+    def _open_session(self) -> str:
+        """A new session, if a slot is free (caller holds the lock)."""
+        if len(self.sessions) >= self.max_sessions:
+            raise error(402, "Maximum number of sessions reached", 0)
+        session = secrets.token_hex(16).upper()
+        self.sessions[session] = time.monotonic()
+        self.opened += 1
+        return session
+
+    def _require_session(self, request: Request) -> str | None:
+        """The request's session. Without a valid one, 4D opens a new session for the
+        request (4D's REST documentation), whose id the answer sets as its cookie."""
         with self._session_lock:
             self._expire_idle()
             cookies = self._cookies(request)
@@ -282,9 +304,12 @@ class LegacyErpStandIn(StandIn):
             self._data_requests += 1
             if self.expire_every and self._data_requests % self.expire_every == 0:
                 self.sessions.clear()
-            if not cookies or cookies[0] not in self.sessions:
+            if cookies and cookies[0] in self.sessions:
+                self.sessions[cookies[0]] = time.monotonic()
+                return None
+            if self.refuse_dead_sessions:
                 raise error(401, "No session or session expired", 1820)
-            self.sessions[cookies[0]] = time.monotonic()
+            return self._open_session()
 
     def admin(self, request: Request) -> Response:
         if request.path == "/_sandbox/expire-sessions":
@@ -300,7 +325,8 @@ class LegacyErpStandIn(StandIn):
     # Listing -------------------------------------------------------------------------------
 
     def list_table(self, request: Request, match: re.Match[str]) -> Response:
-        self._require_session(request)
+        new_session = self._require_session(request)
+        headers = {"Set-Cookie": f"WASID4D={new_session}; path=/; HttpOnly"} if new_session else {}
         table = self.tables.get(match.group("table"))
         if table is None:
             raise self.not_found(request)
@@ -310,6 +336,8 @@ class LegacyErpStandIn(StandIn):
         except ValueError:
             raise error(400, "$top and $skip must be integers", 1279) from None
         text = request.arg("$filter")
+        if text:
+            self._check_filter_text(request, table, text)
         try:
             keep = parse_filter(text) if text else None
             if keep is None:
@@ -327,7 +355,26 @@ class LegacyErpStandIn(StandIn):
                 "__FIRST": skip,
                 "__ENTITIES": page,
             },
+            headers,
         )
+
+    def _check_filter_text(self, request: Request, table: Collection, text: str) -> None:
+        """What the live server refused (PE's encoding history and its live filter tests):
+        spaces sent as `+`, strict `>`/`<` on a date field, a filter on `__TIMESTAMP`."""
+        raw = next(
+            (part for part in request.raw_query.split("&") if part.split("=")[0] in
+             ("$filter", "%24filter")),
+            "",
+        )  # fmt: skip
+        if "+" in raw:
+            raise error(400, "Error while parsing the filter: unexpected '+'", 1279)
+        if "__TIMESTAMP" in text:
+            raise error(500, "Internal server error", 0)
+        sample = table.record(0) or {}
+        for field, operator in re.findall(r"(\w+)\s*(>=|<=|!=|=|>|<)", text):
+            value = sample.get(field)
+            if operator in (">", "<") and isinstance(value, str) and value.count("!") == 2:
+                raise error(500, "Internal server error", 0)
 
     def _filtered_page(
         self, table: Collection, text: str, keep: t.Callable[[Record], bool], skip: int, top: int
@@ -400,7 +447,9 @@ class LegacyErpStandIn(StandIn):
                 "Bezeichnung": f"Grußkarte Serie {index}",
                 "Bezeichnung_ENG": f"Greeting card series {index}",
                 "Beschreibung": 'Karte, "Premium"',
+                "Beschreibung_ENG": 'Card, "premium"',
                 "Beschreibung_kurz": "Karte",
+                "Beschreibung_kurz_ENG": "Card",
                 "Gewicht": rng.randint(5, 80) / 10,
                 "ArtGr": rng.randint(1, 9),
                 "Haengend": rng.random() < 0.3,
@@ -432,6 +481,14 @@ class LegacyErpStandIn(StandIn):
                 "Familie_": str(1000 + index % 40),
                 "ArtikelArt": rng.choice(["K", "B", "P"]),
                 "Bezeichnung": f"Variante {index}",
+                "Bezeichnung_ENG": f"Variant {index}",
+                "Beschreibung": "Klappkarte mit Umschlag",
+                "Beschreibung_ENG": "Folded card with envelope",
+                "Beschreibung_kurz": "Klappkarte",
+                "Beschreibung_kurz_ENG": "Folded card",
+                "Gewicht": rng.randint(5, 80) / 10,
+                "Release_date": erp_date(self.today - datetime.timedelta(days=rng.randint(0, 900))),
+                "created_date": (self.today - datetime.timedelta(days=900 + index)).isoformat(),
                 "Farbe": rng.choice(["rot", "blau", "grün"]),
                 "Groesse": rng.choice(["A5", "A6", "DL"]),
                 "Verkaufsartikel": True,
@@ -496,7 +553,8 @@ class LegacyErpStandIn(StandIn):
         record.update(
             {
                 "AbsNr": 700000 + index,
-                "PapierNr": f"{rng.choice(PAPER_KINDS)}-{index:06d}",
+                "PapierNr": 100000 + index,
+                "created_date": changed.date().isoformat(),
                 "Datum": erp_date(changed.date()),
                 "Papierart": rng.choice(PAPER_KINDS),
                 "KundenNr": 20000 + rng.randrange(150),
@@ -511,12 +569,21 @@ class LegacyErpStandIn(StandIn):
                     rng,
                 ),
                 "Währung": rng.choice(["EUR", "DM"]),
-                "MWSt_Art": 1,
+                "MWSt_Art": rng.choice(["JA", "JA", "NEIN"]),
                 "Text": "Vielen Dank für Ihren Auftrag!",
                 "NettoTage": 30,
                 "SkontoTage": 10,
-                "Zahlungsart_A": "RE",
+                "Skonto_G": rng.choice([0, 2, 3]),
+                "Zahlungsart_A": "auf Rechnung",
                 "Versandart": "DHL",
+                "Bearbeiter": rng.choice(["MK", "SB", "AL"]),
+                "Preisgruppe": rng.randint(1, 4),
+                "Rabatt": rng.choice([0, 5]),
+                "Lief_Adr": 40000 + rng.randrange(200),
+                "Rech_Adr": 40000 + rng.randrange(200),
+                "ZahlungBetrag": round(net + tax, 2) if rng.random() < 0.7 else 0,
+                "Mahnstufe": rng.randint(0, 2),
+                "ZahlungWaehr": "EUR",
             }
         )
         return record
@@ -545,6 +612,8 @@ class LegacyErpStandIn(StandIn):
             "Rabatt": rng.choice([0, 5]),
             "Pos_Betrag": round(quantity * price, 2),
             "Pick_Menge": quantity,
+            "Picking_ok": rng.random() < 0.8,
+            "PreOrder": rng.random() < 0.05,
             "Art": rng.choice(["L", "L", "S", "T", "D"]),
         }
 
@@ -553,25 +622,49 @@ class LegacyErpStandIn(StandIn):
         record = self._meta("Lagerbestand", index, str(80000 + index), rng)
         record.update(
             {
-                "ArtNr": f"V{5000 + index}",
+                "ArtikelNr": f"V{5000 + index}",
                 "Lagerort": f"L{index % 5}",
                 "Bestand": rng.randint(-5, 900),
-                "Reserviert": rng.randint(0, 20),
             }
         )
         return self._finish(record, "modified_date")
 
+    def place_uuid(self, index: int) -> str:
+        return f"5F3C0000-0000-4000-8000-{index:012d}"
+
     def _warehouse_place(self, index: int) -> Record:
+        """Fields as PE's `config/inventory_sync.yaml` reads them; keyed by ID_Lagerort."""
         rng = self.rng("Stamm_Lagerorte", index)
-        record = self._meta("Stamm_Lagerorte", index, f"L{index}", rng)
-        record.update({"Lagerort": f"L{index}", "Bezeichnung": f"Regal {index}", "aktiv": True})
+        record = self._meta("Stamm_Lagerorte", index, self.place_uuid(index), rng)
+        record.update(
+            {
+                "ID_Lagerort": 1 + index,
+                "UUID": self.place_uuid(index),
+                "Lagerort": f"L{index}",
+                "Land_LKZ": "DE",
+                "Ort_Gebaeude": rng.choice(["Halle 1", "Halle 2"]),
+                "Abverkauf": index == 4,
+                "Sonderlager": False,
+                "Regal": 1 + index,
+                "Fach": rng.randint(1, 9),
+                "Boden": rng.randint(1, 5),
+            }
+        )
         return self._finish(record, "modified_date")
 
     def _article_place(self, index: int) -> Record:
+        """Fields as PE's `transformers/product_storage.py` reads them; keyed by UUID."""
         rng = self.rng("Artikel_Lagerorte", index)
-        record = self._meta("Artikel_Lagerorte", index, str(90000 + index), rng)
+        uuid = f"9A1B0000-0000-4000-8000-{index:012d}"
+        record = self._meta("Artikel_Lagerorte", index, uuid, rng)
         record.update(
-            {"ArtNr": f"V{5000 + index}", "Lagerort": f"L{index % 5}", "Fach": rng.randint(1, 40)}
+            {
+                "UUID": uuid,
+                "ID_Artikel_Stamm": 5000 + index,
+                "UUID_Stamm_Lagerorte": self.place_uuid(index % 5),
+                "Bestand": rng.randint(0, 400),
+                "Auftrags_Nr": rng.choice([None, 700000 + index]),
+            }
         )
         return self._finish(record, "modified_date")
 

@@ -35,6 +35,8 @@ class Request:
     query: dict[str, list[str]]
     headers: dict[str, str]
     body: bytes
+    raw_query: str = ""
+    """The query as sent, before decoding (how a value was encoded can matter)."""
 
     def arg(self, name: str, default: str | None = None) -> str | None:
         """The first value of query parameter `name`."""
@@ -288,6 +290,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
             query=parse_qs(parts.query, keep_blank_values=True),
             headers={k.lower(): v for k, v in self.headers.items()},
             body=self.rfile.read(length) if length else b"",
+            raw_query=parts.query,
         )
         if request.path.startswith("/_sandbox/"):
             self._send(self.server.admin(request))

@@ -4,14 +4,24 @@ Sessions: `GET /rest/$info` opens one and answers with the `WASID4D` cookie (or
 `4DSID_WSZ-DB`). The server fails when a request carries two such cookies and refuses new
 sessions with 402 once its maximum is reached, and logout is unreliable, so the tap opens
 one session for the whole run, shares it between streams and threads, and sends it as the
-request's only session cookie (the requests cookie jar is kept out of it). When the server
-says the session is gone (401 on a data request), the request is retried after `$info`
-confirms the session or opens a new one; a 401 from `$info` itself means the username and
-password are wrong. 402 is retried with growing waits, then ends in one line.
+request's only session cookie (the requests cookie jar is kept out of it).
+
+A session expires. 4D's REST documentation says a request without a valid session cookie
+opens a new session, using another licence, and the answer carries its new cookie: the tap
+adopts that cookie at once, so the following requests use the new session instead of each
+opening one more (which filled the server's slots, then 402). When a server answers 401
+instead, the request is retried after `$info` confirms the session or opens a new one; a
+401 from `$info` itself means the username and password are wrong. 402 is retried with
+growing waits, then ends in one line.
+
+Query parameters are percent-encoded, spaces as `%20`: the old production client
+(`louisepaul75/py-erp`) encodes `$filter` by hand that way after other encodings failed
+against the live server, and form encoding (`+`) is not what 4D's URL parser reads.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import http.cookiejar
 import logging
@@ -20,12 +30,13 @@ import time
 import typing as t
 from collections import Counter
 from pathlib import Path
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, quote, urlencode, urlsplit
 
 import requests
 from singer_sdk.authenticators import APIAuthenticatorBase
 from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
-from singer_sdk.pagination import OffsetPaginator
+from singer_sdk.pagination import BaseAPIPaginator
+from singer_sdk.streams.rest import HTTPRequest
 from suite_common.state import SkipNullBookmarks
 from suite_common.streams import CredentialsError, SuiteRESTStream, json_body, tls_error
 
@@ -33,6 +44,7 @@ from tap_legacy_erp.values import decode_body, may_hold_non_finite, without_non_
 
 if t.TYPE_CHECKING:
     from singer_sdk.helpers.types import Context
+    from singer_sdk.streams.rest import PageContext
 
 SESSION_COOKIES = ("WASID4D", "4DSID_WSZ-DB")
 
@@ -109,7 +121,7 @@ class ErpSession:
         return text if text.split("=", 1)[0] in SESSION_COOKIES else None
 
     def _save_cookie(self) -> None:
-        if self.session_file is None or self._cookie is None:
+        if self.session_file is None or not self._cookie:
             return
         try:
             self.session_file.parent.mkdir(parents=True, exist_ok=True)
@@ -117,6 +129,23 @@ class ErpSession:
             self.session_file.write_text(self._cookie)
         except OSError as exc:
             self.logger.warning("Could not keep the 4D session in %s: %s", self.session_file, exc)
+
+    def adopt(self, response: requests.Response, sent: str | None) -> None:
+        """The server answered a request with a new session cookie: the session `sent`
+        had expired and the server opened another for the request. Later requests use it.
+        If another thread adopted one already, this one is left to expire."""
+        fresh = _cookie_of(response)
+        if fresh is None or fresh == sent:
+            return
+        with self._lock:
+            if sent != self._cookie:
+                return
+            self._cookie, self._confirmed = fresh, True
+            self.opened += 1
+            self._save_cookie()
+        self.logger.info(
+            "The 4D session expired; the server opened a new one (%d in this run)", self.opened
+        )
 
     def recheck(self, used: str | None) -> None:
         """The server refused `used`: the next request checks it with `$info` first (which
@@ -166,22 +195,27 @@ class ErpSession:
         return self.http.get(url, timeout=self.timeout, verify=self.verify, **kwargs)
 
     def _session_cookie(self, response: requests.Response, sent: str | None) -> str:
-        for name in SESSION_COOKIES:
-            value = response.cookies.get(name)
-            if value:
-                cookie = f"{name}={value}"
-                if cookie != sent:
-                    self.opened += 1
-                    self.logger.info("Opened a 4D session (%d in this run)", self.opened)
-                else:
-                    self.logger.info("The 4D server confirmed the session of an earlier run")
-                return cookie
-        if sent:  # the server confirmed the session without sending the cookie again
+        cookie = _cookie_of(response)
+        if cookie is not None and cookie != sent:
+            self.opened += 1
+            self.logger.info("Opened a 4D session (%d in this run)", self.opened)
+            return cookie
+        if sent:  # confirmed, with or without the cookie sent again
             self.logger.info("The 4D server confirmed the session of an earlier run")
             return sent
-        raise FatalAPIError(
-            "the ERP opened no session: $info answered without a WASID4D cookie; check base_url"
+        self.logger.warning(  # as the old production client did, carry on
+            "$info answered without a WASID4D cookie: going on without a session"
         )
+        return ""
+
+
+def _cookie_of(response: requests.Response) -> str | None:
+    """`WASID4D=…` (or `4DSID_WSZ-DB=…`) when the answer sets a session cookie."""
+    for name in SESSION_COOKIES:
+        value = response.cookies.get(name)
+        if value:
+            return f"{name}={value}"
+    return None
 
 
 class ErpSessionAuthenticator(APIAuthenticatorBase):
@@ -193,25 +227,46 @@ class ErpSessionAuthenticator(APIAuthenticatorBase):
         self.session = session
 
     def authenticate_request(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
-        request.headers["Cookie"] = self.session.cookie()
+        cookie = self.session.cookie()
+        if cookie:
+            request.headers["Cookie"] = cookie
         if self.session.basic_auth:
             request.prepare_auth(self.session.basic_auth)
         return request
 
 
-class TopSkipPaginator(OffsetPaginator):
-    """`$skip` 0, top, 2·top, …: stops at a page with fewer than `$top` records. A page may
-    carry a stray extra record (the server's filtering with paging), which does not move
-    the offsets."""
+@dataclasses.dataclass(slots=True)
+class PercentEncodedRequest(HTTPRequest):
+    """Query parameters percent-encoded, a space as `%20` (see the module docstring)."""
+
+    def encode_params(self) -> str:
+        pairs = [(k, v) for k, v in self.params.items() if v is not None]
+        return urlencode(pairs, quote_via=quote, safe=self.safe_query_chars)
+
+
+class TopSkipPaginator(BaseAPIPaginator[int]):
+    """`$skip` 0, then on by the records each page brought, until `__COUNT` records were
+    passed or a page comes back empty: never at a page shorter than `$top`, since the server
+    may apply a limit of its own. A page may carry one stray extra record (the server's
+    filtering with paging), so a page moves the offset by at most `$top`."""
 
     def __init__(self, page_size: int, max_pages: int | None) -> None:
-        super().__init__(0, page_size)
+        super().__init__(0)
+        self.page_size = page_size
         self.max_pages = max_pages
 
-    def has_more(self, response: requests.Response) -> bool:
+    def get_next(self, response: requests.Response) -> int | None:
+        received = len(entities(response))
+        if not received:
+            return None
+        body = json_body(response, decode_body)
+        count = body.get("__COUNT") if isinstance(body, dict) else None
+        following = self.current_value + min(received, self.page_size)
+        if isinstance(count, int) and not isinstance(count, bool) and following >= count:
+            return None
         if self.max_pages and self.count + 1 >= self.max_pages:
-            return False
-        return len(entities(response)) >= self.page_size
+            return None
+        return following
 
 
 def entities(response: requests.Response) -> list[dict]:
@@ -259,6 +314,12 @@ class ErpStream(SkipNullBookmarks, SuiteRESTStream):
         """The `$filter` of a request; empty for none."""
         return ""
 
+    def get_http_request(self, *, page: PageContext) -> HTTPRequest:
+        request = super().get_http_request(page=page)
+        return PercentEncodedRequest(
+            **{f.name: getattr(request, f.name) for f in dataclasses.fields(request)}
+        )
+
     def get_url_params(self, context: Context | None, next_page_token: t.Any) -> dict[str, t.Any]:
         params: dict[str, t.Any] = {"$top": self.page_size, "$skip": next_page_token or 0}
         text = self.filter_text(context)
@@ -289,6 +350,7 @@ class ErpStream(SkipNullBookmarks, SuiteRESTStream):
             raise RetriableAPIError(f"the ERP session was refused on {path}", response)
         if response.status_code == 402:
             raise RetriableAPIError("the ERP has no session left (402)", response)
+        self.erp_session.adopt(response, response.request.headers.get("Cookie"))
         super().validate_response(response)
         self._check_not_cut_short(response)
 

@@ -79,18 +79,18 @@ Clause = Condition | AnyOf
 
 
 def literal(value: t.Any) -> str:
-    """A value in 4D filter syntax: booleans and numbers bare, moments as
-    `YYYY-MM-DDTHH:MM:SSZ`, text in escaped double quotes."""
+    """A value in 4D filter syntax: booleans and numbers bare, days as `"YYYY-MM-DD"` (the
+    form the old production client confirmed against the live server, with `>=`/`<=`), text
+    in escaped double quotes."""
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, (int, float, decimal.Decimal)):
         return str(value)
     if isinstance(value, datetime.datetime):
         moment = value if value.tzinfo else value.replace(tzinfo=datetime.timezone.utc)
-        text = moment.astimezone(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-        return f'"{text}"'
+        return f'"{moment.astimezone(datetime.timezone.utc).date().isoformat()}"'
     if isinstance(value, datetime.date):
-        return f'"{value.isoformat()}T00:00:00Z"'
+        return f'"{value.isoformat()}"'
     text = str(value).replace("\\", "\\\\").replace('"', '\\"')
     return f'"{text}"'
 
@@ -115,6 +115,21 @@ def clauses_from(setting: t.Mapping[str, t.Any] | None) -> list[Clause]:
         else:
             clauses.append(Condition(field, "=", _scalar(field, wanted)))
     return clauses
+
+
+def refuse_strict_date_comparison(
+    clause: Clause, properties: t.Mapping[str, t.Any], table: str
+) -> None:
+    """The live 4D server answered 500 to `>` and `<` on a date field (the old production
+    client's filter tests); `>=` and `<=` work."""
+    conditions = clause.conditions if isinstance(clause, AnyOf) else (clause,)
+    for condition in conditions:
+        kind = properties.get(condition.field, {}).get("format")
+        if condition.operator in (">", "<") and kind in ("date", "date-time"):
+            raise FilterSettingError(
+                f"filters: {table}.{condition.field} is a date; 4D answers {condition.operator} "
+                "on a date with an error, use >= or <= instead"
+            )
 
 
 def any_of(field: str, values: t.Iterable[t.Any]) -> AnyOf:

@@ -24,7 +24,13 @@ from collections import Counter
 from pathlib import Path
 
 from tap_legacy_erp.client import ErpStream, entities
-from tap_legacy_erp.filters import Clause, Condition, any_of, clauses_from
+from tap_legacy_erp.filters import (
+    Clause,
+    Condition,
+    any_of,
+    clauses_from,
+    refuse_strict_date_comparison,
+)
 from tap_legacy_erp.inference import sampled_properties
 from tap_legacy_erp.tables import TableSpec
 from tap_legacy_erp.values import erp_date, erp_timestamp, exact_number, plain_collection
@@ -75,11 +81,13 @@ class TableStream(ErpStream):
     def _sample(self, tap: Tap) -> list[dict]:
         """A first page of a table the tap has no schema for."""
         session = tap.erp_session  # type: ignore[attr-defined]
+        cookie = session.cookie()
         response = session.get(
             f"{tap.rest_url}/{self.spec.table}",  # type: ignore[attr-defined]
             params={"$top": SAMPLE_SIZE},
-            headers={"Cookie": session.cookie()},
+            headers={"Cookie": cookie} if cookie else {},
         )
+        session.adopt(response, cookie)
         if not response.ok:
             raise ValueError(
                 f"cannot read a sample of {self.spec.table} to learn its fields "
@@ -99,7 +107,10 @@ class TableStream(ErpStream):
         """The `filters` setting (its fields this table has) and the table's own filters."""
         fields = self.schema["properties"]
         shared = [c for c in clauses_from(self.config.get("filters")) if c.field in fields]
-        return [*shared, *clauses_from(self.spec.filters)]
+        clauses = [*shared, *clauses_from(self.spec.filters)]
+        for clause in clauses:
+            refuse_strict_date_comparison(clause, fields, self.spec.table)
+        return clauses
 
     def clauses(self, context: Context | None) -> list[Clause]:
         """Every condition a record must meet: settings, then the change floor."""

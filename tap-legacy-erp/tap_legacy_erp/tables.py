@@ -61,10 +61,14 @@ DEFAULT_TABLES: tuple[TableSpec, ...] = (
         parent="Belege",
         parent_key="AbsNr",
     ),
-    TableSpec("Lagerbestand"),
-    TableSpec("Stamm_Lagerorte"),
-    TableSpec("Artikel_Lagerorte"),
+    TableSpec("Lagerbestand", enabled=False),
+    TableSpec("Stamm_Lagerorte", key=("ID_Lagerort",)),
+    TableSpec("Artikel_Lagerorte", key=("UUID",)),
 )
+"""Keys and change columns as the old production sync (louisepaul75/py-erp, config/*.yaml)
+read them. The old sync never read Lagerbestand as a table (only a helper filtered it on
+`ArtikelNr`), so its fields are unknown: it is off unless enabled, and then its schema is
+read from a sample page (stock by place is Artikel_Lagerorte)."""
 
 _NAME = re.compile(r"^\w+$")
 

@@ -51,17 +51,37 @@ def may_hold_non_finite(content: bytes) -> bool:
     return any(token in content for token in _NON_FINITE_TOKENS)
 
 
+_DAY_FORMATS = ("%Y-%m-%d", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%d.%m.%Y", "%Y%m%d")
+"""Other forms the old production client read date fields in (`base.py`
+`_parse_legacy_date`): which field uses which on the wire is not known."""
+
+
 def erp_date(value: t.Any) -> str | None:
-    """`24!12!2021` → `2021-12-24`; `0!0!0` → None; `24!12!21` → 2021 (`!99` → 1999).
-    ValueError for text that is no such date."""
+    """`24!12!2021` → `2021-12-24`; `0!0!0` (any zero part) → None; two-digit years as the old
+    client read them: `!51`…`!99` → 19xx, `!00`…`!50` → 20xx. ISO, dotted and compact dates
+    are read too. ValueError for text that is no date."""
     if value is None or value == "":
         return None
-    day, month, year = (int(part) for part in str(value).split("!"))
-    if day == 0 and month == 0:
+    text = str(value).strip()
+    if "!" not in text:
+        return _other_day(text)
+    day, month, year = (int(part) for part in text.split("!"))
+    if day == 0 or month == 0:
         return None
     if year < 100:
-        year += 2000 if year < 50 else 1900
+        year += 1900 if year > 50 else 2000
     return datetime.date(year, month, day).isoformat()
+
+
+def _other_day(text: str) -> str | None:
+    if text.startswith(("0000-00-00", "00.00.0000")):
+        return None
+    for form in _DAY_FORMATS:
+        try:
+            return datetime.datetime.strptime(text[:19], form).date().isoformat()
+        except ValueError:
+            continue
+    return datetime.datetime.fromisoformat(text).date().isoformat()
 
 
 def erp_timestamp(value: t.Any) -> str | None:

@@ -17,6 +17,7 @@ import json
 import sys
 import time
 from pathlib import Path
+from urllib.parse import quote, urlencode
 
 import requests
 
@@ -34,7 +35,8 @@ def bare_client(url: str) -> float:
     started, count, skip = time.perf_counter(), 0, 0
 
     def read(table: str, **params: object) -> list[dict]:
-        response = session.get(f"{url}/rest/{table}", params=params, timeout=60)
+        query = urlencode(params, quote_via=quote)  # 4D reads %20, not +
+        response = session.get(f"{url}/rest/{table}?{query}", timeout=60)
         body = json.loads(response.content, parse_float=decimal.Decimal)
         return body["__ENTITIES"]
 

@@ -15,9 +15,8 @@ TABLES = {
     "kunden": ("Kunden", "__KEY"),
     "adressen": ("Adressen", "__KEY"),
     "belege": ("Belege", "AbsNr"),
-    "lagerbestand": ("Lagerbestand", "__KEY"),
-    "stamm_lagerorte": ("Stamm_Lagerorte", "__KEY"),
-    "artikel_lagerorte": ("Artikel_Lagerorte", "__KEY"),
+    "stamm_lagerorte": ("Stamm_Lagerorte", "ID_Lagerort"),
+    "artikel_lagerorte": ("Artikel_Lagerorte", "UUID"),
 }
 
 

@@ -36,7 +36,7 @@ def test_a_second_run_reads_from_the_bookmark_day_and_after_a_change_only_that(
     lines = {r["AbsNr"] for r in second.records("belege_pos")}
     assert lines == documents, "lines only of the documents this run emitted"
     filters = [r.query.get("$filter", [""])[0] for r in erp_server.requests]
-    assert any(f"'modified_date >= \"{bookmark}T00:00:00Z\"'" == f for f in filters)
+    assert any(f"'modified_date >= \"{bookmark}\"'" == f for f in filters)
 
 
 def test_start_date_bounds_the_first_run(erp_server, erp_config):
@@ -58,7 +58,7 @@ def test_paging_edges_neither_skip_nor_repeat(erp_server, erp_config, page_size)
     assert sorted(keys) == sorted(r["__KEY"] for r in truth(erp_server, "Artikel_Familie"))
     assert len(keys) == len(set(keys))
     pages = [r for r in erp_server.requests if r.path == "/rest/Artikel_Familie"]
-    assert len(pages) == 40 // page_size + 1, "a short (or empty) page ends the table"
+    assert len(pages) == -(-40 // page_size), "__COUNT ends the table, with no extra request"
 
 
 def test_filters_go_to_the_server_and_are_checked_again_on_the_client(erp_server, erp_config):

@@ -89,7 +89,7 @@ def test_a_table_added_in_the_tables_setting_needs_no_code(erp_server, erp_confi
         "tables": {
             "Versandarten": {"key": ["__KEY"]},
             "Stamm_Lagerorte": {"enabled": False},
-            "Lagerbestand": {"change_column": None, "stream": "stock"},
+            "Lagerbestand": {"enabled": True, "change_column": None, "stream": "stock"},
         },
     }
     run = run_tap("tap-legacy-erp", config)
@@ -102,6 +102,8 @@ def test_a_table_added_in_the_tables_setting_needs_no_code(erp_server, erp_confi
     assert methods["DHL"]["modified_date"].count("-") == 2
     assert not run.records("stamm_lagerorte")
     assert len(run.records("stock")) == 200
+    stock = run.schema("stock")["schema"]["properties"]  # read from a sample page
+    assert {"ArtikelNr", "Bestand"} <= set(stock) and "ArtNr" not in stock
     assert "stock" not in run.final_state["bookmarks"] or not run.final_state["bookmarks"][
         "stock"
     ].get("replication_key_value")
@@ -113,6 +115,7 @@ def test_bad_tables_and_filters_settings_end_in_one_line(erp_config):
         ({"tables": {"Belege": {"colour": 1}}}, "unknown fields colour"),
         ({"filters": {"aktiv": {"~": 1}}}, "filters: aktiv uses '~'"),
         ({"filters": {"a b": 1}}, "'a b' is not a field name"),
+        ({"filters": {"Datum": {">": "2026-01-01"}}}, "use >= or <= instead"),
     ):
         run = run_tap("tap-legacy-erp", {**erp_config, **setting})
         assert run.returncode == 1

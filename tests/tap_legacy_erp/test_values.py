@@ -21,16 +21,25 @@ from sandbox.legacy_erp import parse_filter
         ("1!2!2024", "2024-02-01"),
         ("24!12!21", "2021-12-24"),
         ("24!12!49", "2049-12-24"),
-        ("24!12!50", "1950-12-24"),
+        ("24!12!50", "2050-12-24"),  # the old client: > 50 → 19xx, ≤ 50 → 20xx
+        ("24!12!51", "1951-12-24"),
         ("0!0!0", None),
+        ("0!5!2020", None),
         ("", None),
+        ("2024-01-31", "2024-01-31"),  # other forms the old client read date fields in
+        ("2024-01-31 10:20:30", "2024-01-31"),
+        ("31.01.2024", "2024-01-31"),
+        ("20240131", "2024-01-31"),
+        ("0000-00-00", None),
     ],
 )
 def test_erp_dates(text, iso):
+    """Source: louisepaul75/py-erp, pyerp/utils/date_utils.py `parse_date_string` and
+    pyerp/external_api/legacy_erp/base.py `_parse_legacy_date`."""
     assert erp_date(text) == iso
 
 
-@pytest.mark.parametrize("text", ["31!02!2024", "2024-01-01", "x!y!z", "1!13!2024"])
+@pytest.mark.parametrize("text", ["31!02!2024", "2024-02-30", "x!y!z", "1!13!2024", "soon"])
 def test_what_is_no_erp_date_is_an_error_not_a_guess(text):
     with pytest.raises(ValueError):
         erp_date(text)
