@@ -188,7 +188,7 @@ def test_text_money_is_read_exactly_and_unreadable_values_are_reported_not_zeroe
     mocked.get(
         f"{BASE}/rest/Kunden",
         content=(
-            b'{"__ENTITIES": [{"__KEY": "1", "Rabatt": "12,50", "Kreditlimit": -Infinity},'
+            b'{"__COUNT": 2, "__ENTITIES": [{"__KEY": "1", "Rabatt": "12,50", "Kreditlimit": -Infinity},'
             b' {"__KEY": "2", "Rabatt": "n/a", "Kreditlimit": 1e3, "Zahlungsart": "NaN-Karte"}]}'
         ),
     )
@@ -206,12 +206,13 @@ def test_a_two_digit_year_pivots_at_50_and_a_bad_date_is_reported(mocked, caplog
     mocked.get(
         f"{BASE}/rest/Stamm_Lagerorte",
         json={
+            "__COUNT": 4,
             "__ENTITIES": [
                 {"__KEY": "a", "modified_date": "24!12!49"},
                 {"__KEY": "b", "modified_date": "24!12!50"},
                 {"__KEY": "c", "modified_date": "31!02!2024"},
                 {"__KEY": "d", "modified_date": "0!0!0"},
-            ]
+            ],
         },
     )
     records = records_of(tap_with(), "stamm_lagerorte")
