@@ -188,7 +188,8 @@ def test_text_money_is_read_exactly_and_unreadable_values_are_reported_not_zeroe
     mocked.get(
         f"{BASE}/rest/Kunden",
         content=(
-            b'{"__COUNT": 2, "__ENTITIES": [{"__KEY": "1", "Rabatt": "12,50", "Kreditlimit": -Infinity},'
+            b'{"__COUNT": 2, "__ENTITIES": ['
+            b'{"__KEY": "1", "Rabatt": "12,50", "Kreditlimit": -Infinity},'
             b' {"__KEY": "2", "Rabatt": "n/a", "Kreditlimit": 1e3, "Zahlungsart": "NaN-Karte"}]}'
         ),
     )
