@@ -9,6 +9,14 @@
   a tap that relies on it blindly can be caught.
 - Datetimes are UTC, some written without an offset and some with microseconds; the local
   original and its zone sit in `*_original_iso_str` and `*_timezone`. Ids are large integers.
+- Datetime parameters (`from`, `to`, `updated_after`, `time`) are read in the form the old
+  production client sent (`Shahram4wd/Data-Warehouse`, ingestion/sync/arrivy/clients):
+  whole seconds with `+00:00` or `Z`. Whether Arrivy accepts fractions is not known: here
+  it refuses them (400 INVALID_INPUT).
+- A page holds at most `max_items_per_page` records, whatever `items_per_page` asks (the old
+  client found the server ignoring its page size): a short page is not the last.
+- Values as the old client met them: an entity's `phone` is a JSON integer (when set), a
+  reading's `meta` may be `""`, a task's `mileage` an array.
 - Errors are JSON with a code and a message (`404 NOT_FOUND`, `400 INVALID_INPUT_JSON`).
 """
 
@@ -29,6 +37,8 @@ OWNER = 5_100_000_000_000_001
 ZONE = ZoneInfo("America/Chicago")
 STATUS_TYPES = ["NOTSTARTED", "CONFIRMED", "ENROUTE", "STARTED", "COMPLETE"]
 READING_SPACING = datetime.timedelta(minutes=30)
+MAX_ITEMS_PER_PAGE = 200
+_WHOLE_SECONDS = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(Z|[+-]\d\d:\d\d)$")
 
 
 def arrivy_id(kind: int, index: int) -> int:
@@ -59,6 +69,7 @@ class ArrivyStandIn(StandIn):
         self.seed = seed
         self.now = now or datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
         self.wrap_lists = wrap_lists
+        self.max_items_per_page = MAX_ITEMS_PER_PAGE
         self.honour_updated_after = honour_updated_after
         # Scheduled tasks span 120 days back to 30 days ahead, in start order.
         self.first_start = self.now - datetime.timedelta(days=120)
@@ -141,7 +152,7 @@ class ArrivyStandIn(StandIn):
             "name": f"{first} {last}",
             "type": "PERSON",
             "email": fake.email(rng, first, last),
-            "phone": fake.phone(rng),
+            "phone": int(f"1{rng.randint(2012000000, 9899999999)}") if index % 3 == 0 else None,
             "color": rng.choice(["#ff0000", "#00aa00", "#0000ff"]),
             "details": None,
             "extra_fields": {"truck": f"T{index % 4}"},
@@ -254,7 +265,9 @@ class ArrivyStandIn(StandIn):
             "status": status,
             "status_title": status.title(),
             "is_booking": rng.random() < 0.2,
-            "mileage": round(rng.random() * 40, 1),
+            "mileage": [{"distance": round(rng.random() * 40, 1), "unit": "mi"}]
+            if rng.random() < 0.6
+            else [],
             "rating": None,
             "created_by": arrivy_id(2, 0),
             "created": self.stamp(born or created, rng),
@@ -307,7 +320,7 @@ class ArrivyStandIn(StandIn):
             "city": rng.choice(fake.CITIES)[0],
             "street": rng.choice(fake.STREETS),
             "country": "USA",
-            "meta": {"speed": rng.randint(0, 70)},
+            "meta": {"speed": rng.randint(0, 70)} if number % 3 else "",
         }
 
     def _last_reading_number(self) -> int:
@@ -323,7 +336,7 @@ class ArrivyStandIn(StandIn):
             raise HTTPError(400, {"code": "INVALID_INPUT", "message": "bad paging value"}) from None
         if page < 1 or per_page < 1:
             raise HTTPError(400, {"code": "INVALID_INPUT", "message": "bad paging value"})
-        return page, per_page
+        return page, min(per_page, self.max_items_per_page)
 
     def _list(self, records: list[Record], page: int, per_page: int, total: int) -> Response:
         if self.wrap_lists:
@@ -334,12 +347,13 @@ class ArrivyStandIn(StandIn):
         text = request.arg(name)
         if text is None:
             return None
-        try:
-            moment = datetime.datetime.fromisoformat(text.replace(" ", "+"))
-        except ValueError:
+        text = text.replace(" ", "+")
+        if not _WHOLE_SECONDS.match(text):
             raise HTTPError(
-                400, {"code": "INVALID_INPUT", "message": f"{name} is not an ISO 8601 datetime"}
-            ) from None
+                400,
+                {"code": "INVALID_INPUT", "message": f"{name} must be YYYY-MM-DDTHH:MM:SS+00:00"},
+            )
+        moment = datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
         return moment if moment.tzinfo else moment.replace(tzinfo=datetime.timezone.utc)
 
     def _updated_filter(self, request: Request) -> t.Callable[[Record], bool] | None:

@@ -50,11 +50,14 @@ class PageNumberPaginator(BaseAPIPaginator[int]):
         self.records_read = 0
         self.largest_page = 0
         """The most records one page held: a page this full may have more after it."""
+        self.last_page = 0
+        """How many records the page read last held."""
 
     def get_next(self, response: requests.Response) -> int | None:
         page = self.totals(response)
         self.records_read += page.records
         self.largest_page = max(self.largest_page, page.records)
+        self.last_page = page.records
         if page.records == 0 or self.is_last(page):
             return None
         if self.max_pages and self.count >= self.max_pages:

@@ -1,10 +1,14 @@
 """Arrivy API client: two-header authentication, paging, retries, the rate limit, and values.
 
 Arrivy returns bare JSON arrays (some deployments wrap them in `{"results": …}`) with no
-totals, so paging stops at a short or empty page. Every request first takes a slot from the
-tap's shared `RateLimiter` (suite-common); a 429 waits for `Retry-After` (Arrivy's default is
+totals, so paging stops at an empty page (or `has_next: false`, or a wrapped `total_count`),
+never at a short one: the old production sync found the server ignoring its page size, so a
+page shorter than asked for says nothing. Every request first takes a slot from the tap's
+shared `RateLimiter` (suite-common); a 429 waits for `Retry-After` (Arrivy's default is
 60 s), else backs off exponentially. Ids are large integers: they are written as strings,
-consistently, and datetimes become UTC with an offset even when Arrivy leaves it out.
+consistently; phone numbers, which Arrivy may send as JSON integers, as text; datetimes
+become UTC with an offset even when Arrivy leaves it out, and go out in the form the old
+client sent them (whole seconds, `+00:00`).
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from urllib.parse import parse_qs, urlsplit
 import requests
 from singer_sdk.exceptions import RetriableAPIError
 from singer_sdk.pagination import BaseAPIPaginator
+from suite_common.paging import PageNumberPaginator, PageTotals, number_or_none
 from suite_common.streams import SuiteRESTStream, json_body
 
 if t.TYPE_CHECKING:
@@ -48,20 +53,22 @@ def as_id(value: t.Any) -> t.Any:
     return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
 
 
-class ShortPagePaginator(BaseAPIPaginator[int]):
-    """`page` 1, 2, …: stops at a short or empty page, or after `max_pages`."""
+def arrivy_time(moment: datetime.datetime) -> str:
+    """A moment as the old production client sent it: UTC, whole seconds, `+00:00`."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=datetime.timezone.utc)
+    return moment.astimezone(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S+00:00")
 
-    def __init__(self, per_page: int, max_pages: int | None) -> None:
-        super().__init__(1)
-        self.per_page = per_page
-        self.max_pages = max_pages
 
-    def get_next(self, response: requests.Response) -> int | None:
-        if len(records_of(response)) < self.per_page:
-            return None
-        if self.max_pages and self.count >= self.max_pages:
-            return None
-        return self.current_value + 1
+def page_totals(response: requests.Response) -> PageTotals:
+    """A bare array says nothing but its length; a wrapped page may say more."""
+    body = json_body(response)
+    records = len(records_of(response))
+    if not isinstance(body, dict):
+        return PageTotals(records)
+    if body.get("has_next") is False:
+        return PageTotals(records, total_pages=1)  # this page is the last
+    return PageTotals(records, total_records=number_or_none(body.get("total_count")))
 
 
 class ArrivyStream(SuiteRESTStream):
@@ -73,6 +80,7 @@ class ArrivyStream(SuiteRESTStream):
     default_per_page = 500
     id_fields: tuple[str, ...] = ("id", "owner")
     datetime_fields: tuple[str, ...] = ("created", "updated")
+    phone_fields: tuple[str, ...] = ("phone", "mobile_number")
 
     @property
     def url_base(self) -> str:
@@ -90,7 +98,9 @@ class ArrivyStream(SuiteRESTStream):
         return int(self.config.get("items_per_page") or self.default_per_page)
 
     def get_new_paginator(self) -> BaseAPIPaginator:
-        return ShortPagePaginator(self.per_page, self.config.get("max_pages"))
+        paginator = PageNumberPaginator(page_totals, self.config.get("max_pages"))
+        self._paginator = paginator
+        return paginator
 
     def get_url_params(self, context: Context | None, next_page_token: t.Any) -> dict[str, t.Any]:
         return {"page": next_page_token or 1, "items_per_page": self.per_page}
@@ -98,15 +108,26 @@ class ArrivyStream(SuiteRESTStream):
     def validate_response(self, response: requests.Response) -> None:
         """Arrivy sends no totals, so an empty page after a full one may be the end of the
         list or a page cut short. It is asked for once more before the list is taken to have
-        ended: a page that was cut short comes back with its records."""
+        ended: a page that was cut short comes back with its records. After a page that did
+        not look full (fewer records than asked for, or than the fullest page before it), an
+        empty page is simply the end."""
         super().validate_response(response)
         page = parse_qs(urlsplit(response.url).query).get("page", ["1"])[0]
         if page == "1" or records_of(response):
+            return
+        if not self._last_page_looked_full():
             return
         checked = self.__dict__.setdefault("_empty_pages_checked", set())
         if response.url not in checked:
             checked.add(response.url)
             raise RetriableAPIError(f"Arrivy sent an empty page {page}; asking once more")
+
+    def _last_page_looked_full(self) -> bool:
+        paginator = getattr(self, "_paginator", None)
+        if paginator is None:
+            return True
+        last = paginator.last_page
+        return last >= self.per_page or (paginator.count > 1 and last >= paginator.largest_page)
 
     def parse_response(self, response: requests.Response) -> t.Iterable[dict]:
         yield from records_of(response)
@@ -123,4 +144,7 @@ class ArrivyStream(SuiteRESTStream):
         for field in self.datetime_fields:
             if field in row:
                 row[field] = utc_iso(row[field])
+        for field in self.phone_fields:
+            if isinstance(row.get(field), int):
+                row[field] = str(row[field])
         return super().post_process(row, context)

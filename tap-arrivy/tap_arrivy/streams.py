@@ -20,7 +20,7 @@ import datetime
 import typing as t
 from pathlib import Path
 
-from tap_arrivy.client import ArrivyStream, as_id, utc_iso
+from tap_arrivy.client import ArrivyStream, arrivy_time, as_id, utc_iso
 
 if t.TYPE_CHECKING:
     from singer_sdk.helpers.types import Context
@@ -55,7 +55,7 @@ class UpdatedSinceStream(_SchemaFile, ArrivyStream):
         if floor is not None and self.config.get("use_updated_after", True):
             # A second earlier: a server that filters with ">" must not skip a record that
             # shares the bookmark's timestamp; the tap's own filter is ">=".
-            params["updated_after"] = (floor - datetime.timedelta(seconds=1)).isoformat()
+            params["updated_after"] = arrivy_time(floor - datetime.timedelta(seconds=1))
         return params
 
     def post_process(self, row: dict, context: Context | None = None) -> dict | None:
@@ -126,7 +126,7 @@ class EntityReadingsStream(_SchemaFile, ArrivyStream):
         params = super().get_url_params(context, next_page_token)
         since = self.get_starting_timestamp(context)
         if since is not None:
-            params["time"] = _aware(since).isoformat()
+            params["time"] = arrivy_time(since)  # whole seconds: read again from there
         return params
 
 
@@ -136,6 +136,7 @@ class TasksStream(UpdatedSinceStream):
     name = "tasks"
     path = "/tasks"
     primary_keys = ("id",)
+    phone_fields = ("customer_phone", "customer_mobile_number")
     id_fields = (
         "id",
         "owner",
@@ -166,7 +167,7 @@ class TasksStream(UpdatedSinceStream):
             params["unscheduled"] = "true"
             return params
         start, end = self.schedule_window()
-        params["from"], params["to"] = start.isoformat(), end.isoformat()
+        params["from"], params["to"] = arrivy_time(start), arrivy_time(end)
         return params
 
     def schedule_window(self) -> tuple[datetime.datetime, datetime.datetime]:

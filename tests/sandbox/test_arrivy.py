@@ -23,7 +23,7 @@ def all_pages(server, path, per_page, **params):
     while True:
         batch = get(server, path, page=page, items_per_page=per_page, **params).json()
         records += batch
-        if len(batch) < per_page:
+        if not batch:
             return records
         page += 1
 
@@ -99,7 +99,7 @@ def test_updated_after_is_honoured_only_when_switched_on(arrivy_server):
     changed = get(arrivy_server, "/tasks", updated_after=since).json()
     assert 0 < len(changed) < everything
     arrivy_server.honour_updated_after = False
-    assert len(get(arrivy_server, "/tasks", updated_after=since).json()) >= everything
+    assert len(all_pages(arrivy_server, "/tasks", 500, updated_after=since)) >= everything
 
 
 def test_mutate_stamps_every_change_later_than_the_last(arrivy_server):
@@ -117,3 +117,39 @@ def test_unknown_path_and_bad_parameter_errors(arrivy_server):
     assert missing.status_code == 404 and missing.json()["code"] == "NOT_FOUND"
     bad = get(arrivy_server, "/tasks", **{"from": "yesterday"})
     assert bad.status_code == 400 and "from" in bad.json()["message"]
+
+
+def test_values_as_the_old_sync_met_them(arrivy_server):
+    """Source: Shahram4wd/Data-Warehouse, ingestion/sync/arrivy/processors/base.py
+    (`normalize_phone` takes the entity phone as a number), models/arrivy.py (mileage an
+    array, "Array in API"); a reading's meta came as ""."""
+    entities = get(arrivy_server, "/entities").json()
+    phones = [e["phone"] for e in entities if e["phone"] is not None]
+    assert phones and all(isinstance(phone, int) for phone in phones)
+    entity = entities[0]["id"]
+    readings = get(arrivy_server, f"/entities/{entity}/readings").json()
+    assert "" in [r["meta"] for r in readings] and any(
+        isinstance(r["meta"], dict) for r in readings
+    )
+    tasks = get(arrivy_server, "/tasks", **{"from": "2020-01-01T00:00:00+00:00"}).json()
+    assert all(isinstance(task["mileage"], list) for task in tasks)
+
+
+def test_datetime_parameters_in_the_old_clients_form_only(arrivy_server):
+    """Source: Data-Warehouse clients/tasks.py (`%Y-%m-%dT%H:%M:%S+00:00`) and
+    clients/bookings.py (`…Z`); fractions of a second are refused here (unknown upstream)."""
+    for good in ("2026-01-01T00:00:00+00:00", "2026-01-01T00:00:00Z"):
+        assert get(arrivy_server, "/tasks", **{"from": good}).status_code == 200
+    for bad in ("2026-01-01T00:00:00.123456+00:00", "2026-01-01"):
+        answer = get(arrivy_server, "/tasks", **{"from": bad})
+        assert answer.status_code == 400 and answer.json()["code"] == "INVALID_INPUT"
+
+
+def test_a_page_is_capped_whatever_items_per_page_asks(arrivy_server):
+    """Source: Data-Warehouse clients/base.py `fetch_paginated_data`: the server ignored the
+    page size asked for; a page shorter than asked is not the last."""
+    first = get(arrivy_server, "/tasks", items_per_page=500).json()
+    assert len(first) == arrivy_server.max_items_per_page == 200
+    arrivy_server.max_items_per_page = 40
+    pages = [get(arrivy_server, "/customers", items_per_page=100, page=n).json() for n in (1, 4)]
+    assert [len(page) for page in pages] == [40, 30]

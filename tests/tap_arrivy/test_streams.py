@@ -103,12 +103,12 @@ def test_wrapped_list_shape():
         server.stop()
 
 
-def test_small_pages_stop_at_a_short_page(arrivy_server, arrivy_config):
+def test_small_pages_go_on_to_an_empty_page(arrivy_server, arrivy_config):
     arrivy_config |= {"items_per_page": 7}
     run = run_tap("tap-arrivy", arrivy_config, select=["customers"])
     assert len(run.records("customers")) == arrivy_server.customers.size
     pages = [r for r in arrivy_server.requests if r.path == "/api/customers"]
-    assert len(pages) == arrivy_server.customers.size // 7 + 1
+    assert len(pages) == arrivy_server.customers.size // 7 + 2, "up to an empty page"
 
 
 def test_connection_test_reports_the_account(arrivy_config):
