@@ -8,6 +8,7 @@ from singer_sdk import Stream, Tap
 from singer_sdk import typing as th
 from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
 from suite_common.cli import run_cli
+from suite_common.drift import SchemaDriftCheck
 from suite_common.http import RateLimiter
 from suite_common.messages import BufferedRecordsWriter
 from suite_common.settings import retry_settings, tls_settings
@@ -41,7 +42,7 @@ class ProfileStream(ArrivyStream):
         return row
 
 
-class TapArrivy(Tap):
+class TapArrivy(SchemaDriftCheck, Tap):
     """Singer tap for Arrivy field-service data."""
 
     name = "tap-arrivy"

@@ -6,6 +6,7 @@ import sqlalchemy as sa
 from singer_sdk import Stream, Tap
 from singer_sdk import typing as th
 from suite_common.cli import run_cli
+from suite_common.drift import SchemaDriftCheck
 from suite_common.messages import BufferedRecordsWriter
 
 from tap_genius.client import GeniusStream
@@ -19,7 +20,7 @@ from tap_genius.joins import JOIN_TABLES
 from tap_genius.streams import STREAM_TYPES
 
 
-class TapGenius(Tap):
+class TapGenius(SchemaDriftCheck, Tap):
     """Singer tap for the Genius CRM database (MySQL 8, MariaDB, or SQLite for the demo)."""
 
     name = "tap-genius"
@@ -133,6 +134,28 @@ class TapGenius(Tap):
             )
             return False
         return True
+
+    def schema_drift(self) -> int:
+        """`--test=schema`: the database's columns against the columns each stream reads
+        (the types come from the columns themselves, so they cannot drift)."""
+        found = 0
+        for stream in self.streams.values():
+            table = stream.table  # type: ignore[attr-defined]
+            wanted = set(stream.columns)  # type: ignore[attr-defined]
+            present = set(table.c.keys())
+            for name in sorted(wanted - present):
+                self.logger.warning("Drift: %s: %s has no column %s", stream.name, table.name, name)
+                found += 1
+            unread = sorted(present - wanted)
+            if unread:
+                self.logger.info(
+                    "Drift: %s: %s has columns the stream does not read: %s",
+                    stream.name,
+                    table.name,
+                    ", ".join(unread),
+                )
+        self.logger.info("Schema drift check: %d column(s) missing", found)
+        return found
 
     def run_connection_test(self) -> bool:
         """`--test`: connect, and say how many rows each source table holds."""

@@ -12,6 +12,7 @@ from singer_sdk import Stream, Tap
 from singer_sdk import typing as th
 from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
 from suite_common.cli import run_cli
+from suite_common.drift import SchemaDriftCheck
 from suite_common.http import RateLimiter
 from suite_common.messages import BufferedRecordsWriter
 from suite_common.settings import retry_settings, tls_settings
@@ -25,7 +26,7 @@ from tap_legacy_erp.tables import TableSettingError, table_specs
 ENVIRONMENTS = ("live", "test")
 
 
-class TapLegacyErp(Tap):
+class TapLegacyErp(SchemaDriftCheck, Tap):
     """Singer tap for the legacy 4D ERP REST server."""
 
     name = "tap-legacy-erp"
