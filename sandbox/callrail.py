@@ -488,6 +488,9 @@ class CallRailStandIn(StandIn):
         if name in TIME_FILTERED:
             return self._time_ordered(request, account, name)
         records = [r for r in collection.live_records() if self._matches(request, r)]
+        if name == "companies" and not request.arg("status"):
+            # Undocumented whether disabled companies are listed unasked: here they are not.
+            records = [r for r in records if r["status"] == "active"]
         records = self._sorted(request, records)
         page, per_page = self._paging(request, name)
         window = records[(page - 1) * per_page : page * per_page]

@@ -168,6 +168,7 @@ class TasksStream(UpdatedSinceStream):
             return params
         start, end = self.schedule_window()
         params["from"], params["to"] = arrivy_time(start), arrivy_time(end)
+        params["unscheduled"] = "false"  # as the old production sync always sent
         return params
 
     def schedule_window(self) -> tuple[datetime.datetime, datetime.datetime]:

@@ -7,12 +7,13 @@ import typing as t
 from singer_sdk import Stream, Tap
 from singer_sdk import typing as th
 from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
+from singer_sdk.pagination import SinglePagePaginator
 from suite_common.cli import run_cli
 from suite_common.drift import SchemaDriftCheck
 from suite_common.http import RateLimiter
 from suite_common.messages import BufferedRecordsWriter
 from suite_common.settings import retry_settings, tls_settings
-from suite_common.streams import TLS_FIX, CredentialsError, json_body
+from suite_common.streams import TLS_FIX, CredentialsError
 
 from tap_arrivy import streams
 from tap_arrivy.client import ArrivyStream
@@ -27,18 +28,24 @@ STREAM_TYPES = [
 ]
 
 
-class ProfileStream(ArrivyStream):
-    """`/users/profile`: the cheapest authenticated request, for `--test`."""
+class ConnectionCheckStream(ArrivyStream):
+    """`customers?page_size=1&page=1`: the request the old production sync tested its
+    credentials with (`Shahram4wd/Data-Warehouse`, clients/base.py `test_connection`);
+    `users/profile` was never used by it."""
 
-    name = "profile"
-    path = "/users/profile"
+    name = "connection_check"
+    path = "/customers"
     schema: t.ClassVar[dict] = {"type": "object", "properties": {}}
+    prefetch_pages = False
 
-    def parse_response(self, response: t.Any) -> t.Iterable[dict]:
-        yield json_body(response)
+    def get_url_params(self, context: t.Any, next_page_token: t.Any) -> dict[str, t.Any]:
+        return {"page": 1, "page_size": 1, "items_per_page": 1}
+
+    def get_new_paginator(self) -> SinglePagePaginator:
+        return SinglePagePaginator()
 
     def post_process(self, row: dict, context: t.Any = None) -> dict | None:
-        """The profile as Arrivy sends it: it is logged, not emitted."""
+        """Logged, not emitted."""
         return row
 
 
@@ -120,12 +127,10 @@ class TapArrivy(SchemaDriftCheck, Tap):
         return [stream_type(tap=self) for stream_type in STREAM_TYPES]
 
     def run_connection_test(self) -> bool:
-        """`--test`: call the profile endpoint and say which account the credentials open."""
-        profile = next(iter(ProfileStream(tap=self).get_records(None)))
+        """`--test`: one customer, and which account (`owner`) the credentials open."""
+        customer = next(iter(ConnectionCheckStream(tap=self).request_records(None)), {})
         self.logger.info(
-            "The credentials work: account %s (%s)",
-            profile.get("id"),
-            profile.get("company_name") or profile.get("email"),
+            "The credentials work: account %s", customer.get("owner", "(no customers yet)")
         )
         return True
 

@@ -177,11 +177,30 @@ def utc_wall_time(moment: datetime.datetime) -> str:
 
 
 class CompaniesStream(AccountListStream):
-    """Companies; disabled ones stay with `status=disabled` (soft delete)."""
+    """Companies; disabled ones stay with `status=disabled` (soft delete). CallRail's docs
+    do not say whether the list holds disabled companies when no `status` is sent, so the
+    list is read as it comes, then with `status=disabled`; a company in both is emitted once."""
 
     name = "companies"
     path = "/a/{account_id}/companies.json"
     list_key = "companies"
+    status: str | None = None
+
+    def request_records(self, context: Context | None) -> t.Iterable[dict]:
+        seen: set[str] = set()
+        for status in (None, "disabled"):
+            self.status = status
+            for record in super().request_records(context):
+                if str(record["id"]) not in seen:
+                    seen.add(str(record["id"]))
+                    yield record
+        self.status = None
+
+    def get_url_params(self, context: Context | None, next_page_token: t.Any) -> dict[str, t.Any]:
+        params = super().get_url_params(context, next_page_token)
+        if self.status:
+            params["status"] = self.status
+        return params
 
 
 class CallsStream(DateWindowStream):

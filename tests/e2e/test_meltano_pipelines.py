@@ -23,11 +23,7 @@ import pytest
 
 from tests.pipelines import (
     Pipeline,
-    arrivy_pipeline,
     assert_equal_to_source,
-    callrail_pipeline,
-    erp_pipeline,
-    genius_pipeline,
     landed,
 )
 from tests.singer_run import meltano_executable, run_pipeline
@@ -132,18 +128,6 @@ def bookmark_values(state: dict) -> dict[str, t.Any]:
             if "replication_key_value" in partition:
                 found[f"{stream}:{partition.get('context')}"] = partition["replication_key_value"]
     return found
-
-
-@pytest.fixture(params=["legacy-erp", "arrivy", "callrail", "genius"])
-def pipeline(request: pytest.FixtureRequest) -> Pipeline:
-    if request.param == "legacy-erp":
-        return erp_pipeline(request.getfixturevalue("erp_server"))
-    if request.param == "arrivy":
-        return arrivy_pipeline(request.getfixturevalue("arrivy_server"))
-    if request.param == "callrail":
-        return callrail_pipeline(request.getfixturevalue("callrail_server"))
-    engine = request.getfixturevalue("genius_db")
-    return genius_pipeline(engine, request.getfixturevalue("mariadb_server").url)
 
 
 def test_pipeline_through_meltano(meltano_installed, warehouse_url, db, pipeline, tmp_path):

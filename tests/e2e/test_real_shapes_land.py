@@ -9,29 +9,8 @@ to them, target-warehouse quarantined every Arrivy entity and reading.
 
 from __future__ import annotations
 
-import pytest
-
-from tests.pipelines import (
-    Pipeline,
-    arrivy_pipeline,
-    assert_equal_to_source,
-    callrail_pipeline,
-    erp_pipeline,
-    genius_pipeline,
-)
+from tests.pipelines import assert_equal_to_source
 from tests.singer_run import run_pipeline
-
-
-@pytest.fixture(params=["legacy-erp", "arrivy", "callrail", "genius"])
-def pipeline(request: pytest.FixtureRequest) -> Pipeline:
-    if request.param == "legacy-erp":
-        return erp_pipeline(request.getfixturevalue("erp_server"))
-    if request.param == "arrivy":
-        return arrivy_pipeline(request.getfixturevalue("arrivy_server"))
-    if request.param == "callrail":
-        return callrail_pipeline(request.getfixturevalue("callrail_server"))
-    engine = request.getfixturevalue("genius_db")
-    return genius_pipeline(engine, request.getfixturevalue("mariadb_server").url)
 
 
 def test_every_record_lands_and_none_is_quarantined(pipeline, target_config, target_schema, db):

@@ -265,3 +265,13 @@ def test_million_calls_are_served_without_holding_them():
     finally:
         tracemalloc.stop()
         server.stop()
+
+
+def test_disabled_companies_only_when_asked_for(callrail_server, account):
+    """DOC, Listing All Companies: `status` filters active or disabled; whether the list
+    holds disabled companies unasked is undocumented, so here it does not."""
+    requests.post(f"{callrail_server.url}/_sandbox/mutate", json={}, timeout=5)
+    listed = get(callrail_server, f"/v3/a/{account}/companies.json").json()["companies"]
+    disabled = get(callrail_server, f"/v3/a/{account}/companies.json", status="disabled").json()
+    assert all(c["status"] == "active" for c in listed)
+    assert disabled["companies"] and all(c["status"] == "disabled" for c in disabled["companies"])

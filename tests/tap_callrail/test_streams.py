@@ -176,3 +176,13 @@ def test_old_start_date_is_clamped_to_25_months(callrail_server, callrail_config
     run = run_tap("tap-callrail", callrail_config)
     assert run.returncode == 0, run.stderr
     assert "keeps 25 months" in run.stderr
+
+
+def test_disabled_companies_are_read_too(callrail_server, callrail_config):
+    import requests
+
+    requests.post(f"{callrail_server.url}/_sandbox/mutate", json={}, timeout=5)
+    run = run_tap("tap-callrail", callrail_config)
+    companies = run.records("companies")
+    assert sorted(c["id"] for c in companies) == sorted(truth(callrail_server, "companies"))
+    assert any(c["status"] == "disabled" for c in companies)
