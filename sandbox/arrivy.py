@@ -91,6 +91,7 @@ class ArrivyStandIn(StandIn):
         self.route("GET", r"/api/entities", self.list_plain(self.entities))
         self.route("GET", r"/api/entities/(?P<id>\d+)/readings", self.readings)
         self.route("GET", r"/api/groups", self.list_plain(self.groups, default_per_page=100))
+        self.route("GET", r"/api/statuses", self.status_definitions)
 
     # Auth and errors -----------------------------------------------------------------------
 
@@ -368,6 +369,32 @@ class ArrivyStandIn(StandIn):
             return updated > since
 
         return updated_after
+
+    def status_definitions(self, request: Request, match: re.Match[str]) -> Response:
+        """Every status definition at once, whatever the paging (Data-Warehouse
+        clients/status.py, processors/status.py: 28 of them in the warehouse copy)."""
+        created = fake.iso_utc(self.first_start - datetime.timedelta(days=500))
+        return Response(
+            200,
+            [
+                {
+                    "id": arrivy_id(5, index),
+                    "title": kind.title() if index < len(STATUS_TYPES) else f"Custom {index}",
+                    "description": None,
+                    "is_active": index != 27,
+                    "type": kind if index < len(STATUS_TYPES) else "CUSTOM",
+                    "type_id": index,
+                    "order": index,
+                    "visible_to_customer": index % 2 == 0,
+                    "require_signature": kind == "COMPLETE",
+                    "require_rating": False,
+                    "color": "#3366ff",
+                    "created": created,
+                    "updated": created,
+                }
+                for index, kind in enumerate([*STATUS_TYPES, *["CUSTOM"] * 23])
+            ],
+        )
 
     def profile(self, request: Request, match: re.Match[str]) -> Response:
         return Response(

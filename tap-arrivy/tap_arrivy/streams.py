@@ -1,5 +1,5 @@
-"""Arrivy streams, in the order references resolve: groups, customers, entities (and their
-location readings), then tasks (and their status histories).
+"""Arrivy streams, in the order references resolve: groups, status definitions, customers,
+entities (and their location readings), then tasks (and their status histories).
 
 Which streams are incremental, and why:
 - customers and tasks bookmark `updated`. Arrivy documents no modified-since filter, so the
@@ -19,6 +19,8 @@ from __future__ import annotations
 import datetime
 import typing as t
 from pathlib import Path
+
+from singer_sdk.pagination import SinglePagePaginator
 
 from tap_arrivy.client import ArrivyStream, arrivy_time, as_id, utc_iso
 
@@ -78,6 +80,21 @@ class GroupsStream(_SchemaFile, ArrivyStream):
     path = "/groups"
     primary_keys = ("id",)
     default_per_page = 100
+
+
+class StatusesStream(_SchemaFile, ArrivyStream):
+    """Status definitions: all of them in one answer, which ignores paging (so one page)."""
+
+    name = "statuses"
+    path = "/statuses"
+    primary_keys = ("id",)
+    prefetch_pages = False
+
+    def get_url_params(self, context: Context | None, next_page_token: t.Any) -> dict[str, t.Any]:
+        return {}
+
+    def get_new_paginator(self) -> SinglePagePaginator:
+        return SinglePagePaginator()
 
 
 class CustomersStream(UpdatedSinceStream):

@@ -20,6 +20,7 @@ from tap_arrivy.client import ArrivyStream
 
 STREAM_TYPES = [
     streams.GroupsStream,
+    streams.StatusesStream,
     streams.CustomersStream,
     streams.EntitiesStream,
     streams.EntityReadingsStream,

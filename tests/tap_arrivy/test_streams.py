@@ -36,6 +36,9 @@ def test_every_stream_equals_the_stand_in(arrivy_server, arrivy_config):
     assert len(statuses) == len({s["id"] for s in statuses}) == expected
     readings = run.records("entity_readings")
     assert len(readings) == arrivy_server.entities.size * (arrivy_server._last_reading_number() + 1)
+    definitions = run.records("statuses")
+    assert len(definitions) == len({d["id"] for d in definitions}) == 28
+    assert [r.query for r in arrivy_server.requests if r.path == "/api/statuses"] == [{}]
 
 
 def test_ids_are_strings_and_datetimes_utc_with_offset(arrivy_server, arrivy_config):

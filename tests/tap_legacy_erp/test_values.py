@@ -80,9 +80,11 @@ def test_settings_become_4d_syntax():
     assert " and ".join(c.to_4d() for c in clauses) == (
         "'aktiv = true' and ('Papierart = \"R\"' or 'Papierart = \"G\"') and 'Netto >= 100'"
     )
-    assert literal(datetime.datetime(2025, 4, 10, 8, tzinfo=datetime.UTC)) == (
-        '"2025-04-10T08:00:00Z"'
-    )
+    # Days, the form the old client confirmed against the live server (py-erp
+    # tests/test_legacy_erp_filters.py); a moment becomes its UTC day.
+    late = datetime.timezone(datetime.timedelta(hours=-8))
+    assert literal(datetime.datetime(2025, 4, 10, 20, tzinfo=late)) == '"2025-04-11"'
+    assert literal(datetime.date(2025, 4, 10)) == '"2025-04-10"'
     with pytest.raises(FilterSettingError, match="needs a text, number or boolean"):
         clauses_from({"aktiv": None})
 
