@@ -446,6 +446,8 @@ class CallRailStandIn(StandIn):
         }
         self.by_numeric_id = {str(a.numeric_id): a for a in self.accounts.values()}
         self.per_page_caps = dict(PER_PAGE_CAPS)
+        self.honour_sort = True
+        """False: an ascending sort is ignored (untested upstream under relative paging)."""
         self._mutations = 0
         self.route("GET", r"/v3/a\.json", self.list_accounts)
         self.route(
@@ -609,6 +611,8 @@ class CallRailStandIn(StandIn):
         """Time-ordered lists come newest first. Calls and forms honour an ascending sort on
         their time; conversations have no sort (DOC) and ignore one."""
         if name == "text-messages" or self._sort_field(request) != TIME_FILTERED[name]:
+            return True
+        if not self.honour_sort:
             return True
         for key, values in request.query.items():
             if key.startswith("api_sort[]["):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime
 import decimal
+import functools
 import typing as t
 from pathlib import Path
 
@@ -159,8 +160,7 @@ class DateWindowStream(AccountListStream):
         moment = datetime.datetime.fromisoformat(value)
         latest_seen = self.__dict__.setdefault("_latest_seen", {})
         latest = latest_seen.get(account)
-        margin = datetime.timedelta(minutes=int(self.config.get("lookback_minutes") or 0))
-        if latest is not None and moment < latest - margin and not self.__dict__.get("_warned"):
+        if latest is not None and moment < latest - self._order_margin and not self._warned:
             self._warned = True
             self.logger.warning(
                 "CallRail returned %s out of %s order; the next run reads them again",
@@ -168,6 +168,13 @@ class DateWindowStream(AccountListStream):
                 self.sort_field,
             )
         latest_seen[account] = max(latest, moment) if latest else moment
+
+    _warned = False
+
+    @functools.cached_property
+    def _order_margin(self) -> datetime.timedelta:
+        """How far back a sorted list may step: the look-back re-reads older records."""
+        return datetime.timedelta(minutes=int(self.config.get("lookback_minutes") or 0))
 
 
 def utc_wall_time(moment: datetime.datetime) -> str:

@@ -186,3 +186,16 @@ def test_disabled_companies_are_read_too(callrail_server, callrail_config):
     companies = run.records("companies")
     assert sorted(c["id"] for c in companies) == sorted(truth(callrail_server, "companies"))
     assert any(c["status"] == "disabled" for c in companies)
+
+
+def test_a_sort_the_server_ignores_is_said_and_skips_nothing(callrail_server, callrail_config):
+    """Whether CallRail honours order=asc under relative pagination is unverified: if not,
+    the calls come newest first, a warning says so, and the bookmark stays behind."""
+    callrail_server.honour_sort = False
+    run = run_tap("tap-callrail", callrail_config)
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert "CallRail returned calls out of start_time order" in run.stderr
+    assert sorted(c["id"] for c in run.records("calls")) == sorted(truth(callrail_server, "calls"))
+    newest = max(c["start_time"] for c in run.records("calls"))
+    partitions = run.final_state["bookmarks"]["calls"]["partitions"]
+    assert all(p["replication_key_value"] <= newest for p in partitions)
