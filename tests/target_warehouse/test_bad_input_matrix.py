@@ -11,7 +11,7 @@ import json
 import typing as t
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from tests.target_warehouse.singer import record, rows, run_target, schema, state
@@ -252,6 +252,7 @@ RECORDS = st.lists(
 
 @settings(max_examples=12, deadline=None, suppress_health_check=list(HealthCheck))
 @given(records=RECORDS)
+@example(records=[{"id": "\x00"}])  # found by hypothesis: a NUL in a quarantined key
 def test_generated_records_are_loaded_or_quarantined_never_dropped(db, target_config, records):
     with db.cursor() as cursor:
         for name in (target_config["default_target_schema"], target_config["history_schema"]):
@@ -267,7 +268,10 @@ def test_generated_records_are_loaded_or_quarantined_never_dropped(db, target_co
     assert 1 in keys, "what was committed before stays"
     rejected_keys = {r["record"].get("id") for r in rejected}
     for sent in records:
-        assert sent.get("id") in keys | rejected_keys, f"dropped: {sent}"
+        key = sent.get("id")
+        if isinstance(key, str):  # jsonb cannot hold NUL: the quarantine writes it as \u0000
+            key = key.replace("\x00", "\\u0000")
+        assert key in keys | rejected_keys, f"dropped: {sent}"
     (history,) = rows(db, target_config["history_schema"], "sync_history")
     assert history["records_processed"] == len(records) + 1
     assert history["records_failed"] == len(rejected)
