@@ -8,9 +8,10 @@ sampled record gets an open schema (any JSON value). Every field but the key may
 
 from __future__ import annotations
 
-import decimal
 import re
 import typing as t
+
+from suite_common.drift import json_type
 
 _ERP_DATE = re.compile(r"^\d{1,2}!\d{1,2}!\d{1,4}$")
 _ISO_MOMENT = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d")
@@ -28,22 +29,18 @@ def sampled_properties(records: list[dict], key: t.Sequence[str]) -> dict[str, d
 
 
 def _kind(value: t.Any) -> str:
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int):
-        return "integer"
-    if isinstance(value, (float, decimal.Decimal)):
-        return "number"
-    if isinstance(value, dict):
+    """The JSON type, refined: nested collections, ERP dates, ISO date-times."""
+    kind = json_type(value)
+    if kind == "object":
         inner = list(value.values())
         return "collection" if len(value) == 1 and isinstance(inner[0], list) else "object"
-    if isinstance(value, list):
+    if kind == "array":
         return "collection"
-    if isinstance(value, str) and _ERP_DATE.match(value):
+    if kind == "string" and _ERP_DATE.match(value):
         return "date"
-    if isinstance(value, str) and _ISO_MOMENT.match(value):
+    if kind == "string" and _ISO_MOMENT.match(value):
         return "date-time"
-    return "string"
+    return kind if kind in ("boolean", "integer", "number") else "string"
 
 
 def _schema(kinds: set[str], *, required: bool) -> dict:
