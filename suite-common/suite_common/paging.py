@@ -26,6 +26,8 @@ class PageTotals:
     records: int
     total_pages: int | None = None
     total_records: int | None = None
+    last: bool = False
+    """The server says outright that this page is the last (e.g. `has_next: false`)."""
 
 
 def number_or_none(value: t.Any) -> int | None:
@@ -66,6 +68,8 @@ class PageNumberPaginator(BaseAPIPaginator[int]):
 
     def is_last(self, page: PageTotals) -> bool:
         """Whether the server's totals say the page just read was the last."""
+        if page.last:
+            return True
         if page.total_pages:
             return self.current_value >= page.total_pages
         if page.total_records:

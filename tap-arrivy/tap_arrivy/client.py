@@ -66,9 +66,8 @@ def page_totals(response: requests.Response) -> PageTotals:
     records = len(records_of(response))
     if not isinstance(body, dict):
         return PageTotals(records)
-    if body.get("has_next") is False:
-        return PageTotals(records, total_pages=1)  # this page is the last
-    return PageTotals(records, total_records=number_or_none(body.get("total_count")))
+    total = number_or_none(body.get("total_count"))
+    return PageTotals(records, total_records=total, last=body.get("has_next") is False)
 
 
 class ArrivyStream(SuiteRESTStream):
