@@ -12,6 +12,9 @@ Which streams are incremental, and why:
 - groups and entities are full-table: they are small, and every entity must be read so its
   readings can be.
 - task_statuses are read for each task the sync emits (new or changed ones), whole.
+- A reconciliation pass (`reconcile_days`) reads tasks scheduled from N days back, every
+  one whatever its `updated`, and the unscheduled ones; the target then retires the tasks
+  of that schedule window (and the unscheduled ones) that Arrivy no longer lists.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ import typing as t
 from pathlib import Path
 
 from singer_sdk.pagination import SinglePagePaginator
+from suite_common.reconcile import ReadWindow, ReconciledStream
 
 from tap_arrivy.client import ArrivyStream, arrivy_time, as_id, utc_iso
 
@@ -147,7 +151,7 @@ class EntityReadingsStream(_SchemaFile, ArrivyStream):
         return params
 
 
-class TasksStream(UpdatedSinceStream):
+class TasksStream(ReconciledStream, UpdatedSinceStream):
     """Bookings: the schedule window first, then the unscheduled set."""
 
     name = "tasks"
@@ -189,7 +193,8 @@ class TasksStream(UpdatedSinceStream):
         return params
 
     def schedule_window(self) -> tuple[datetime.datetime, datetime.datetime]:
-        """[start_date, end_date or now + future_days]: bookings ahead of today change too."""
+        """[start_date, end_date or now + future_days]: bookings ahead of today change too.
+        A reconciliation pass starts at `reconcile_start` (never before `start_date`)."""
         now = datetime.datetime.now(datetime.timezone.utc)
         start_text = self.config.get("start_date")
         start = (
@@ -197,6 +202,8 @@ class TasksStream(UpdatedSinceStream):
             if start_text
             else now - datetime.timedelta(days=365)
         )
+        if self.reconciling:
+            start = max(start, self.reconcile_start) if start_text else self.reconcile_start
         end_text = self.config.get("end_date")
         if end_text:
             end = _aware(datetime.datetime.fromisoformat(end_text))
@@ -206,9 +213,19 @@ class TasksStream(UpdatedSinceStream):
 
     def updated_floor(self, context: Context | None) -> datetime.datetime | None:
         """Only the bookmark: on a first sync every task in the schedule window counts, as
-        `start_date` bounds the schedule, not the last change."""
+        `start_date` bounds the schedule, not the last change. A reconciliation pass emits
+        every task it reads, so none: the target must receive each task still listed."""
+        if self.reconciling:
+            return None
         bookmark = self.get_context_state(context).get("replication_key_value")
         return _aware(datetime.datetime.fromisoformat(bookmark)) if bookmark else None
+
+    def read_window(self, context: Context | None) -> ReadWindow | None:
+        """The schedule window just read, or every unscheduled task."""
+        if (context or {}).get("pass") == "unscheduled":
+            return ReadWindow(None, None, None, {"unscheduled": True})
+        start, end = self.schedule_window()
+        return ReadWindow("start_datetime", start, end, {})
 
     def get_child_context(self, record: dict, context: Context | None) -> dict:
         return {"task_id": record["id"]}

@@ -12,6 +12,7 @@ from suite_common.cli import run_cli
 from suite_common.drift import SchemaDriftCheck
 from suite_common.http import RateLimiter
 from suite_common.messages import BufferedRecordsWriter
+from suite_common.reconcile import reconcile_setting
 from suite_common.settings import retry_settings, tls_settings
 from suite_common.streams import TLS_FIX, CredentialsError
 
@@ -88,6 +89,7 @@ class TapArrivy(SchemaDriftCheck, Tap):
             default=90,
             description="Without end_date: read bookings this many days ahead.",
         ),
+        reconcile_setting(),
         th.Property(
             "items_per_page",
             th.IntegerType,

@@ -10,6 +10,7 @@ import typing as t
 from pathlib import Path
 
 from singer_sdk.pagination import BaseAPIPaginator
+from suite_common.reconcile import ReadWindow, ReconciledStream
 
 from tap_callrail.client import CallRailStream, RelativePaginator
 from tap_callrail.quality import ContactQuality
@@ -85,7 +86,7 @@ class AccountListStream(CallRailStream):
         return super().post_process(self.quality.apply(row), context)
 
 
-class DateWindowStream(AccountListStream):
+class DateWindowStream(ReconciledStream, AccountListStream):
     """Incremental on a timestamp CallRail filters with inclusive `start_date`/`end_date`.
 
     Both dates are always sent: without them CallRail reads its `recent` window (7 days).
@@ -98,6 +99,10 @@ class DateWindowStream(AccountListStream):
     ascending and tells the SDK it is sorted, so the bookmark advances during the sync and
     a killed run resumes where it stopped. A list without a sort is unsorted: its bookmark
     is the latest value seen, saved when the account's list is done.
+
+    A reconciliation pass (`reconcile_days`) reads from `reconcile_start` instead of the
+    bookmark, and reports each account's window so the target retires what CallRail no
+    longer lists there (spam-flagged calls leave the call log).
     """
 
     lookback_applies = False
@@ -118,9 +123,7 @@ class DateWindowStream(AccountListStream):
     def window(self, context: Context | None) -> tuple[datetime.datetime, datetime.datetime]:
         """The inclusive [start, end] this sync asks CallRail for."""
         now = datetime.datetime.now(datetime.timezone.utc)
-        start = self.get_starting_timestamp(context) or now - datetime.timedelta(days=30)
-        if start.tzinfo is None:
-            start = start.replace(tzinfo=datetime.timezone.utc)
+        start = self._window_start(context, now)
         if self.lookback_applies:
             start -= datetime.timedelta(minutes=int(self.config.get("lookback_minutes") or 0))
         oldest = now - OLDEST_ALLOWED
@@ -128,10 +131,26 @@ class DateWindowStream(AccountListStream):
             self.logger.warning("CallRail keeps 25 months of data: starting at %s", oldest.date())
             start = oldest
         end_setting = self.config.get("end_date")
-        end = datetime.datetime.fromisoformat(end_setting) if end_setting else now
-        if end.tzinfo is None:
-            end = end.replace(tzinfo=datetime.timezone.utc)
+        end = _aware(datetime.datetime.fromisoformat(end_setting)) if end_setting else now
         return start, end
+
+    def _window_start(self, context: Context | None, now: datetime.datetime) -> datetime.datetime:
+        """The bookmark (else `start_date`, else 30 days back); in a reconciliation pass
+        `reconcile_start`, though never before `start_date`."""
+        if self.reconciling:
+            setting = self.config.get("start_date")
+            floor = _aware(datetime.datetime.fromisoformat(setting)) if setting else None
+            return max(self.reconcile_start, floor) if floor else self.reconcile_start
+        start = self.get_starting_timestamp(context) or now - datetime.timedelta(days=30)
+        return _aware(start)
+
+    def read_window(self, context: Context | None) -> ReadWindow | None:
+        """The account's calls (or forms) in the window just read, of the companies read."""
+        start, end = self.window(context)
+        scope: dict[str, t.Any] = {"account_id": (context or {}).get("account_id")}
+        if self.config.get("company_ids"):
+            scope["company_id"] = list(self.config["company_ids"])
+        return ReadWindow(self.replication_key, start, min(end, self.read_started), scope)
 
     def get_url_params(self, context: Context | None, next_page_token: t.Any) -> dict[str, t.Any]:
         params = super().get_url_params(context, next_page_token)
@@ -175,6 +194,10 @@ class DateWindowStream(AccountListStream):
     def _order_margin(self) -> datetime.timedelta:
         """How far back a sorted list may step: the look-back re-reads older records."""
         return datetime.timedelta(minutes=int(self.config.get("lookback_minutes") or 0))
+
+
+def _aware(moment: datetime.datetime) -> datetime.datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=datetime.timezone.utc)
 
 
 def utc_wall_time(moment: datetime.datetime) -> str:
@@ -292,6 +315,11 @@ class TextMessagesStream(DateWindowStream):
     replication_key = "last_message_at"
     phone_fields = ("customer_phone_number",)
     optional_fields = ("lead_status", "source")
+
+    def read_window(self, context: Context | None) -> ReadWindow | None:
+        """Re-read, but nothing retired: CallRail's docs do not say which time the date
+        filter selects conversations by, so one missing from the window may lie outside it."""
+        return None
 
 
 class TagsStream(AccountListStream):

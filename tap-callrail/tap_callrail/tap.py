@@ -11,6 +11,7 @@ from suite_common.cli import run_cli
 from suite_common.drift import SchemaDriftCheck
 from suite_common.http import RateLimiter
 from suite_common.messages import BufferedRecordsWriter
+from suite_common.reconcile import reconcile_setting
 from suite_common.settings import retry_settings, tls_settings
 from suite_common.streams import TLS_FIX, CredentialsError
 
@@ -106,6 +107,7 @@ class TapCallRail(SchemaDriftCheck, Tap):
             description="Calls and form submissions are re-read this far behind the "
             "bookmark, because tags, lead status, notes and value change after them.",
         ),
+        reconcile_setting(),
         th.Property("per_page", th.IntegerType, default=250, description="Page size (max 250)."),
         th.Property("max_pages", th.IntegerType, description="Stop each stream after N pages."),
         th.Property(

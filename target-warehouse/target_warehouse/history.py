@@ -36,11 +36,12 @@ REDACTED = "***"
 
 
 def source_name(config: t.Mapping[str, t.Any]) -> str:
-    """`source_name`, else the Meltano extractor's name without `tap-` (`tap-legacy-erp` →
-    `legacy_erp`), else the target schema."""
+    """`source_name`, else the Meltano extractor's name without `tap-` and without the
+    `--suffix` of a plugin that inherits from it (`tap-legacy-erp` → `legacy_erp`,
+    `tap-callrail--reconcile` → `callrail`), else the target schema."""
     name = config.get("source_name") or os.environ.get("MELTANO_EXTRACTOR_NAME")
     if name:
-        name = str(name).removeprefix("tap-")
+        name = str(name).removeprefix("tap-").split("--")[0]
     else:
         name = str(config.get("default_target_schema") or "unknown")
     return re.sub(r"[^0-9a-z]+", "_", name.lower()).strip("_")

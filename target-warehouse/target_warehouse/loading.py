@@ -21,6 +21,7 @@ import psycopg2
 import psycopg2.errors
 
 from target_warehouse import column_types as ct
+from target_warehouse import reconciliation
 from target_warehouse.naming import identifier, qualified, quote
 from target_warehouse.table_schema import TableLayout, primary_key_name
 
@@ -97,8 +98,16 @@ class TableLoader:
             self._copy(cursor, self.layout.qualified_name, columns, rows)
         return BatchResult(created=len(rows))
 
-    def upsert(self, columns: list[str], rows: list[str], *, has_duplicates: bool) -> BatchResult:
-        """Stage rows, then insert or update them by key in one statement."""
+    def upsert(
+        self,
+        columns: list[str],
+        rows: list[str],
+        *,
+        has_duplicates: bool,
+        remember_keys: bool = False,
+    ) -> BatchResult:
+        """Stage rows, then insert or update them by key in one statement; with
+        `remember_keys`, also note their keys for a reconciliation (same transaction)."""
         with self.connection.cursor() as cursor:
             cursor.execute(
                 f"CREATE TEMPORARY TABLE {STAGE} (LIKE {self.layout.qualified_name}) ON COMMIT DROP"
@@ -115,6 +124,8 @@ class TableLoader:
             result.unchanged = len(rows) - created - updated
             if self.hard_delete and "_sdc_deleted_at" in columns:
                 result.deleted = self._delete_marked(cursor)
+            if remember_keys:
+                reconciliation.remember_staged_keys(cursor, self.layout, STAGE)
         return result
 
     def _copy(self, cursor: t.Any, table_sql: str, columns: list[str], rows: list[str]) -> None:

@@ -22,7 +22,6 @@ from target_warehouse.errors import BadInputError, WarehouseError
 
 _decoder = msgspec.json.Decoder(float_hook=decimal.Decimal)
 _NON_FINITE = {"NaN": float("nan"), "Infinity": float("inf"), "-Infinity": float("-inf")}
-_KNOWN_TYPES = {"RECORD", "SCHEMA", "STATE", "ACTIVATE_VERSION", "BATCH"}
 
 
 def decode_line(line: str | bytes) -> t.Any:
@@ -39,6 +38,8 @@ class NumberedSingerReader(GenericSingerReader[bytes]):
     def __init__(self) -> None:
         super().__init__()
         self.line_number = 0
+        self.suite_callbacks: dict[str, t.Callable[[dict], None]] = {}
+        """Message types beyond Singer's that the target reads (e.g. RECONCILE)."""
 
     @property
     def default_input(self) -> t.IO[bytes]:
@@ -69,6 +70,7 @@ class NumberedSingerReader(GenericSingerReader[bytes]):
     ) -> t.Counter[str]:
         """Dispatch every line to its callback; errors get the line number attached."""
         stats: collections.Counter[str] = collections.Counter()
+        callbacks = {**callbacks, **self.suite_callbacks}
         for line in file_input or self.default_input:
             self.line_number += 1
             if not line.strip():
@@ -76,10 +78,11 @@ class NumberedSingerReader(GenericSingerReader[bytes]):
             try:
                 message = self.deserialize_json(line)
                 message_type = message["type"]
-                if message_type not in _KNOWN_TYPES:
+                if message_type not in callbacks:
+                    known = ", ".join(sorted(getattr(k, "value", k) for k in callbacks))
                     raise BadInputError(
                         f"unknown message type {str(message_type)[:40]!r}",
-                        fix="send only RECORD, SCHEMA, STATE, ACTIVATE_VERSION or BATCH",
+                        fix=f"send only {known}",
                     )
                 callbacks[message_type](message)
             except WarehouseError as exc:

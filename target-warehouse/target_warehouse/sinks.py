@@ -9,10 +9,10 @@ from concurrent.futures import Future, ThreadPoolExecutor
 import psycopg2
 from singer_sdk.sinks import BatchSink
 
-from target_warehouse import history, loading
+from target_warehouse import history, loading, reconciliation
 from target_warehouse.connection import connect
 from target_warehouse.copy_encoding import EncodingStats
-from target_warehouse.errors import InvalidRecordError, LoadError, postgres_reason
+from target_warehouse.errors import BadInputError, InvalidRecordError, LoadError, postgres_reason
 from target_warehouse.naming import identifier, qualified
 from target_warehouse.row_encoding import RowEncoder
 from target_warehouse.table_schema import (
@@ -60,6 +60,9 @@ class WarehouseSink(BatchSink):
         self.rejected_total = 0
         self.pending_ddl: list[str] = []
         """Dry run: the DDL the table needs, run in each batch's rolled-back transaction."""
+        self.reconciling: str | None = None
+        """After RECONCILE begin: "tracking" (keys are remembered) or "skipped" (why was
+        logged)."""
 
     # Settings -----------------------------------------------------------------------------
 
@@ -228,7 +231,12 @@ class WarehouseSink(BatchSink):
         if direct or self.load_method == "append-only" or not self.layout.key_columns:
             result = self.loader.append(self.encoder.columns, rows)
         else:
-            result = self.loader.upsert(self.encoder.columns, rows, has_duplicates=has_duplicates)
+            result = self.loader.upsert(
+                self.encoder.columns,
+                rows,
+                has_duplicates=has_duplicates,
+                remember_keys=self.reconciling == "tracking",
+            )
         if self.dry_run:  # counted by Postgres, then undone: a dry run writes nothing
             self._connection.rollback()
         else:
@@ -270,6 +278,73 @@ class WarehouseSink(BatchSink):
             self.totals.deleted += retired
             action = "deleted" if self.config.get("hard_delete") else "marked deleted"
             self.logger.info("Version %s active: %d older rows %s", new_version, retired, action)
+
+    # RECONCILE --------------------------------------------------------------------------
+
+    def begin_reconciliation(self) -> None:
+        """Remember every key loaded from now on, so `reconcile` can tell what vanished.
+        A second begin (the next partition) keeps what was remembered: more keys can only
+        retire less."""
+        self.wait_for_load()
+        if self.reconciling is not None:
+            return
+        reason = self._why_not_reconciled()
+        if reason:
+            self.reconciling = "skipped"
+            self.logger.warning("Stream %s is not reconciled: %s", self.stream_name, reason)
+            return
+        if "_sdc_deleted_at" not in self.layout.property_columns:
+            self.schema["properties"].update(VERSION_PROPERTIES)
+            self._prepare_table()
+        with self._connection.cursor() as cursor:
+            reconciliation.create_seen_table(cursor, self.layout)
+        self._connection.commit()
+        self._copy_directly = False  # every batch goes through the stage, whose keys count
+        self.reconciling = "tracking"
+
+    def _why_not_reconciled(self) -> str | None:
+        if self.dry_run:
+            return "a dry run loads nothing, so it cannot tell what vanished"
+        if self.load_method != "upsert":
+            return f"load_method {self.load_method} does not merge by key (use upsert)"
+        if not self.layout.key_columns:
+            return "the stream has no key properties"
+        return None
+
+    def reconcile(self, window: reconciliation.Window) -> None:
+        """Retire the window's rows that were not received since `begin_reconciliation`."""
+        self.wait_for_load()
+        if self.reconciling is None:
+            raise BadInputError(
+                "RECONCILE end arrived without a RECONCILE begin before the window's records",
+                fix="the tap must send phase begin before it re-reads the window",
+                stream=self.stream_name,
+            )
+        if self.reconciling == "skipped":
+            return
+        missing = reconciliation.missing_properties(self.layout, window)
+        if missing:
+            self.logger.warning(
+                "Stream %s is not reconciled in %s: the table has no column for %s",
+                self.stream_name,
+                window.describe(),
+                ", ".join(missing),
+            )
+            return
+        hard_delete = bool(self.config.get("hard_delete"))
+        with self._connection.cursor() as cursor:
+            retired = reconciliation.retire_unseen(
+                cursor, self.layout, window, hard_delete=hard_delete
+            )
+        self._connection.commit()
+        self.totals.deleted += retired
+        self.logger.info(
+            "Reconciled %s in %s: %d rows no longer at the source %s",
+            self.stream_name,
+            window.describe(),
+            retired,
+            "deleted" if hard_delete else "marked deleted",
+        )
 
     def _start_tracking_versions(self) -> None:
         self.schema["properties"].update(VERSION_PROPERTIES)

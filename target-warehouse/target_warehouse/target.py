@@ -14,6 +14,7 @@ from singer_sdk import typing as th
 from singer_sdk.helpers.capabilities import PluginCapabilities, TargetCapabilities
 from singer_sdk.plugin_base import _ConfigInput
 
+from target_warehouse import reconciliation
 from target_warehouse.connection import connect
 from target_warehouse.errors import (
     BadInputError,
@@ -176,6 +177,9 @@ class TargetWarehouse(Target):
         self._stream_runs: dict[str, StreamRun] = {}
         self._ddl: dict[str, list[str]] = {}
         self._started = time.monotonic()
+        t.cast(NumberedSingerReader, self.message_reader).suite_callbacks[
+            reconciliation.MESSAGE_TYPE
+        ] = self._process_reconcile_message
 
     # Sync history ---------------------------------------------------------------------------
 
@@ -372,6 +376,30 @@ class TargetWarehouse(Target):
             if sink is not None:
                 self.drain_one(sink)
         super()._process_activate_version_message(message_dict)
+
+    def _process_reconcile_message(self, message_dict: dict) -> None:
+        """RECONCILE begin: remember the keys loaded from now on; end: load what is
+        buffered, then retire the window's rows that were not received (see
+        reconciliation). Both happen before any later state is emitted."""
+        self._assert_line_requires(message_dict, requires={"stream", "phase"})
+        stream_name = message_dict["stream"]
+        if stream_name not in self.mapper.stream_maps:
+            raise BadInputError(
+                "RECONCILE arrived before the stream's SCHEMA",
+                fix="the tap must send a SCHEMA message before the stream's first message",
+                stream=str(stream_name),
+            )
+        window = reconciliation.parse(message_dict)
+        for stream_map in self.mapper.stream_maps[stream_name]:
+            sink = self._sinks_active.get(stream_map.stream_alias)
+            if sink is None:
+                continue
+            sink = t.cast(WarehouseSink, sink)
+            self.drain_one(sink)
+            if window is None:
+                sink.begin_reconciliation()
+            else:
+                sink.reconcile(window)
 
     def _process_batch_message(self, message_dict: dict) -> None:
         raise BadInputError(

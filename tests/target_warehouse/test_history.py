@@ -202,3 +202,12 @@ def test_a_dry_run_reports_what_it_would_do_and_writes_nothing(db, target_config
     assert "Summary (dry run) fresh: 1 would be created" in run.stderr
     assert "Dry run s: would run ALTER TABLE" in run.stderr and '"note"' in run.stderr
     assert "Dry run fresh: would run CREATE TABLE" in run.stderr
+
+
+def test_an_inheriting_plugin_counts_as_its_source(db, target_config):
+    """`tap-callrail--reconcile` is CallRail's reconciliation pass: crm_source `callrail`."""
+    env = {"MELTANO_EXTRACTOR_NAME": "tap-callrail--reconcile"}
+    run = run_target(target_config, [schema("s", PROPS), record("s", {"id": 1})], env=env)
+    assert run.returncode == 0, run.stderr
+    (row,) = history(db, target_config)
+    assert row["crm_source"] == "callrail"
