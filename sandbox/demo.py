@@ -6,7 +6,9 @@ Meltano's `sandbox` environment), installs the plugins (`meltano install`), runs
 `meltano --environment sandbox run tap-<source> target-warehouse` for each source with its
 progress, shows the rows per table and the sync history, changes every source
 (`python -m sandbox mutate`) and runs again: Meltano's state makes the second run a delta
-that moves only what changed. The warehouse and the stand-ins stay up for `make psql`;
+that moves only what changed. Then the reconciliation jobs re-read CallRail's and Arrivy's
+last 90 days: the late changes a delta cannot see land, and what the sources deleted is
+marked in `_sdc_deleted_at`. The warehouse and the stand-ins stay up for `make psql`;
 `make demo-down` stops everything.
 """
 
@@ -33,7 +35,8 @@ SOURCES = {
     "genius": "genius",
     "legacy-erp": "legacy_erp",
 }
-SHOWN = re.compile(r"Summary|error|Error|4D session|earlier run|zero dates|NaN/Infinity")
+SHOWN = re.compile(r"Summary|Reconciled|error|Error|4D session|earlier run|zero dates|NaN/Infinity")
+RECONCILED = {"callrail-reconcile": ("callrail", "calls"), "arrivy-reconcile": ("arrivy", "tasks")}
 
 
 def meltano_command() -> list[str]:
@@ -52,9 +55,13 @@ def meltano_env() -> dict[str, str]:
 
 def run_pipeline(source: str, *flags: str) -> int:
     """`meltano run tap-<source> target-warehouse`, printing its progress as it comes."""
-    command = [*meltano_command(), "run", *flags, f"tap-{source}", "target-warehouse"]
-    shown = " ".join(["meltano --environment sandbox run", *flags, f"tap-{source}"])
-    print(f"  $ {shown} target-warehouse", flush=True)
+    return run_meltano(*flags, f"tap-{source}", "target-warehouse")
+
+
+def run_meltano(*arguments: str) -> int:
+    """`meltano run <arguments>` in the sandbox environment, showing the lines that matter."""
+    command = [*meltano_command(), "run", *arguments]
+    print(f"  $ meltano --environment sandbox run {' '.join(arguments)}", flush=True)
     process = subprocess.Popen(
         command,
         cwd=ROOT,
@@ -83,6 +90,16 @@ def show_tables(url: str, schema: str) -> None:
             cursor.execute(f'SELECT count(*) FROM "{schema}"."{table}"')
             counts.append(f"{table} {cursor.fetchone()[0]}")
         print(f"    {schema}: " + ", ".join(counts))
+
+
+def show_retired(url: str, schema: str, table: str) -> None:
+    with psycopg2.connect(url) as connection, connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT count(*) FILTER (WHERE _sdc_deleted_at IS NOT NULL), count(*) "
+            f'FROM "{schema}"."{table}"'
+        )
+        retired, total = cursor.fetchone()
+    print(f"    {schema}.{table}: {retired} of {total} rows marked deleted (_sdc_deleted_at)")
 
 
 def show_history(url: str, runs: int) -> None:
@@ -119,6 +136,10 @@ def main() -> int:
         if round_name.startswith("First"):
             print()
             subprocess.run([sys.executable, "-m", "sandbox", "mutate"], check=True, cwd=ROOT)
+    print("\n== Reconciliation (late changes and deletions a delta cannot see) ==", flush=True)
+    for job, (schema, table) in RECONCILED.items():
+        failures += run_meltano(job) != 0
+        show_retired(url, schema, table)
     print("\nThe warehouse and the stand-ins stay up: `make psql`, then `make demo-down`.")
     return 1 if failures else 0
 

@@ -12,6 +12,7 @@ same rows.
 
 from __future__ import annotations
 
+import bisect
 import json
 import os
 import subprocess
@@ -24,6 +25,7 @@ import pytest
 from tests.pipelines import (
     Pipeline,
     assert_equal_to_source,
+    callrail_pipeline,
     landed,
 )
 from tests.singer_run import meltano_executable, run_pipeline
@@ -167,6 +169,35 @@ def test_pipeline_through_meltano(meltano_installed, warehouse_url, db, pipeline
                 cursor.execute(f'DROP SCHEMA IF EXISTS "{schema}_history" CASCADE')
 
 
+def test_callrail_reconciliation_job_through_meltano(
+    meltano_installed, warehouse_url, db, callrail_server, tmp_path
+):
+    """`meltano run callrail-reconcile` after a delta: the call CallRail dropped 45 days
+    back (spam) is marked deleted in the delta's own table, with its own state id."""
+    pipeline = callrail_pipeline(callrail_server)
+    project = Project(meltano_installed, tmp_path, pipeline, warehouse_url)
+    try:
+        project.run()
+        calls = next(iter(callrail_server.accounts.values())).calls
+        spam = str(calls.record(150)["id"])  # 300 calls over 90 days: 45 days ago
+        with calls.lock:
+            bisect.insort(calls.deleted, 150)
+        project.run()
+        project.meltano("run", "callrail-reconcile")
+        with db.cursor() as cursor:
+            cursor.execute(
+                f'SELECT id FROM "{pipeline.schema}".calls WHERE _sdc_deleted_at IS NOT NULL'
+            )
+            assert [row[0] for row in cursor.fetchall()] == [spam]
+        listed = project.meltano("state", "list").stdout.split()
+        assert "sandbox:tap-callrail--reconcile-to-target-warehouse" in listed
+        assert "sandbox:tap-callrail-to-target-warehouse" in listed
+    finally:
+        with db.cursor() as cursor:
+            cursor.execute(f'DROP SCHEMA IF EXISTS "{pipeline.schema}" CASCADE')
+            cursor.execute(f'DROP SCHEMA IF EXISTS "{pipeline.schema}_history" CASCADE')
+
+
 def test_jobs_and_schedules_are_declared(meltano_installed):
     env = {**os.environ, "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false"}
     listed = subprocess.run(
@@ -184,3 +215,6 @@ def test_jobs_and_schedules_are_declared(meltano_installed):
     assert nightly["cron_interval"] == "0 2 * * *"
     assert nightly["env"]["MELTANO_RUN_FULL_REFRESH"] == "true"
     assert {"arrivy-incremental", "callrail-incremental", "genius-incremental"} <= set(schedules)
+    for source in ("arrivy", "callrail"):
+        nightly = schedules[f"{source}-reconcile-nightly"]
+        assert nightly["job"]["tasks"] == [f"tap-{source}--reconcile target-warehouse"]
