@@ -12,12 +12,15 @@
   page's records are processed, so a sync takes the longer of API time and tap time, not
   their sum; `prefetch_pages = False` on a stream turns it off.
 - RECORD messages skip the SDK's per-record selection walk (`LeanRecordMessages`).
+- A list ends, with a warning, when the server sends the very same page again: a server
+  that ignores the paging parameter would otherwise be read forever when it sends no totals.
 """
 
 from __future__ import annotations
 
 import decimal
 import functools
+import hashlib
 import re
 import typing as t
 from urllib.parse import urlsplit
@@ -140,6 +143,7 @@ class SuiteRESTStream(LeanRecordMessages, RESTStream):
         metrics), a page at a time, the paginator advanced before the page is handed over so
         that the caller knows whether another page follows."""
         decorated_request = self.request_decorator(self._request)
+        previous_page = b""
         with self.get_http_request_counter() as request_counter:
             request_counter.with_context(context)
             while not paginator.finished:
@@ -151,6 +155,16 @@ class SuiteRESTStream(LeanRecordMessages, RESTStream):
                 if not records and not paginator.continue_if_empty(response):
                     self.log("Pagination stopped: a page came back without records")
                     return
+                page = hashlib.blake2b(response.content, digest_size=16).digest()
+                if records and page == previous_page:
+                    self.logger.warning(
+                        "%s: %s sent the same page twice, as if it ignored the page asked "
+                        "for; the list ends here (set max_pages to read a fixed number)",
+                        self.name,
+                        self.service,
+                    )
+                    return
+                previous_page = page
                 paginator.advance(response)
                 if records:
                     yield records

@@ -54,3 +54,15 @@ def test_values():
     assert as_id(5348024557502464) == "5348024557502464"
     assert as_id([1, "2"]) == ["1", "2"]
     assert as_id(True) is True
+
+
+def test_a_server_that_ignores_the_page_is_not_read_forever(capsys, caplog):
+    """No totals and the same full page for every page number: the list ends at the
+    repeat with a warning, each record once."""
+    page = [{"id": n} for n in range(1, 4)]
+    with rm.Mocker() as mock:
+        mock.get(f"{BASE}/groups", json=page)
+        records = run_groups(capsys, items_per_page=3)
+        assert [r["id"] for r in records] == ["1", "2", "3"]
+        assert mock.call_count == 2
+    assert "sent the same page twice" in caplog.text
