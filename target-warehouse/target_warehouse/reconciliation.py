@@ -17,7 +17,8 @@ table written in the same transaction as each batch. `end` promises that every r
 or a list of allowed values) was sent since `begin`: rows there whose key was not received
 are retired, `_sdc_deleted_at` set (or deleted with `hard_delete`). A row received again
 later gets `_sdc_deleted_at` cleared by its upsert. A tap that dies mid-window never sends
-`end`, so nothing is retired on a partial read.
+`end`, so nothing is retired on a partial read; an `end` without `begin` (or after the
+stream's schema changed, which starts its sink anew) retires nothing and says so.
 """
 
 from __future__ import annotations

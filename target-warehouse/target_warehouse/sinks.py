@@ -12,7 +12,7 @@ from singer_sdk.sinks import BatchSink
 from target_warehouse import history, loading, reconciliation
 from target_warehouse.connection import connect
 from target_warehouse.copy_encoding import EncodingStats
-from target_warehouse.errors import BadInputError, InvalidRecordError, LoadError, postgres_reason
+from target_warehouse.errors import InvalidRecordError, LoadError, postgres_reason
 from target_warehouse.naming import identifier, qualified
 from target_warehouse.row_encoding import RowEncoder
 from target_warehouse.table_schema import (
@@ -315,11 +315,14 @@ class WarehouseSink(BatchSink):
         """Retire the window's rows that were not received since `begin_reconciliation`."""
         self.wait_for_load()
         if self.reconciling is None:
-            raise BadInputError(
-                "RECONCILE end arrived without a RECONCILE begin before the window's records",
-                fix="the tap must send phase begin before it re-reads the window",
-                stream=self.stream_name,
+            # Without begin nothing says which keys arrived: retiring would take everything.
+            self.logger.warning(
+                "Stream %s is not reconciled in %s: no RECONCILE begin came before the "
+                "window's records (or the stream's schema changed since)",
+                self.stream_name,
+                window.describe(),
             )
+            return
         if self.reconciling == "skipped":
             return
         missing = reconciliation.missing_properties(self.layout, window)
