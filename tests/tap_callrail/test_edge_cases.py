@@ -99,7 +99,7 @@ def test_an_empty_last_page_ends_paging(capsys, only_accounts):
 
 def test_max_pages_caps_paging(capsys, only_accounts):
     with rm.Mocker() as mock:
-        mock.get(f"{BASE}/a.json", json=accounts_page(1, 2, 50))
+        mock.get(f"{BASE}/a.json", [{"json": accounts_page(n, 2, 50)} for n in range(1, 6)])
         run_in_process(capsys, {**only_accounts, "max_pages": 3})
         assert mock.call_count == 3
 
