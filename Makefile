@@ -2,7 +2,10 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-PACKAGES := suite-common target-warehouse tap-arrivy tap-callrail tap-genius tap-legacy-erp
+PACKAGES := target-warehouse tap-arrivy tap-callrail tap-genius tap-legacy-erp
+# The taps take suite-common from its folder as a direct reference (see their pyproject);
+# for development it is then made editable in place.
+SHARED := suite-common
 EDITABLES := -e .[test] $(foreach p,$(PACKAGES),-e ./$(p)[test])
 STAMP := $(VENV)/.installed
 # Meltano in a venv of its own, as pipx would install it: it pins its own SQLAlchemy and
@@ -13,10 +16,11 @@ MELTANO_STAMP := $(MELTANO_VENV)/.installed
 
 .PHONY: install test lint docs demo demo-down psql benchmark clean
 
-$(STAMP): pyproject.toml $(foreach p,$(PACKAGES),$(p)/pyproject.toml)
+$(STAMP): pyproject.toml $(foreach p,$(PACKAGES) $(SHARED),$(p)/pyproject.toml)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet $(EDITABLES)
+	$(BIN)/pip install --quiet --no-deps -e ./$(SHARED)
 	touch $(STAMP)
 
 $(MELTANO_STAMP):
