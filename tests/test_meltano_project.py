@@ -44,6 +44,8 @@ def test_every_setting_is_declared_and_secrets_are_sensitive(plugin):
     described = json.loads(about(plugin, "json"))
     assert set(declared()[plugin]["capabilities"]) == set(described["capabilities"])
     properties = described["settings"]["properties"]
+    names = [s["name"] for s in declared()[plugin]["settings"]]
+    assert len(names) == len(set(names)), f"{plugin}: a setting is declared twice"
     settings = {s["name"]: s for s in declared()[plugin]["settings"]}
     missing = set(properties) - SDK_BUILT_INS - set(settings)
     assert not missing, f"{plugin}: settings not in meltano.yml: {sorted(missing)}"

@@ -90,7 +90,7 @@ class GeniusConnector(SQLConnector):
         arguments: dict[str, t.Any] = {
             "conv": TEMPORAL_AS_TEXT,
             "connect_timeout": seconds,
-            "read_timeout": int(self.config.get("read_timeout_seconds") or 600),
+            "read_timeout": int(self.config["read_timeout_seconds"]),
         }
         tls = {
             name: self.config[f"ssl_{name}"]

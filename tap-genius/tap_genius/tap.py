@@ -60,6 +60,12 @@ class TapGenius(SchemaDriftCheck, Tap):
             description="Give up connecting after this long (the old sync used 10 s).",
         ),
         th.Property(
+            "read_timeout_seconds",
+            th.IntegerType,
+            default=600,
+            description="Give up on a query whose next rows take longer than this to come.",
+        ),
+        th.Property(
             "timezone",
             th.StringType,
             default="UTC",
