@@ -23,30 +23,38 @@ def test_suite_common_is_a_direct_reference_never_looked_up_on_an_index(tap):
     assert shared == ["suite-common @ {root:parent:uri}/suite-common"]
 
 
-def test_a_tap_installs_alone_into_a_fresh_environment(tmp_path):
-    """`pip install ./tap-genius` on its own brings suite-common from the folder beside it."""
+@pytest.mark.parametrize("plugin", [*TAPS, "target-warehouse"])
+def test_each_plugin_installs_alone_into_a_fresh_environment(tmp_path, plugin):
+    """`pip install ./<plugin>` on its own (not editable: the files a wheel really holds)
+    works, brings suite-common from the folder beside it, and the plugin runs."""
     venv.create(tmp_path / "venv", with_pip=True)
     python = tmp_path / "venv" / "bin" / "python"
     done = subprocess.run(
-        [str(python), "-m", "pip", "install", "--quiet", str(ROOT / "tap-genius")],
+        [str(python), "-m", "pip", "install", "--quiet", str(ROOT / plugin)],
         capture_output=True,
         text=True,
         timeout=900,
     )
     assert done.returncode == 0, done.stderr[-3000:]
     about = subprocess.run(
-        [str(tmp_path / "venv" / "bin" / "tap-genius"), "--about", "--format", "json"],
+        [str(tmp_path / "venv" / "bin" / plugin), "--about", "--format", "json"],
         capture_output=True,
         text=True,
         timeout=120,
     )
     assert about.returncode == 0, about.stderr[-2000:]
-    assert '"name": "tap-genius"' in about.stdout
-    where = subprocess.run(
-        [str(python), "-c", "import suite_common; print(suite_common.__file__)"],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    assert str(tmp_path) in where.stdout, "suite-common was installed, not borrowed"
-    assert sys.prefix not in where.stdout
+    assert f'"name": "{plugin}"' in about.stdout
+    if plugin in TAPS:
+        package = plugin.replace("-", "_")
+        script = (
+            f"import pathlib, {package}, suite_common; "
+            f"print(suite_common.__file__); "
+            f"folder = pathlib.Path({package}.__file__).parent; "
+            "print(sorted(p.name for p in folder.rglob('*.json')))"
+        )
+        shown = subprocess.run(
+            [str(python), "-c", script], capture_output=True, text=True, check=True
+        ).stdout.splitlines()
+        assert str(tmp_path) in shown[0] and sys.prefix not in shown[0], "suite-common installed"
+        schemas = sorted(p.name for p in (ROOT / plugin / package).rglob("*.json"))
+        assert shown[1] == str(schemas), "every schema file is in the wheel, once"
