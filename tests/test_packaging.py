@@ -14,7 +14,7 @@ ROOT = Path(__file__).resolve().parents[1]
 TAPS = ["tap-arrivy", "tap-callrail", "tap-genius", "tap-legacy-erp"]
 
 
-@pytest.mark.parametrize("tap", TAPS)
+@pytest.mark.parametrize("tap", [*TAPS, "target-warehouse"])
 def test_suite_common_is_a_direct_reference_never_looked_up_on_an_index(tap):
     """A bare `suite-common` would be looked up on the package index, where anybody can
     publish that name (dependency confusion); a direct reference to the folder never is."""
@@ -44,8 +44,8 @@ def test_each_plugin_installs_alone_into_a_fresh_environment(tmp_path, plugin):
     )
     assert about.returncode == 0, about.stderr[-2000:]
     assert f'"name": "{plugin}"' in about.stdout
-    if plugin in TAPS:
-        package = plugin.replace("-", "_")
+    package = plugin.replace("-", "_")
+    if package:
         script = (
             f"import pathlib, {package}, suite_common; "
             f"print(suite_common.__file__); "

@@ -1,23 +1,84 @@
-"""Console entry points that end in one clear line when the user can fix the problem."""
+"""Console entry points that end in one clear line when the user can fix the problem.
+
+Every tap's `main()` hands `run_cli` its own table of errors and fixes; the ones every tap
+shares are added here once: a config, state or catalog file that is missing or not JSON
+(checked before the SDK reads it, so the line names the file), settings the config schema
+refuses (each named), and a host that cannot be reached.
+"""
 
 from __future__ import annotations
 
+import json
 import sys
 import typing as t
+from pathlib import Path
+
+from singer_sdk.exceptions import ConfigValidationError
+
+from suite_common.streams import UNREACHABLE_FIX
+
+JSON_FILE_OPTIONS = ("--config", "--state", "--catalog", "--properties")
+
+
+class MissingFileError(Exception):
+    """A file named on the command line does not exist."""
+
+
+class NotJsonError(Exception):
+    """A file named on the command line is not JSON."""
+
+
+def check_json_files(argv: t.Sequence[str]) -> None:
+    """Every JSON file the command line names exists and parses, or one line says which."""
+    for position, argument in enumerate(argv):
+        option, _, value = argument.partition("=")
+        if option not in JSON_FILE_OPTIONS:
+            continue
+        if not value:
+            value = argv[position + 1] if position + 1 < len(argv) else ""
+        if not value or value == "ENV":  # `--config ENV`: settings from the environment
+            continue
+        path = Path(value)
+        if not path.is_file():
+            raise MissingFileError(f"the {option[2:]} file {value} does not exist")
+        try:
+            json.loads(path.read_text(encoding="utf-8"))
+        except (ValueError, UnicodeDecodeError) as exc:
+            reason = str(exc).split("\n", 1)[0]
+            raise NotJsonError(f"the {option[2:]} file {value} is not JSON ({reason})") from None
+
+
+def _settings_refused(exc: ConfigValidationError) -> str:
+    problems = "; ".join(exc.errors) if exc.errors else str(exc)
+    return f"invalid settings: {problems}"
+
+
+COMMON_ERRORS: list[tuple[type[BaseException], str]] = [
+    (MissingFileError, "give the path of an existing JSON file"),
+    (NotJsonError, "correct the file: one JSON object"),
+    (ConfigValidationError, "correct the settings named (the plugin's --about lists them)"),
+    UNREACHABLE_FIX,
+]
 
 
 def run_cli(
     name: str, cli: t.Callable[[], t.Any], errors: t.Sequence[tuple[type[BaseException], str]]
 ) -> None:
-    """Run `cli`; an exception of a listed type ends the run with `name: error: …` on stderr.
-
-    `errors` pairs exception types with the fix to suggest; the first match wins. Anything
-    else is a bug and keeps its traceback.
+    """Run `cli`; an exception of a listed type (the tap's, and `COMMON_ERRORS`) ends the
+    run with `name: error: … Fix: …` on stderr, with the fix of the most specific type
+    listed. Anything else is a bug and keeps its traceback.
     """
+    table = [*errors, *COMMON_ERRORS]
     try:
+        check_json_files(sys.argv[1:])
         cli()
-    except tuple(kind for kind, _ in errors) as exc:
-        fix = next(fix for kind, fix in errors if isinstance(exc, kind))
-        sys.stderr.write(f"{name}: error: {str(exc).rstrip('.')}. Fix: {fix}\n")
+    except tuple(kind for kind, _ in table) as exc:
+        lineage = type(exc).__mro__
+        _, fix = min(
+            ((kind, fix) for kind, fix in table if isinstance(exc, kind)),
+            key=lambda entry: lineage.index(entry[0]),
+        )
+        text = _settings_refused(exc) if isinstance(exc, ConfigValidationError) else str(exc)
+        sys.stderr.write(f"{name}: error: {text.rstrip('.')}. Fix: {fix}\n")
         sys.stderr.flush()
         sys.exit(1)

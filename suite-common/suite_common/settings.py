@@ -1,6 +1,9 @@
-"""Settings every REST tap of the suite declares the same way."""
+"""Settings every plugin of the suite declares or checks the same way."""
 
 from __future__ import annotations
+
+import difflib
+import typing as t
 
 from singer_sdk import typing as th
 
@@ -38,3 +41,13 @@ def tls_settings() -> list[th.Property]:
             ),
         )
     ]
+
+
+def unknown_settings(given: t.Iterable[str], known: t.Collection[str]) -> list[str]:
+    """One warning text per setting that is not `known`, naming the closest known one."""
+    texts = []
+    for name in sorted(set(given) - set(known)):
+        close = difflib.get_close_matches(name, list(known), n=1, cutoff=0.6)
+        hint = f"; did you mean {close[0]}?" if close else ""
+        texts.append(f"Unknown setting {name} is ignored{hint}")
+    return texts

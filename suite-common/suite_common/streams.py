@@ -48,6 +48,46 @@ class TlsVerificationError(FatalAPIError):
     """The server's certificate could not be verified: retrying cannot help."""
 
 
+class UnreachableError(FatalAPIError):
+    """The API's host cannot be found, or kept refusing connections through every retry."""
+
+
+UNREACHABLE_FIX = (
+    UnreachableError,
+    "check the API's URL setting (api_url or base_url), and this machine's DNS and network",
+)
+"""The `run_cli` entry every REST tap lists for a host it cannot reach."""
+
+
+def unreachable(exc: requests.exceptions.ConnectionError, url: str, tries: int) -> UnreachableError:
+    """One line: which host, and why (name not found, refused, …), without the URL's query."""
+    parts = urlsplit(url)
+    where = f"{parts.hostname}:{parts.port or (443 if parts.scheme == 'https' else 80)}"
+    if name_not_resolved(exc):
+        return UnreachableError(f"cannot resolve the host {parts.hostname} (no such name)")
+    reason = re.search(r"\[Errno -?\d+\] ([^'\")]+)", str(exc))
+    said = reason.group(1).strip() if reason else type(exc).__name__
+    return UnreachableError(f"cannot reach {where} ({said}), {tries} tries")
+
+
+def name_not_resolved(exc: BaseException) -> bool:
+    """Whether a connection failed because the host name does not resolve: not transient.
+    requests wraps urllib3's NameResolutionError a few levels deep (causes and args)."""
+    pending: list[BaseException] = [exc]
+    for _ in range(12):
+        if not pending:
+            return False
+        seen = pending.pop()
+        if type(seen).__name__ == "NameResolutionError":
+            return True
+        pending += [e for e in (seen.__cause__, seen.__context__) if e is not None]
+        pending += [a for a in getattr(seen, "args", ()) if isinstance(a, BaseException)]
+        reason = getattr(seen, "reason", None)
+        if isinstance(reason, BaseException):
+            pending.append(reason)
+    return False
+
+
 TLS_FIX = (
     TlsVerificationError,
     "set ca_bundle to the PEM file of the CA that signed the server's certificate "
@@ -148,7 +188,11 @@ class SuiteRESTStream(LeanRecordMessages, RESTStream):
             request_counter.with_context(context)
             while not paginator.finished:
                 prepared_request = self._prepare_request(context=context, page=paginator)
-                response = decorated_request(prepared_request, context)
+                try:
+                    response = decorated_request(prepared_request, context)
+                except requests.exceptions.ConnectionError as exc:
+                    tries = self.backoff_max_tries()
+                    raise unreachable(exc, str(prepared_request.url), tries) from None
                 request_counter.increment()
                 self.update_sync_costs(prepared_request, response, context)
                 records = list(self.parse_response(response))
@@ -186,6 +230,10 @@ class SuiteRESTStream(LeanRecordMessages, RESTStream):
             return super()._request(prepared_request, context)
         except requests.exceptions.SSLError as exc:
             raise tls_error(exc, str(prepared_request.url)) from None
+        except requests.exceptions.ConnectionError as exc:
+            if name_not_resolved(exc):  # a name that does not resolve: no retry helps
+                raise unreachable(exc, str(prepared_request.url), 1) from None
+            raise
 
     def validate_response(self, response: requests.Response) -> None:
         path = urlsplit(response.url).path

@@ -4,17 +4,16 @@ from __future__ import annotations
 
 import typing as t
 
-from singer_sdk import Stream, Tap
+from singer_sdk import Stream
 from singer_sdk import typing as th
 from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
 from singer_sdk.pagination import SinglePagePaginator
 from suite_common.cli import run_cli
-from suite_common.drift import SchemaDriftCheck
 from suite_common.http import RateLimiter
-from suite_common.messages import BufferedRecordsWriter
 from suite_common.reconcile import reconcile_setting
 from suite_common.settings import retry_settings, tls_settings
 from suite_common.streams import TLS_FIX, CredentialsError
+from suite_common.tap import SuiteTap
 
 from tap_arrivy import streams
 from tap_arrivy.client import ArrivyStream
@@ -51,11 +50,10 @@ class ConnectionCheckStream(ArrivyStream):
         return row
 
 
-class TapArrivy(SchemaDriftCheck, Tap):
+class TapArrivy(SuiteTap):
     """Singer tap for Arrivy field-service data."""
 
     name = "tap-arrivy"
-    message_writer_class = BufferedRecordsWriter
     config_jsonschema = th.PropertiesList(
         th.Property(
             "auth_key",

@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import typing as t
 
-from singer_sdk import Stream, Tap
+from singer_sdk import Stream
 from singer_sdk import typing as th
 from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
 from suite_common.cli import run_cli
-from suite_common.drift import SchemaDriftCheck
 from suite_common.http import RateLimiter
-from suite_common.messages import BufferedRecordsWriter
 from suite_common.reconcile import reconcile_setting
 from suite_common.settings import retry_settings, tls_settings
 from suite_common.streams import TLS_FIX, CredentialsError
+from suite_common.tap import SuiteTap
 
 from tap_callrail import streams
 
@@ -63,12 +62,10 @@ STREAM_TYPES = [
 ]
 
 
-class TapCallRail(SchemaDriftCheck, Tap):
+class TapCallRail(SuiteTap):
     """Singer tap for CallRail call tracking (API v3)."""
 
     name = "tap-callrail"
-    # msgspec encoding, and records buffered until the next STATE (see suite_common.messages).
-    message_writer_class = BufferedRecordsWriter
     config_jsonschema = th.PropertiesList(
         th.Property(
             "api_key",

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from singer_sdk import Stream, Tap
+from singer_sdk import Stream
 from singer_sdk import typing as th
 from suite_common.cli import run_cli
-from suite_common.drift import SchemaDriftCheck
-from suite_common.messages import BufferedRecordsWriter
+from suite_common.tap import SuiteTap
 
 from tap_genius.client import GeniusStream
 from tap_genius.connector import (
@@ -20,11 +19,10 @@ from tap_genius.joins import JOIN_TABLES
 from tap_genius.streams import STREAM_TYPES
 
 
-class TapGenius(SchemaDriftCheck, Tap):
+class TapGenius(SuiteTap):
     """Singer tap for the Genius CRM database (MySQL 8, MariaDB, or SQLite for the demo)."""
 
     name = "tap-genius"
-    message_writer_class = BufferedRecordsWriter
     config_jsonschema = th.PropertiesList(
         th.Property("host", th.StringType, description="Database host (GENIUS_DB_HOST)."),
         th.Property("port", th.IntegerType, default=3306, description="GENIUS_DB_PORT."),

@@ -38,7 +38,15 @@ from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
 from singer_sdk.pagination import BaseAPIPaginator
 from singer_sdk.streams.rest import HTTPRequest
 from suite_common.state import SkipNullBookmarks
-from suite_common.streams import CredentialsError, SuiteRESTStream, json_body, tls_error
+from suite_common.streams import (
+    CredentialsError,
+    SuiteRESTStream,
+    UnreachableError,
+    json_body,
+    name_not_resolved,
+    tls_error,
+    unreachable,
+)
 
 from tap_legacy_erp.values import decode_body, may_hold_non_finite, without_non_finite
 
@@ -53,7 +61,7 @@ class TooManySessionsError(FatalAPIError):
     """The 4D server kept answering 402: its maximum number of sessions is reached."""
 
 
-class ErpUnreachableError(FatalAPIError):
+class ErpUnreachableError(UnreachableError):
     """The 4D server could not be reached to open a session."""
 
 
@@ -170,6 +178,8 @@ class ErpSession:
             except requests.exceptions.SSLError as exc:
                 raise tls_error(exc, url) from None
             except (requests.ConnectionError, requests.Timeout) as exc:
+                if name_not_resolved(exc):  # no retry makes a name resolve
+                    raise ErpUnreachableError(str(unreachable(exc, url, 1))) from None
                 problem = f"cannot reach the ERP at {_where(url)} ({type(exc).__name__})"
                 continue
             if response.status_code == 402:

@@ -8,15 +8,14 @@ import os
 import typing as t
 from pathlib import Path
 
-from singer_sdk import Stream, Tap
+from singer_sdk import Stream
 from singer_sdk import typing as th
 from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
 from suite_common.cli import run_cli
-from suite_common.drift import SchemaDriftCheck
 from suite_common.http import RateLimiter
-from suite_common.messages import BufferedRecordsWriter
 from suite_common.settings import retry_settings, tls_settings
 from suite_common.streams import TLS_FIX, CredentialsError
+from suite_common.tap import SuiteTap
 
 from tap_legacy_erp.client import ErpSession, ErpUnreachableError, TooManySessionsError
 from tap_legacy_erp.filters import FilterSettingError
@@ -26,11 +25,10 @@ from tap_legacy_erp.tables import TableSettingError, table_specs
 ENVIRONMENTS = ("live", "test")
 
 
-class TapLegacyErp(SchemaDriftCheck, Tap):
+class TapLegacyErp(SuiteTap):
     """Singer tap for the legacy 4D ERP REST server."""
 
     name = "tap-legacy-erp"
-    message_writer_class = BufferedRecordsWriter
     config_jsonschema = th.PropertiesList(
         th.Property(
             "base_url",

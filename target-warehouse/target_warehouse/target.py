@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import copy
 import functools
+import logging
 import sys
 import time
 import typing as t
 
 import psycopg2
 from singer_sdk import Target
-from singer_sdk import typing as th
+from singer_sdk.exceptions import ConfigValidationError
 from singer_sdk.helpers.capabilities import PluginCapabilities, TargetCapabilities
+from singer_sdk.metrics import get_metrics_logger
 from singer_sdk.plugin_base import _ConfigInput
+from suite_common.settings import unknown_settings
 
 from target_warehouse import reconciliation
 from target_warehouse.connection import connect
@@ -32,6 +35,7 @@ from target_warehouse.history import (
 from target_warehouse.loading import shadow_table_name, swap_in
 from target_warehouse.naming import qualified
 from target_warehouse.reader import NumberedSingerReader
+from target_warehouse.settings import CONFIG_SCHEMA
 from target_warehouse.sinks import WarehouseSink
 from target_warehouse.validation import unknown_types
 
@@ -53,122 +57,15 @@ class TargetWarehouse(Target):
         TargetCapabilities.TARGET_SCHEMA,
     ]
 
-    config_jsonschema = th.PropertiesList(
-        th.Property("host", th.StringType, description="Postgres host or Unix socket folder."),
-        th.Property("port", th.IntegerType, default=5432, description="Postgres port."),
-        th.Property("user", th.StringType, description="Postgres user."),
-        th.Property("password", th.StringType, secret=True, description="Postgres password."),
-        th.Property("database", th.StringType, description="Database to load into."),
-        th.Property(
-            "sslmode",
-            th.StringType,
-            allowed_values=["disable", "allow", "prefer", "require", "verify-ca", "verify-full"],
-            description="libpq sslmode; verify-full checks the server certificate and name.",
-        ),
-        th.Property(
-            "sqlalchemy_url",
-            th.StringType,
-            secret=True,
-            description="One URL instead of the discrete settings, e.g. postgresql://u:p@h/db.",
-        ),
-        th.Property(
-            "default_target_schema",
-            th.StringType,
-            default="public",
-            description="Schema the streams load into (Meltano: the extractor's load_schema).",
-        ),
-        th.Property(
-            "load_method",
-            th.StringType,
-            default="upsert",
-            allowed_values=["append-only", "upsert", "overwrite"],
-            description=(
-                "upsert: insert or update by key; append-only: plain COPY; overwrite: build "
-                "each table anew and swap it in at the end of the stream."
-            ),
-        ),
-        th.Property(
-            "batch_size_rows",
-            th.IntegerType,
-            default=10000,
-            description="Rows buffered per stream before a batch is loaded and committed.",
-        ),
-        th.Property(
-            "validate_records",
-            th.BooleanType,
-            default=True,
-            description="Validate every record against its stream's JSON schema.",
-        ),
-        th.Property(
-            "hard_delete",
-            th.BooleanType,
-            default=False,
-            description=(
-                "Delete rows retired by ACTIVATE_VERSION (and rows whose _sdc_deleted_at is "
-                "set) instead of marking them in _sdc_deleted_at."
-            ),
-        ),
-        th.Property(
-            "add_record_metadata",
-            th.BooleanType,
-            default=True,
-            description="Add the _sdc_* metadata columns (extracted, received, version, …).",
-        ),
-        th.Property(
-            "state_flush_max_rows",
-            th.IntegerType,
-            default=100000,
-            description="Commit every stream and emit state after this many rows at most.",
-        ),
-        th.Property(
-            "source_name",
-            th.StringType,
-            description=(
-                "crm_source in the sync history (lowercase); default: the Meltano extractor's "
-                "name without tap- (tap-legacy-erp → legacy_erp), else the target schema."
-            ),
-        ),
-        th.Property(
-            "sync_history",
-            th.BooleanType,
-            default=True,
-            description="Record each stream of each run in history_schema.sync_history.",
-        ),
-        th.Property(
-            "history_schema",
-            th.StringType,
-            default="orchestration",
-            description="Schema of sync_history and rejected_records.",
-        ),
-        th.Property(
-            "on_invalid_record",
-            th.StringType,
-            default="quarantine",
-            allowed_values=["quarantine", "fail"],
-            description=(
-                "quarantine: keep a record that breaks its schema in rejected_records, count "
-                "it as failed and go on; fail: stop at the first one with an error."
-            ),
-        ),
-        th.Property(
-            "dry_run",
-            th.BooleanType,
-            default=False,
-            description=(
-                "Read and validate everything, report what would be created, updated or "
-                "rejected and which DDL would run; write nothing and emit no state."
-            ),
-        ),
-        th.Property(
-            "state_flush_max_seconds",
-            th.IntegerType,
-            default=60,
-            description="Commit every stream and emit state at least this often (seconds).",
-        ),
-    ).to_dict()
+    config_jsonschema = CONFIG_SCHEMA
 
     def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
         super().__init__(*args, **kwargs)
+        for text in unknown_settings(self.config, self.config_jsonschema["properties"]):
+            self.logger.warning("%s", text)
+        metrics = get_metrics_logger()
+        if metrics.getEffectiveLevel() > logging.DEBUG:  # METRIC lines only when debugging
+            metrics.setLevel(logging.WARNING)
         self._rows_since_flush = 0
         self._last_flush = time.monotonic()
         self._overwrite_shadows: dict[str, tuple[str, str, str]] = {}
@@ -539,6 +436,9 @@ class TargetWarehouse(Target):
                 config=config.config, validate_config=True, parse_env_config=config.parse_env
             )
             target.listen_committing_on_error(file_input)
+        except ConfigValidationError as exc:
+            problems = "; ".join(exc.errors) or str(exc)
+            _fail(f"invalid settings: {problems}. Fix: correct them (--about lists every one)")
         except WarehouseError as exc:
             _fail(str(exc))
         except psycopg2.Error as exc:
@@ -551,7 +451,3 @@ def _fail(message: str) -> t.NoReturn:
     sys.stderr.write(f"target-warehouse: error: {message}\n")
     sys.stderr.flush()
     sys.exit(1)
-
-
-if __name__ == "__main__":
-    TargetWarehouse.cli()
