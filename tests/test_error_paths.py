@@ -23,7 +23,7 @@ NOWHERE = {
 # A setting each plugin declares as an integer.
 INTEGER_SETTING = {
     "tap-arrivy": "max_pages",
-    "tap-callrail": "per_page",
+    "tap-callrail": "page_size",
     "tap-genius": "max_records",
     "tap-legacy-erp": "max_pages",
     "target-warehouse": "batch_size_rows",

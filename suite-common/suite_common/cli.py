@@ -3,7 +3,8 @@
 Every tap's `main()` hands `run_cli` its own table of errors and fixes; the ones every tap
 shares are added here once: a config, state or catalog file that is missing or not JSON
 (checked before the SDK reads it, so the line names the file), settings the config schema
-refuses (each named), and a host that cannot be reached.
+refuses (each named), a host that cannot be reached, a certificate that cannot be verified,
+and an API that kept failing or refused a request.
 """
 
 from __future__ import annotations
@@ -13,9 +14,9 @@ import sys
 import typing as t
 from pathlib import Path
 
-from singer_sdk.exceptions import ConfigValidationError
+from singer_sdk.exceptions import ConfigValidationError, FatalAPIError, RetriableAPIError
 
-from suite_common.streams import UNREACHABLE_FIX
+from suite_common.streams import TLS_FIX, UNREACHABLE_FIX
 
 JSON_FILE_OPTIONS = ("--config", "--state", "--catalog", "--properties")
 
@@ -58,6 +59,9 @@ COMMON_ERRORS: list[tuple[type[BaseException], str]] = [
     (NotJsonError, "correct the file: one JSON object"),
     (ConfigValidationError, "correct the settings named (the plugin's --about lists them)"),
     UNREACHABLE_FIX,
+    TLS_FIX,
+    (RetriableAPIError, "the source kept failing through every retry; try again later"),
+    (FatalAPIError, "check the settings the message names"),
 ]
 
 

@@ -51,3 +51,25 @@ def unknown_settings(given: t.Iterable[str], known: t.Collection[str]) -> list[s
         hint = f"; did you mean {close[0]}?" if close else ""
         texts.append(f"Unknown setting {name} is ignored{hint}")
     return texts
+
+
+def page_size_setting(default: int | None, description: str) -> th.Property:
+    """`page_size`: records per request, one name in every tap (the API's own parameter
+    may be called per_page, items_per_page or $top)."""
+    return th.Property("page_size", th.IntegerType, default=default, description=description)
+
+
+def renamed_setting(old: str, new: str, kind: type[th.JSONTypeHelper]) -> th.Property:
+    """A setting's former name, still read (see `apply_renames`)."""
+    return th.Property(old, kind, description=f"Deprecated: the former name of {new}.")
+
+
+def apply_renames(config: dict[str, t.Any], renames: t.Mapping[str, str]) -> list[str]:
+    """Move each former name's value to its new name (it wins: the new name may hold only
+    its default); one warning text per former name found."""
+    texts = []
+    for old, new in renames.items():
+        if old in config:
+            config[new] = config.pop(old)
+            texts.append(f"Setting {old} is deprecated: it was read as {new}; rename it")
+    return texts

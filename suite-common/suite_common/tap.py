@@ -4,12 +4,16 @@
 - `--test=schema` compares the live source with the schemas (`suite_common.drift`).
 - A setting the tap does not know (`api_urll`) gets a warning naming the closest known one:
   the SDK ignores unknown settings silently, so a typo looked like a default.
+- A setting's former name (`renamed_settings`) still works, with a warning.
 - METRIC lines, half of every log, are shown only at `LOGLEVEL=DEBUG` (or the plugin's own
   `<TAP_NAME>_LOGLEVEL=DEBUG`).
+- One `rate_limiter` for all streams, from `requests_per_hour` and `requests_per_minute`
+  when the tap declares them (`suite_common.http.RateLimiter`).
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 import typing as t
 
@@ -17,20 +21,33 @@ from singer_sdk import Tap
 from singer_sdk.metrics import get_metrics_logger
 
 from suite_common.drift import SchemaDriftCheck
+from suite_common.http import RateLimiter
 from suite_common.messages import BufferedRecordsWriter
-from suite_common.settings import unknown_settings
+from suite_common.sdk_adapter import mutable_config
+from suite_common.settings import apply_renames, unknown_settings
 
 
 class SuiteTap(SchemaDriftCheck, Tap):
     """A singer-sdk Tap with the suite's start-up behaviour (see the module docstring)."""
 
     message_writer_class = BufferedRecordsWriter
+    renamed_settings: t.ClassVar[dict[str, str]] = {}
+    """Former setting name → current name."""
 
     def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
         super().__init__(*args, **kwargs)
         known = self.config_jsonschema.get("properties", {})
-        for text in unknown_settings(self.config, known):
+        texts = unknown_settings(self.config, known)
+        texts += apply_renames(mutable_config(self), self.renamed_settings)
+        for text in texts:
             self.logger.warning("%s", text)
         metrics = get_metrics_logger()
         if metrics.getEffectiveLevel() > logging.DEBUG:
             metrics.setLevel(logging.WARNING)
+
+    @functools.cached_property
+    def rate_limiter(self) -> RateLimiter:
+        """Shared by every stream: each request waits for its slot first."""
+        per_hour = self.config.get("requests_per_hour")
+        per_minute = self.config.get("requests_per_minute")
+        return RateLimiter(int(per_hour) if per_hour else None, per_minute)

@@ -94,7 +94,7 @@ class ArrivyStream(SuiteRESTStream):
 
     @property
     def per_page(self) -> int:
-        return int(self.config.get("items_per_page") or self.default_per_page)
+        return int(self.config.get("page_size") or self.default_per_page)
 
     def get_new_paginator(self) -> BaseAPIPaginator:
         paginator = PageNumberPaginator(page_totals, self.config.get("max_pages"))

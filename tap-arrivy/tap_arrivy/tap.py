@@ -6,13 +6,16 @@ import typing as t
 
 from singer_sdk import Stream
 from singer_sdk import typing as th
-from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
 from singer_sdk.pagination import SinglePagePaginator
 from suite_common.cli import run_cli
-from suite_common.http import RateLimiter
 from suite_common.reconcile import reconcile_setting
-from suite_common.settings import retry_settings, tls_settings
-from suite_common.streams import TLS_FIX, CredentialsError
+from suite_common.settings import (
+    page_size_setting,
+    renamed_setting,
+    retry_settings,
+    tls_settings,
+)
+from suite_common.streams import CredentialsError
 from suite_common.tap import SuiteTap
 
 from tap_arrivy import streams
@@ -88,11 +91,11 @@ class TapArrivy(SuiteTap):
             description="Without end_date: read bookings this many days ahead.",
         ),
         reconcile_setting(),
-        th.Property(
-            "items_per_page",
-            th.IntegerType,
-            description="Page size (default: Arrivy's, 500 for tasks, 100 for groups).",
+        page_size_setting(
+            None,
+            "Records per request (Arrivy's items_per_page; default 500 for tasks, 100 for groups).",
         ),
+        renamed_setting("items_per_page", "page_size", th.IntegerType),
         th.Property("max_pages", th.IntegerType, description="Stop each stream after N pages."),
         th.Property(
             "requests_per_minute",
@@ -120,9 +123,7 @@ class TapArrivy(SuiteTap):
         th.Property("user_agent", th.StringType, description="User-Agent header to send."),
     ).to_dict()
 
-    def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.rate_limiter = RateLimiter(per_minute=self.config.get("requests_per_minute"))
+    renamed_settings: t.ClassVar[dict[str, str]] = {"items_per_page": "page_size"}
 
     def discover_streams(self) -> list[Stream]:
         return [stream_type(tap=self) for stream_type in STREAM_TYPES]
@@ -146,9 +147,6 @@ def main() -> None:
                 CredentialsError,
                 "set valid auth_key and auth_token (ARRIVY_AUTH_KEY, ARRIVY_API_KEY)",
             ),
-            TLS_FIX,
-            (RetriableAPIError, "Arrivy kept failing after retries; try again later"),
-            (FatalAPIError, "check the settings the message names"),
         ],
     )
 

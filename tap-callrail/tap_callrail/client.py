@@ -76,7 +76,7 @@ class CallRailStream(SuiteRESTStream):
 
     @property
     def per_page(self) -> int:
-        return min(int(self.config.get("per_page") or MAX_PER_PAGE), MAX_PER_PAGE)
+        return min(int(self.config.get("page_size") or MAX_PER_PAGE), MAX_PER_PAGE)
 
     def get_new_paginator(self) -> BaseAPIPaginator:
         return PageNumberPaginator(self.page_totals, self.config.get("max_pages"))

@@ -6,12 +6,15 @@ import typing as t
 
 from singer_sdk import Stream
 from singer_sdk import typing as th
-from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
 from suite_common.cli import run_cli
-from suite_common.http import RateLimiter
 from suite_common.reconcile import reconcile_setting
-from suite_common.settings import retry_settings, tls_settings
-from suite_common.streams import TLS_FIX, CredentialsError
+from suite_common.settings import (
+    page_size_setting,
+    renamed_setting,
+    retry_settings,
+    tls_settings,
+)
+from suite_common.streams import CredentialsError
 from suite_common.tap import SuiteTap
 
 from tap_callrail import streams
@@ -105,7 +108,8 @@ class TapCallRail(SuiteTap):
             "bookmark, because tags, lead status, notes and value change after them.",
         ),
         reconcile_setting(),
-        th.Property("per_page", th.IntegerType, default=250, description="Page size (max 250)."),
+        page_size_setting(250, "Records per request (CallRail's per_page, at most 250)."),
+        renamed_setting("per_page", "page_size", th.IntegerType),
         th.Property("max_pages", th.IntegerType, description="Stop each stream after N pages."),
         th.Property(
             "fields",
@@ -138,11 +142,7 @@ class TapCallRail(SuiteTap):
         th.Property("user_agent", th.StringType, description="User-Agent header to send."),
     ).to_dict()
 
-    def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.rate_limiter = RateLimiter(
-            self.config.get("requests_per_hour"), self.config.get("requests_per_minute")
-        )
+    renamed_settings: t.ClassVar[dict[str, str]] = {"per_page": "page_size"}
 
     def discover_streams(self) -> list[Stream]:
         """Accounts first: every other stream is read once per account."""
@@ -180,9 +180,6 @@ def main() -> None:
         TapCallRail.cli,
         [
             (CredentialsError, "set a valid api_key (TAP_CALLRAIL_API_KEY in .env or Meltano)"),
-            TLS_FIX,
-            (RetriableAPIError, "CallRail kept failing after retries; try again later"),
-            (FatalAPIError, "check the settings the message names"),
         ],
     )
 

@@ -310,12 +310,8 @@ class ErpStream(SkipNullBookmarks, SuiteRESTStream):
         return ErpSessionAuthenticator(self.erp_session)
 
     @property
-    def timeout(self) -> int:
-        return int(self.config.get("timeout") or 30)
-
-    @property
     def page_size(self) -> int:
-        return int(self.config.get("page_size") or 1000)
+        return int(self.config["page_size"])
 
     def get_new_paginator(self) -> TopSkipPaginator:
         return TopSkipPaginator(self.page_size, self.config.get("max_pages"))

@@ -10,11 +10,14 @@ from pathlib import Path
 
 from singer_sdk import Stream
 from singer_sdk import typing as th
-from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
 from suite_common.cli import run_cli
-from suite_common.http import RateLimiter
-from suite_common.settings import retry_settings, tls_settings
-from suite_common.streams import TLS_FIX, CredentialsError
+from suite_common.settings import (
+    page_size_setting,
+    renamed_setting,
+    retry_settings,
+    tls_settings,
+)
+from suite_common.streams import CredentialsError
 from suite_common.tap import SuiteTap
 
 from tap_legacy_erp.client import ErpSession, ErpUnreachableError, TooManySessionsError
@@ -55,7 +58,7 @@ class TapLegacyErp(SuiteTap):
             th.DateTimeType,
             description="First sync: records changed on or after this day.",
         ),
-        th.Property("page_size", th.IntegerType, default=1000, description="$top per request."),
+        page_size_setting(1000, "Records per request (4D's $top)."),
         th.Property(
             "child_chunk_size",
             th.IntegerType,
@@ -78,7 +81,10 @@ class TapLegacyErp(SuiteTap):
                 '{"Papierart": ["R", "G"]}, {"Netto": {">=": 100}}.'
             ),
         ),
-        th.Property("timeout", th.IntegerType, default=30, description="Seconds per request."),
+        th.Property(
+            "timeout_seconds", th.IntegerType, default=30, description="Seconds per request."
+        ),
+        renamed_setting("timeout", "timeout_seconds", th.IntegerType),
         th.Property(
             "session_file",
             th.StringType,
@@ -93,9 +99,7 @@ class TapLegacyErp(SuiteTap):
         *tls_settings(),
     ).to_dict()
 
-    def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.rate_limiter = RateLimiter()  # the 4D server documents no rate limit
+    renamed_settings: t.ClassVar[dict[str, str]] = {"timeout": "timeout_seconds"}
 
     @property
     def rest_url(self) -> str:
@@ -111,7 +115,7 @@ class TapLegacyErp(SuiteTap):
         return ErpSession(
             self.rest_url,
             auth=auth,
-            timeout=float(self.config.get("timeout") or 30),
+            timeout=float(self.config["timeout_seconds"]),
             tries=int(self.config.get("max_retries", 6)),
             base_wait=float(self.config.get("backoff_base_seconds", 2.0)),
             logger=self.logger,
@@ -150,7 +154,6 @@ def main() -> None:
         TapLegacyErp.cli,
         [
             (CredentialsError, "set the ERP's username and password (or leave both unset)"),
-            TLS_FIX,
             (
                 TooManySessionsError,
                 "close idle sessions in the 4D server's administration window, or wait for "
@@ -159,8 +162,6 @@ def main() -> None:
             (ErpUnreachableError, "check base_url and that the 4D REST server is running"),
             (TableSettingError, "correct the tables setting"),
             (FilterSettingError, "correct the filters setting"),
-            (RetriableAPIError, "the ERP kept failing after retries; try again later"),
-            (FatalAPIError, "check the settings the message names"),
         ],
     )
 

@@ -47,7 +47,7 @@ def throttled(rate: int, seconds: float) -> tuple[float, int]:
     try:
         limits = {"limits": [{"requests": rate, "seconds": 60}]}
         requests.post(f"{url}/_sandbox/rate-limits", json=limits, timeout=5)
-        config = config_for(url, requests_per_minute=rate, items_per_page=20)
+        config = config_for(url, requests_per_minute=rate, page_size=20)
         return stand_in_process.run_throttled("tap-arrivy", config, url, seconds * 20)
     finally:
         process.terminate()

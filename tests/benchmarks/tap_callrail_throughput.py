@@ -88,7 +88,7 @@ def throttled(rate: int, seconds: float) -> tuple[float, int]:
             url,
             requests_per_minute=rate,
             max_pages=pages,
-            per_page=50,
+            page_size=50,
             account_ids=[first_account(url)],
         )
         return stand_in_process.run_throttled("tap-callrail", config, url, seconds * 20)

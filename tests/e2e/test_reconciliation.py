@@ -97,7 +97,7 @@ def test_a_failed_pass_retires_nothing(callrail_server, target_config, target_sc
     requests.post(f"{callrail_server.url}/_sandbox/faults", json={"faults": [fault]}, timeout=5)
     run = run_pipeline(
         "tap-callrail",
-        {**pipeline.tap_config, "reconcile_days": 70, "per_page": 50, "max_retries": 1},
+        {**pipeline.tap_config, "reconcile_days": 70, "page_size": 50, "max_retries": 1},
         target_config,
     )
     assert run.tap_returncode != 0

@@ -34,7 +34,7 @@ def test_a_full_page_then_an_empty_one(capsys):
             {"json": [{"id": 1, "updated": "2024-01-01T00:00:00"}, {"id": 2}]},
             {"json": {"results": [], "has_next": False}},
         ])  # fmt: skip
-        records = run_groups(capsys, items_per_page=2)
+        records = run_groups(capsys, page_size=2)
         assert [r["id"] for r in records] == ["1", "2"]
         assert records[0]["updated"] == "2024-01-01T00:00:00+00:00"
         assert mock.call_count == 3, "an empty page after a full one is asked for once more"
@@ -62,7 +62,7 @@ def test_a_server_that_ignores_the_page_is_not_read_forever(capsys, caplog):
     page = [{"id": n} for n in range(1, 4)]
     with rm.Mocker() as mock:
         mock.get(f"{BASE}/groups", json=page)
-        records = run_groups(capsys, items_per_page=3)
+        records = run_groups(capsys, page_size=3)
         assert [r["id"] for r in records] == ["1", "2", "3"]
         assert mock.call_count == 2
     assert "sent the same page twice" in caplog.text

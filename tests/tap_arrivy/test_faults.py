@@ -29,7 +29,7 @@ FAULTS = {
 def test_faults_are_retried_to_complete_data(arrivy_server, arrivy_config, fault):
     spec = {**FAULTS[fault], "path": "/api/customers"}
     requests.post(f"{arrivy_server.url}/_sandbox/faults", json={"faults": [spec]}, timeout=5)
-    arrivy_config |= {"items_per_page": 4, "include_unscheduled": False}
+    arrivy_config |= {"page_size": 4, "include_unscheduled": False}
     run = run_tap("tap-arrivy", arrivy_config, select=["customers"])
     assert run.returncode == 0, run.stderr
     assert len({c["id"] for c in run.records("customers")}) == arrivy_server.customers.size

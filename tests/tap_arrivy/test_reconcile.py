@@ -47,7 +47,7 @@ def test_both_ends_come_after_both_passes(arrivy_server, arrivy_config):
 
 
 def test_no_end_when_a_pass_is_capped(arrivy_server, arrivy_config):
-    arrivy_config |= {"reconcile_days": 60, "max_pages": 1, "items_per_page": 20}
+    arrivy_config |= {"reconcile_days": 60, "max_pages": 1, "page_size": 20}
     run = run_tap("tap-arrivy", arrivy_config, select=["tasks"])
     assert run.returncode == 0, run.stderr
     assert reconcile_messages(run) == []

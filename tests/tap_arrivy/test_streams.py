@@ -107,7 +107,7 @@ def test_wrapped_list_shape():
 
 
 def test_small_pages_go_on_to_an_empty_page(arrivy_server, arrivy_config):
-    arrivy_config |= {"items_per_page": 7}
+    arrivy_config |= {"page_size": 7}
     run = run_tap("tap-arrivy", arrivy_config, select=["customers"])
     assert len(run.records("customers")) == arrivy_server.customers.size
     pages = [r for r in arrivy_server.requests if r.path == "/api/customers"]

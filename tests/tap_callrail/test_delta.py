@@ -96,7 +96,7 @@ def test_resume_from_a_given_state(callrail_server, callrail_config):
 def test_state_is_emitted_during_the_sync_for_a_killed_run_to_resume(
     callrail_server, callrail_config
 ):
-    callrail_config["per_page"] = 25
+    callrail_config["page_size"] = 25
     run = run_tap("tap-callrail", callrail_config)
     marks = [
         bookmarks(s, "calls")

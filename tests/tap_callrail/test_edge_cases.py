@@ -33,7 +33,7 @@ def accounts_page(page, count, total_pages):
 
 @pytest.fixture
 def only_accounts():
-    return {"per_page": 2, "account_ids": ["none"]}
+    return {"page_size": 2, "account_ids": ["none"]}
 
 
 def test_without_totals_paging_goes_on_past_short_pages_to_an_empty_one(capsys, only_accounts):
@@ -54,7 +54,7 @@ def test_without_totals_paging_goes_on_past_short_pages_to_an_empty_one(capsys, 
 def test_a_page_capped_below_per_page_is_not_the_last(capsys, only_accounts):
     """CallRail's docs: "most endpoints" allow 250 a page; one that allows fewer sends
     shorter pages, and its total_pages counts them."""
-    capped = {"per_page": 250, "account_ids": ["none"]}
+    capped = {"page_size": 250, "account_ids": ["none"]}
     with rm.Mocker() as mock:
         mock.get(f"{BASE}/a.json", [{"json": accounts_page(n, 2, 3)} for n in (1, 2, 3)])
         run_in_process(capsys, capped)

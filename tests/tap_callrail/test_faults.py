@@ -24,7 +24,7 @@ FAULTS = {
 def test_faults_are_retried_to_complete_data(callrail_server, callrail_config, fault):
     spec = {**FAULTS[fault], "path": "/calls"}
     requests.post(f"{callrail_server.url}/_sandbox/faults", json={"faults": [spec]}, timeout=5)
-    callrail_config["per_page"] = 50
+    callrail_config["page_size"] = 50
     run = run_tap("tap-callrail", callrail_config)
     assert run.returncode == 0, run.stderr
     assert {c["id"] for c in run.records("calls")} == set(truth(callrail_server, "calls"))
@@ -73,7 +73,7 @@ def test_bad_config_is_refused_before_any_request(callrail_server, callrail_conf
 def test_proactive_limit_avoids_429_from_a_limited_server(callrail_server, callrail_config):
     limits = {"limits": [{"requests": 4, "seconds": 1}]}
     requests.post(f"{callrail_server.url}/_sandbox/rate-limits", json=limits, timeout=5)
-    callrail_config |= {"requests_per_minute": 200, "per_page": 100}
+    callrail_config |= {"requests_per_minute": 200, "page_size": 100}
     run = run_tap("tap-callrail", callrail_config)
     assert run.returncode == 0, run.stderr
     assert callrail_server.rate_limiter.refused == 0, "the tap never hit the server's limit"
@@ -84,7 +84,7 @@ def test_without_the_limit_the_same_server_refuses(callrail_server, callrail_con
     """The control: the server's limit is real, so the test above could fail."""
     limits = {"limits": [{"requests": 4, "seconds": 1}]}
     requests.post(f"{callrail_server.url}/_sandbox/rate-limits", json=limits, timeout=5)
-    callrail_config |= {"per_page": 100}
+    callrail_config |= {"page_size": 100}
     run = run_tap("tap-callrail", callrail_config)
     assert run.returncode == 0, run.stderr
     assert callrail_server.rate_limiter.refused > 0

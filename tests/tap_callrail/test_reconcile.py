@@ -81,7 +81,7 @@ def test_company_ids_narrow_the_scope(callrail_server, callrail_config):
 
 
 def test_max_pages_reads_but_never_ends_a_window(callrail_server, callrail_config):
-    callrail_config |= {"reconcile_days": 60, "max_pages": 1, "per_page": 10}
+    callrail_config |= {"reconcile_days": 60, "max_pages": 1, "page_size": 10}
     run = run_tap("tap-callrail", callrail_config, select=["accounts", "calls"])
     assert run.returncode == 0, run.stderr
     assert reconcile_messages(run, "calls") == []

@@ -51,7 +51,7 @@ def test_calls_use_relative_pagination_and_follow_next_page_as_given(
 ):
     """CallRail's docs: next_page is used unmodified (numeric account id, no `.json`, the
     sort as api_sort[]); dates go without an offset, read in time_zone=Etc/UTC."""
-    callrail_config["per_page"] = 40
+    callrail_config["page_size"] = 40
     run = run_tap("tap-callrail", callrail_config)
     assert run.returncode == 0, run.stderr
     calls = [r for r in callrail_server.requests if "/calls" in r.path]
@@ -114,7 +114,7 @@ def test_optional_fields_are_asked_for(callrail_server, callrail_config):
 
 
 def test_page_numbers_for_the_other_lists(callrail_server, callrail_config):
-    callrail_config["per_page"] = 2
+    callrail_config["page_size"] = 2
     run = run_tap("tap-callrail", callrail_config)
     assert run.returncode == 0
     companies = sent(callrail_server, "/companies.json")

@@ -1,0 +1,33 @@
+"""suite_common.settings: unknown settings are named, former names still work."""
+
+from __future__ import annotations
+
+from suite_common.settings import apply_renames, unknown_settings
+from tap_callrail.tap import TapCallRail
+from tap_legacy_erp.tap import TapLegacyErp
+
+
+def test_an_unknown_setting_names_the_closest_known_one():
+    known = ["api_url", "api_key", "page_size"]
+    assert unknown_settings({"api_urll": 1, "api_key": 2, "zzz": 3}, known) == [
+        "Unknown setting api_urll is ignored; did you mean api_url?",
+        "Unknown setting zzz is ignored",
+    ]
+
+
+def test_a_former_name_moves_to_the_new_one_and_wins():
+    config = {"per_page": 7, "page_size": 250}
+    assert apply_renames(config, {"per_page": "page_size"}) == [
+        "Setting per_page is deprecated: it was read as page_size; rename it"
+    ]
+    assert config == {"page_size": 7}
+
+
+def test_taps_read_their_former_setting_names(caplog):
+    """CallRail's per_page and the ERP's timeout are the page_size and timeout_seconds of
+    every tap now; configs that still say the old names keep working."""
+    callrail = TapCallRail(config={"api_key": "k", "per_page": 7})
+    assert callrail.config["page_size"] == 7 and "per_page" not in callrail.config
+    erp = TapLegacyErp(config={"base_url": "http://erp.example", "timeout": 3})
+    assert erp.config["timeout_seconds"] == 3
+    assert "Setting timeout is deprecated" in caplog.text
