@@ -3,7 +3,9 @@
 up      starts the embedded warehouse (Postgres), a MariaDB with the Genius tables (when
         Debian's mariadb-server is installed; the SQLite copy is always written), and the
         CallRail, Arrivy and legacy ERP stand-ins in a background process; then writes their
-        connection settings into `.env`, where Meltano reads them.
+        connection settings into `.env`, where Meltano reads them. A port that something
+        else holds (another checkout's sandbox, say) is replaced by a free one, and said so;
+        this checkout's own running stand-ins are reused.
 status  says what runs and where.
 mutate  creates, updates and deletes records in every source, for a delta sync to pick up.
 down    stops everything `up` started.
@@ -16,6 +18,7 @@ import contextlib
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -81,10 +84,63 @@ def _health(url: str) -> bool:
         return False
 
 
+def _port_free(port: int) -> bool:
+    with socket.socket() as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _own_running_ports() -> dict[str, int] | None:
+    """The ports of this checkout's stand-ins when they still run, else None."""
+    settings = _settings()
+    if not PID_FILE.exists() or not all(name in settings for name in PORTS):
+        return None
+    try:
+        os.kill(int(PID_FILE.read_text()), 0)
+    except (ProcessLookupError, ValueError):
+        return None
+    if not all(_health(str(settings[name])) for name in PORTS):
+        return None
+    return {name: int(str(settings[name]).rsplit(":", 1)[1]) for name in PORTS}
+
+
+def _ports_to_use(args: argparse.Namespace) -> dict[str, int]:
+    """The ports asked for, except those something else holds: a free port instead."""
+    ports = {}
+    for name, port in _ports(args).items():
+        if not _port_free(port):
+            replacement = _free_port()
+            print(f"{name:<11} port {port} is taken (another sandbox?): using {replacement}")
+            port = replacement
+        ports[name] = port
+    return ports
+
+
+def _start_stand_ins(args: argparse.Namespace, ports: dict[str, int]) -> None:
+    command = [sys.executable, "-m", "sandbox", "serve"]
+    command += ["--calls", str(args.calls), "--tasks", str(args.tasks)]
+    command += ["--documents", str(args.documents)]
+    command += [f"--{name.replace('_', '-')}-port={port}" for name, port in ports.items()]
+    process = subprocess.Popen(
+        command, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    PID_FILE.write_text(str(process.pid))
+
+
 def up(args: argparse.Namespace) -> int:
     """Start everything, seed Genius, write `.env`."""
     STATE.mkdir(parents=True, exist_ok=True)
-    ports = _ports(args)
+    running = _own_running_ports()
+    ports = running or _ports_to_use(args)
     settings: dict[str, object] = {"warehouse_url": warehouse.start(PGDATA)}
     print(f"warehouse   {settings['warehouse_url']}")
     genius.seed(sa.create_engine(f"sqlite:///{SQLITE_GENIUS}"), appointments=args.appointments)
@@ -98,29 +154,16 @@ def up(args: argparse.Namespace) -> int:
     except (RuntimeError, sa.exc.SQLAlchemyError) as problem:
         reason = str(problem).splitlines()[0]
         print(f"genius      SQLite only ({SQLITE_GENIUS}): {reason}")
-    if not PID_FILE.exists() or not _health(f"http://127.0.0.1:{ports['callrail']}"):
-        command = [
-            sys.executable,
-            "-m",
-            "sandbox",
-            "serve",
-            "--calls",
-            str(args.calls),
-            "--tasks",
-            str(args.tasks),
-            "--documents",
-            str(args.documents),
-        ]
-        command += [f"--{name.replace('_', '-')}-port={port}" for name, port in ports.items()]
-        process = subprocess.Popen(
-            command, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-        )
-        PID_FILE.write_text(str(process.pid))
+    if running is None:
+        _start_stand_ins(args, ports)
     for name, port in ports.items():
         url = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + 20
         while not _health(url) and time.monotonic() < deadline:
             time.sleep(0.1)
+        if not _health(url):
+            print(f"{name:<11} did not start on port {port}: run `python -m sandbox up` again")
+            return 1
         settings[name] = url
         print(f"{name:<11} {url}")
     SETTINGS_FILE.write_text(json.dumps(settings, indent=2))

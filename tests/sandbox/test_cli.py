@@ -67,3 +67,35 @@ def test_up_status_mutate_down(tmp_path):
 def _listening(port):
     with socket.socket() as probe:
         return probe.connect_ex(("127.0.0.1", port)) == 0
+
+
+def test_a_taken_port_is_replaced_and_a_second_up_reuses_its_own(tmp_path):
+    """Another checkout's sandbox holds the CallRail port: this one takes a free port and
+    says so, instead of attaching to the other's stand-ins without a word."""
+    env = {
+        **os.environ,
+        "SANDBOX_HOME": str(tmp_path / "home"),
+        "SANDBOX_ENV_FILE": str(tmp_path / ".env"),
+    }
+    with socket.socket() as other:
+        other.bind(("127.0.0.1", 0))
+        other.listen()
+        taken = other.getsockname()[1]
+        flags = [f"--callrail-port={taken}", f"--arrivy-port={free_port()}"]
+        flags += [f"--legacy-erp-port={free_port()}", "--calls", "20"]
+        code, output = sandbox("up", env, *flags)
+        try:
+            assert code == 0, output
+            assert f"port {taken} is taken" in output
+            written = (tmp_path / ".env").read_text()
+            url = next(
+                line.split("=", 1)[1]
+                for line in written.splitlines()
+                if line.startswith("SANDBOX_CALLRAIL_URL=")
+            )
+            assert not url.endswith(f":{taken}")
+            assert requests.get(f"{url}/_sandbox/health", timeout=5).ok
+            code, again = sandbox("up", env, *flags)
+            assert code == 0 and f"callrail    {url}" in again and "is taken" not in again
+        finally:
+            sandbox("down", env)
