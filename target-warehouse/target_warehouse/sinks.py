@@ -13,6 +13,7 @@ from target_warehouse import history, loading, reconciliation
 from target_warehouse.connection import connect
 from target_warehouse.copy_encoding import EncodingStats
 from target_warehouse.errors import InvalidRecordError, LoadError, postgres_reason
+from target_warehouse.load_run import RunServices
 from target_warehouse.naming import identifier, qualified
 from target_warehouse.row_encoding import RowEncoder
 from target_warehouse.table_schema import (
@@ -20,9 +21,6 @@ from target_warehouse.table_schema import (
     plan,
     read_existing,
 )
-
-if t.TYPE_CHECKING:
-    from target_warehouse.target import TargetWarehouse
 
 VERSION_PROPERTIES = {
     "_sdc_table_version": {"type": ["null", "integer"]},
@@ -35,7 +33,7 @@ class WarehouseSink(BatchSink):
 
     def __init__(
         self,
-        target: TargetWarehouse,
+        target: RunServices,
         stream_name: str,
         schema: dict,
         key_properties: t.Sequence[str] | None,
@@ -98,7 +96,9 @@ class WarehouseSink(BatchSink):
 
     def _load_table_name(self) -> str:
         if self.load_method == "overwrite":
-            return self.target.overwrite_shadow(self, self.table_name)
+            return self.target.load_run.overwrite_shadow(
+                self.stream_name, self.schema_name, self.table_name
+            )
         return self.table_name
 
     def _prepare_table(self) -> None:
@@ -113,7 +113,7 @@ class WarehouseSink(BatchSink):
             statements = plan(layout, existing)
             if self.dry_run:
                 self.pending_ddl = statements
-                self.target.note_ddl(self.stream_name, statements)
+                self.target.load_run.note_ddl(self.stream_name, statements)
             else:
                 for statement in statements:
                     cursor.execute(statement)
@@ -150,6 +150,18 @@ class WarehouseSink(BatchSink):
         """Rows (and quarantined records) waiting in the current batch."""
         return len(self._rows) + len(self.rejected)
 
+    def accept(self, record: dict, message: dict, line: int | None) -> bool:
+        """Take one record: encoded into the batch, or quarantined when it breaks the
+        schema (`on_invalid_record: fail` raises instead). True when the batch is full."""
+        self.received += 1
+        try:
+            self.add_record(record, message)
+        except InvalidRecordError as exc:
+            if self.config.get("on_invalid_record") == "fail":
+                raise
+            self.reject(record, exc, line)
+        return self.current_size >= self._max_rows
+
     def reject(self, record: dict, error: InvalidRecordError, line: int | None) -> None:
         """Quarantine a record that breaks the schema; it is stored with the next batch."""
         self.rejected.append((self.stream_name, history.record_json(record), error.problem, line))
@@ -181,7 +193,7 @@ class WarehouseSink(BatchSink):
         emitted, so state still advances only after the rows before it are committed.
         """
         if self.rejected:
-            self.target.store_rejected(self.rejected)
+            self.target.load_run.quarantine(self.rejected)
             self.rejected = []
         rows, duplicates = self._rows, self._batch_duplicates
         self._rows, self._batch_keys, self._batch_duplicates = [], set(), 0

@@ -17,11 +17,10 @@ from singer_sdk.metrics import get_metrics_logger
 from singer_sdk.plugin_base import _ConfigInput
 from suite_common.settings import unknown_settings
 
+from target_warehouse import message_checks as checks
 from target_warehouse import reconciliation
-from target_warehouse.connection import connect
 from target_warehouse.errors import (
     BadInputError,
-    InvalidRecordError,
     WarehouseError,
     postgres_reason,
 )
@@ -32,12 +31,11 @@ from target_warehouse.history import (
     run_configuration,
     source_name,
 )
-from target_warehouse.loading import shadow_table_name, swap_in
-from target_warehouse.naming import qualified
+from target_warehouse.load_run import LoadRun
 from target_warehouse.reader import NumberedSingerReader
 from target_warehouse.settings import CONFIG_SCHEMA
 from target_warehouse.sinks import WarehouseSink
-from target_warehouse.validation import unknown_types
+from target_warehouse.state_gate import StateGate
 
 
 class TargetWarehouse(Target):
@@ -66,13 +64,12 @@ class TargetWarehouse(Target):
         metrics = get_metrics_logger()
         if metrics.getEffectiveLevel() > logging.DEBUG:  # METRIC lines only when debugging
             metrics.setLevel(logging.WARNING)
-        self._rows_since_flush = 0
-        self._last_flush = time.monotonic()
-        self._overwrite_shadows: dict[str, tuple[str, str, str]] = {}
-        self._held_state: dict | None = None
-        self._emitted_state: dict | None = None
+        self.state_gate = StateGate(
+            self.config["state_flush_max_rows"],
+            self.config["state_flush_max_seconds"],
+            dry_run=self.dry_run,
+        )
         self._stream_runs: dict[str, StreamRun] = {}
-        self._ddl: dict[str, list[str]] = {}
         self._started = time.monotonic()
         t.cast(NumberedSingerReader, self.message_reader).suite_callbacks[
             reconciliation.MESSAGE_TYPE
@@ -97,6 +94,11 @@ class TargetWarehouse(Target):
         config = self.config
         return SyncHistory(config, source_name(config), run_configuration(config, secrets))
 
+    @functools.cached_property
+    def load_run(self) -> LoadRun:
+        """Overwrite tables, dry-run DDL and the quarantine of this run (see load_run)."""
+        return LoadRun(self.config, lambda: self.history, dry_run=self.dry_run)
+
     def _start_history(self, stream_name: str) -> None:
         """A `running` row for each sink of a stream the first time its SCHEMA arrives."""
         for stream_map in self.mapper.stream_maps.get(stream_name, []):
@@ -107,16 +109,6 @@ class TargetWarehouse(Target):
             sink = t.cast(WarehouseSink, sink)
             endpoint = f"{sink.schema_name}.{sink.table_name}"
             self._stream_runs[alias] = self.history.start(alias, endpoint)
-
-    def store_rejected(self, rejected: list[tuple[str, str, str, int | None]]) -> None:
-        """Keep quarantined records (committed before any later state is emitted)."""
-        if self.history is not None:
-            self.history.quarantine(rejected)
-
-    def note_ddl(self, stream_name: str, statements: list[str]) -> None:
-        """Dry run: DDL a stream's table would need."""
-        if statements:
-            self._ddl.setdefault(stream_name, []).extend(statements)
 
     def _counts(self, sink: WarehouseSink) -> StreamCounts:
         totals = sink.totals
@@ -132,7 +124,7 @@ class TargetWarehouse(Target):
         """Complete every stream's row: with the final bookmark, or failed with `error`."""
         if self.history is None:
             return
-        bookmarks = (self._emitted_state or {}).get("bookmarks") or {}
+        bookmarks = self.state_gate.bookmarks
         for alias, run in list(self._stream_runs.items()):
             sink = t.cast(WarehouseSink, self._sinks_active.get(alias))
             counts = self._counts(sink) if sink is not None else StreamCounts()
@@ -152,24 +144,10 @@ class TargetWarehouse(Target):
 
     # Messages -----------------------------------------------------------------------------
 
-    def _assert_line_requires(self, message_dict: dict, requires: set[str]) -> None:
-        missing = sorted(requires - set(message_dict))
-        if missing:
-            kind = message_dict.get("type", "message")
-            raise BadInputError(
-                f"{kind} message lacks {', '.join(missing)}",
-                fix="the tap must send complete Singer messages",
-                stream=message_dict.get("stream") if "stream" not in missing else None,
-            )
-
     def _sink_for(self, alias: str) -> WarehouseSink:
         sink = self._sinks_active.get(alias)
         if sink is None:
-            raise BadInputError(
-                "RECORD arrived before the stream's SCHEMA",
-                fix="the tap must send a SCHEMA message before the stream's first record",
-                stream=alias,
-            )
+            raise checks.record_before_schema(alias)
         return t.cast(WarehouseSink, sink)
 
     def _process_record_message(self, message_dict: dict) -> None:
@@ -178,16 +156,9 @@ class TargetWarehouse(Target):
         The SDK's generic path does the same with several calls per record that a loader of
         millions of rows feels; this one keeps the SDK's stream maps and counters.
         """
-        if "record" not in message_dict or "stream" not in message_dict:
-            self._assert_line_requires(message_dict, requires={"stream", "record"})
+        checks.check_record(message_dict)
         stream_name = message_dict["stream"]
         raw = message_dict["record"]
-        if not isinstance(raw, dict):
-            raise BadInputError(
-                "RECORD's record is not a JSON object",
-                fix="the tap must send each record as a JSON object",
-                stream=stream_name,
-            )
         stream_maps = self.mapper.stream_maps.get(stream_name)
         if stream_maps is None:
             self._sink_for(stream_name)
@@ -199,44 +170,16 @@ class TargetWarehouse(Target):
             if record is None:
                 continue
             sink = self._sink_for(stream_map.stream_alias)
-            sink.received += 1
-            try:
-                sink.add_record(record, message_dict)
-            except InvalidRecordError as exc:
-                if self.config.get("on_invalid_record") == "fail":
-                    raise
-                sink.reject(record, exc, self.message_reader.line_number)
-            if sink.current_size >= sink._max_rows:
+            line = t.cast(NumberedSingerReader, self.message_reader).line_number
+            if sink.accept(record, message_dict, line):
                 self.drain_one(sink)
-        self._rows_since_flush += 1
-        if self._rows_since_flush % 1000 == 0:
+        if self.state_gate.count_row():
             self._handle_max_record_age()
 
     def _process_schema_message(self, message_dict: dict) -> None:
         """Commit a stream's buffered rows before its schema changes, then evolve the table."""
-        self._assert_line_requires(message_dict, requires={"stream", "schema"})
+        checks.check_schema(message_dict)
         stream_name = message_dict["stream"]
-        schema = message_dict["schema"]
-        keys = message_dict.get("key_properties") or []
-        if not isinstance(schema, dict) or not isinstance(schema.get("properties"), dict):
-            raise BadInputError(
-                "SCHEMA message lacks properties (an object of property schemas)",
-                fix="the tap must send a JSON schema with properties",
-                stream=str(stream_name),
-            )
-        unknown = unknown_types(schema["properties"])
-        if unknown:
-            raise BadInputError(
-                f"SCHEMA gives property '{unknown[0]}' a type JSON schema does not have",
-                fix="use null, boolean, integer, number, string, object or array",
-                stream=str(stream_name),
-            )
-        if not isinstance(keys, list) or not all(isinstance(key, str) for key in keys):
-            raise BadInputError(
-                "key_properties must be a list of property names",
-                fix="correct the tap's key_properties",
-                stream=str(stream_name),
-            )
         for stream_map in self.mapper.stream_maps.get(stream_name, []):
             sink = self._sinks_active.get(stream_map.stream_alias)
             if sink is not None and sink.original_schema != message_dict["schema"]:
@@ -252,22 +195,13 @@ class TargetWarehouse(Target):
     def _process_state_message(self, message_dict: dict) -> None:
         """Remember the state; commit and emit it when enough rows or time have passed."""
         super()._process_state_message(message_dict)
-        elapsed = time.monotonic() - self._last_flush
-        if (
-            self._rows_since_flush >= self.config["state_flush_max_rows"]
-            or elapsed >= self.config["state_flush_max_seconds"]
-        ):
+        if self.state_gate.flush_due():
             self.drain_all()
 
     def _process_activate_version_message(self, message_dict: dict) -> None:
         """Load the stream's buffered rows first so the new version's rows are all in."""
-        self._assert_line_requires(message_dict, requires={"stream", "version"})
-        if message_dict["stream"] not in self.mapper.stream_maps:
-            raise BadInputError(
-                "ACTIVATE_VERSION arrived before the stream's SCHEMA",
-                fix="the tap must send a SCHEMA message before the stream's first message",
-                stream=message_dict["stream"],
-            )
+        checks.require_fields(message_dict, {"stream", "version"})
+        checks.check_known_stream(message_dict, self.mapper.stream_maps)
         for stream_map in self.mapper.stream_maps.get(message_dict["stream"], []):
             sink = self._sinks_active.get(stream_map.stream_alias)
             if sink is not None:
@@ -278,14 +212,9 @@ class TargetWarehouse(Target):
         """RECONCILE begin: remember the keys loaded from now on; end: load what is
         buffered, then retire the window's rows that were not received (see
         reconciliation). Both happen before any later state is emitted."""
-        self._assert_line_requires(message_dict, requires={"stream", "phase"})
+        checks.require_fields(message_dict, {"stream", "phase"})
+        checks.check_known_stream(message_dict, self.mapper.stream_maps)
         stream_name = message_dict["stream"]
-        if stream_name not in self.mapper.stream_maps:
-            raise BadInputError(
-                "RECONCILE arrived before the stream's SCHEMA",
-                fix="the tap must send a SCHEMA message before the stream's first message",
-                stream=str(stream_name),
-            )
         window = reconciliation.parse(message_dict)
         for stream_map in self.mapper.stream_maps[stream_name]:
             sink = self._sinks_active.get(stream_map.stream_alias)
@@ -299,67 +228,29 @@ class TargetWarehouse(Target):
                 sink.reconcile(window)
 
     def _process_batch_message(self, message_dict: dict) -> None:
-        raise BadInputError(
-            "BATCH messages are not supported",
-            fix="run the tap without batch_config so it sends RECORD messages",
-            stream=message_dict.get("stream"),
-        )
+        raise checks.batch_refused(message_dict)
 
     # State --------------------------------------------------------------------------------
 
     def _write_state_message(self, state: dict) -> None:
-        """Emit state only when every row before it is committed and visible.
-
-        drain_all() calls this after all sinks committed. While an overwrite table is still
-        being built beside the live one, its rows are committed but not yet visible, so the
-        state is held until the swap at the end of the run.
-        """
+        """drain_all() calls this after every sink committed: emit what the gate releases."""
         self.wait_for_loads()
-        self._rows_since_flush = 0
-        self._last_flush = time.monotonic()
-        if self.dry_run:  # nothing was written, so no bookmark may move
-            return
-        if self._overwrite_shadows:
-            self._held_state = state
-            return
-        if state != self._emitted_state:
-            super()._write_state_message(state)
-            self._emitted_state = state
+        released = self.state_gate.release(state, tables_hidden=bool(self.load_run.shadows))
+        if released is not None:
+            super()._write_state_message(released)
 
     def wait_for_loads(self) -> None:
         """Block until every stream's batch in flight is committed."""
         for sink in [*self._sinks_to_clear, *self._sinks_active.values()]:
             t.cast(WarehouseSink, sink).wait_for_load()
 
-    # Overwrite ----------------------------------------------------------------------------
-
-    def overwrite_shadow(self, sink: WarehouseSink, table: str) -> str:
-        """The shadow table an overwrite stream loads into; dropped and recreated once a run."""
-        shadow = shadow_table_name(table)
-        if sink.stream_name not in self._overwrite_shadows and not self.dry_run:
-            with connect(self.config) as connection, connection.cursor() as cursor:
-                cursor.execute(f"DROP TABLE IF EXISTS {qualified(sink.schema_name, shadow)}")
-            connection.close()
-            self._overwrite_shadows[sink.stream_name] = (sink.schema_name, shadow, table)
-        return shadow
-
-    def _swap_overwritten_tables(self) -> None:
-        if not self._overwrite_shadows or self.dry_run:
-            return
-        with connect(self.config) as connection, connection.cursor() as cursor:
-            for schema, shadow, table in self._overwrite_shadows.values():
-                swap_in(cursor, schema, shadow, table)
-        connection.close()
-        self._overwrite_shadows.clear()
-
     def process_endofpipe(self) -> None:
         """Commit everything, swap overwritten tables in, emit the final state, then
         complete the sync history and log the run's summary."""
         self.drain_all()
         self.wait_for_loads()
-        self._swap_overwritten_tables()
-        if self._held_state is not None and self._latest_state is None:
-            self._latest_state = self._held_state
+        self.load_run.swap_overwritten_tables()
+        self._latest_state = self.state_gate.final(self._latest_state)
         super().process_endofpipe()
         self._finish_history(None)
         self._log_summary()
@@ -388,7 +279,7 @@ class TargetWarehouse(Target):
                 counts.processed / seconds,
                 f", {nul} NUL characters removed" if nul else "",
             )
-        for name, statements in self._ddl.items():
+        for name, statements in self.load_run.ddl.items():
             for statement in statements:
                 self.logger.info("Dry run %s: would run %s", name, " ".join(statement.split()))
 
