@@ -74,10 +74,9 @@ lint: $(STAMP)
 
 PLUGINS := tap-arrivy tap-callrail tap-genius tap-legacy-erp target-warehouse
 
-# Settings pages of every plugin, as its own --about prints them (tests check they are current).
+# Each plugin's page: its --about, streams, Meltano variables (tests check they are current).
 docs: $(STAMP)
-	mkdir -p docs/plugins
-	$(foreach p,$(PLUGINS),$(BIN)/$(p) --about --format markdown > docs/plugins/$(p).md;)
+	$(BIN)/python docs/generate.py
 
 demo: $(STAMP) $(MELTANO_STAMP)
 	MELTANO=$(abspath $(MELTANO)) $(BIN)/python -m sandbox.demo
