@@ -39,7 +39,9 @@ class BufferedRecordsWriter(MsgSpecWriter):
 
 
 class LeanRecordMessages:
-    """Mixin for an SDK stream: RECORD messages without the SDK's per-record selection walk.
+    """Mixin for an SDK stream: RECORD messages without the SDK's per-record selection walk,
+    and with only the schema's properties (the SDK adds a partition's context keys, such as
+    `pass` or `entity_id`, to every record of the partition).
 
     The SDK walks every record, nested objects included, to drop deselected properties;
     when nothing nested is deselected, dropping the deselected top-level names gives the
@@ -56,7 +58,15 @@ class LeanRecordMessages:
         names = self.schema["properties"]  # type: ignore[attr-defined]
         return tuple(name for name in names if not mask[("properties", name)])
 
+    @functools.cached_property
+    def schema_property_names(self) -> frozenset[str]:
+        return frozenset(self.schema["properties"])  # type: ignore[attr-defined]
+
     def _generate_record_messages(self, record: dict) -> t.Generator[RecordMessage]:
+        names = self.schema_property_names
+        if not names.issuperset(record):  # the SDK adds the partition's keys to records
+            for name in [name for name in record if name not in names]:
+                del record[name]
         deselected = self.deselected_properties
         if deselected is None:
             yield from super()._generate_record_messages(record)  # type: ignore[misc]

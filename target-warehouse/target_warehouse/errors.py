@@ -7,6 +7,8 @@ reader so the message points at the exact message that was refused.
 
 from __future__ import annotations
 
+from singer_sdk.exceptions import MissingKeyPropertiesError, RecordsWithoutSchemaException
+
 
 class WarehouseError(Exception):
     """A problem the user can act on; printed as one line, never as a traceback."""
@@ -36,6 +38,14 @@ class BadInputError(WarehouseError):
 
 class InvalidRecordError(BadInputError):
     """A RECORD whose values violate the stream's schema or cannot be stored exactly."""
+
+
+class RecordBeforeSchemaError(BadInputError, RecordsWithoutSchemaException):
+    """A RECORD for a stream whose SCHEMA has not come (the SDK's exception too)."""
+
+
+class MissingKeyError(InvalidRecordError, MissingKeyPropertiesError):
+    """A record without a value for a key property (the SDK's exception too)."""
 
 
 class InvalidValueError(ValueError):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import typing as t
 
-from target_warehouse.errors import BadInputError
+from target_warehouse.errors import BadInputError, RecordBeforeSchemaError
 from target_warehouse.validation import unknown_types
 
 
@@ -74,9 +74,9 @@ def check_known_stream(message: dict, known: t.Container[str]) -> None:
         )
 
 
-def record_before_schema(stream: str) -> BadInputError:
+def record_before_schema(stream: str) -> RecordBeforeSchemaError:
     """The refusal of a RECORD whose stream has no SCHEMA yet."""
-    return BadInputError(
+    return RecordBeforeSchemaError(
         "RECORD arrived before the stream's SCHEMA",
         fix="the tap must send a SCHEMA message before the stream's first record",
         stream=stream,

@@ -20,7 +20,7 @@ from target_warehouse.copy_encoding import (
     checking_encoder_for,
     encoder_for,
 )
-from target_warehouse.errors import InvalidRecordError, InvalidValueError
+from target_warehouse.errors import InvalidRecordError, InvalidValueError, MissingKeyError
 from target_warehouse.validation import (
     has_rules_beyond_type,
     non_null_types,
@@ -115,7 +115,7 @@ class RowEncoder:
         """The record as one CSV line, and its key as encoded (None without a key)."""
         for key in self.key_properties:
             if record.get(key) is None:
-                raise InvalidRecordError(
+                raise MissingKeyError(
                     f"key property '{key}' is missing or null",
                     fix="every record must carry a value for each key property",
                     stream=self.stream,
