@@ -1,13 +1,9 @@
 """Edge cases a server cannot easily produce, with requests-mock."""
 
-import email.utils
 import json
-import time
 
 import pytest
-import requests
 import requests_mock as rm
-from suite_common.http import retry_after_seconds
 from tap_callrail.tap import TapCallRail
 
 BASE = "https://callrail.example/v3"
@@ -102,17 +98,6 @@ def test_max_pages_caps_paging(capsys, only_accounts):
         mock.get(f"{BASE}/a.json", [{"json": accounts_page(n, 2, 50)} for n in range(1, 6)])
         run_in_process(capsys, {**only_accounts, "max_pages": 3})
         assert mock.call_count == 3
-
-
-def test_retry_after_as_an_http_date():
-    response = requests.Response()
-    later = email.utils.formatdate(time.time() + 30, usegmt=True)
-    response.headers["Retry-After"] = later
-    assert 25 <= retry_after_seconds(response) <= 31
-    response.headers["Retry-After"] = "12"
-    assert retry_after_seconds(response) == 12
-    response.headers["Retry-After"] = "soon"
-    assert retry_after_seconds(response) is None
 
 
 def test_403_is_a_credentials_error_too(capsys):

@@ -1,11 +1,7 @@
 """Faults end in complete data or one clear error; the rate limit is respected."""
 
-import itertools
-import time
-
 import pytest
 import requests
-from suite_common.http import RateLimiter
 
 from tests.singer_run import run_tap
 from tests.tap_callrail.conftest import truth
@@ -88,23 +84,3 @@ def test_without_the_limit_the_same_server_refuses(callrail_server, callrail_con
     run = run_tap("tap-callrail", callrail_config)
     assert run.returncode == 0, run.stderr
     assert callrail_server.rate_limiter.refused > 0
-
-
-def test_rate_limiter_spaces_requests_evenly():
-    limiter = RateLimiter(per_hour=None, per_minute=300)
-    moments = []
-    for _ in range(11):
-        limiter.wait("ACC1")
-        moments.append(time.monotonic())
-    gaps = [later - earlier for earlier, later in itertools.pairwise(moments)]
-    assert min(gaps) >= 0.2 - 1e-3
-    started = time.monotonic()
-    limiter.wait("ACC2")
-    assert time.monotonic() - started < 0.05, "another account has its own budget"
-
-
-def test_rate_limiter_hourly_budget():
-    limiter = RateLimiter(per_hour=3, per_minute=None)
-    for _ in range(3):
-        limiter.wait("ACC1")
-    assert limiter.delay("ACC1", time.monotonic()) > 3500
