@@ -52,7 +52,9 @@ def test_every_setting_is_declared_and_secrets_are_sensitive(plugin):
     for name, schema in properties.items():
         if name in settings:
             assert settings[name].get("kind"), f"{plugin}.{name} has no kind"
-            assert settings[name].get("description"), f"{plugin}.{name} has no description"
+            assert settings[name].get("description") == schema.get("description"), (
+                f"{plugin}.{name}: meltano.yml's description differs from --about's"
+            )
         if schema.get("secret"):
             assert settings[name].get("sensitive") is True, f"{plugin}.{name} must be sensitive"
     plugin_entry = declared()[plugin]

@@ -60,7 +60,7 @@ COMMON_ERRORS: list[tuple[type[BaseException], str]] = [
     (ConfigValidationError, "correct the settings named (the plugin's --about lists them)"),
     UNREACHABLE_FIX,
     TLS_FIX,
-    (RetriableAPIError, "the source kept failing through every retry; try again later"),
+    (RetriableAPIError, "the source kept failing after retries; try again later"),
     (FatalAPIError, "check the settings the message names"),
 ]
 

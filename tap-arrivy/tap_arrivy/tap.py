@@ -93,7 +93,7 @@ class TapArrivy(SuiteTap):
         reconcile_setting(),
         page_size_setting(
             None,
-            "Records per request (Arrivy's items_per_page; default 500 for tasks, 100 for groups).",
+            "Records per request (Arrivy's items_per_page; default 500, groups 100).",
         ),
         renamed_setting("items_per_page", "page_size", th.IntegerType),
         th.Property("max_pages", th.IntegerType, description="Stop each stream after N pages."),

@@ -144,6 +144,10 @@ class TargetWarehouse(Target):
 
     # Messages -----------------------------------------------------------------------------
 
+    def _assert_line_requires(self, message_dict: dict, requires: set[str]) -> None:
+        """The SDK's own check of a message (STATE's value, …), refused in one line."""
+        checks.require_fields(message_dict, requires)
+
     def _sink_for(self, alias: str) -> WarehouseSink:
         sink = self._sinks_active.get(alias)
         if sink is None:
