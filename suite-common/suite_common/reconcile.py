@@ -109,8 +109,8 @@ class ReconciledStream:
         if reason:
             self.logger.warning(  # type: ignore[attr-defined]
                 "%s is read but not reconciled: %s",
-                self.name,
-                reason,  # type: ignore[attr-defined]
+                self.name,  # type: ignore[attr-defined]
+                reason,
             )
             return False
         return True

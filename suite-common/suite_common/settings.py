@@ -3,9 +3,16 @@
 from __future__ import annotations
 
 import difflib
+import logging
 import typing as t
 
 from singer_sdk import typing as th
+from singer_sdk.metrics import get_metrics_logger
+
+from suite_common.sdk_adapter import mutable_config
+
+if t.TYPE_CHECKING:
+    from singer_sdk.plugin_base import PluginBase
 
 
 def retry_settings() -> list[th.Property]:
@@ -59,9 +66,15 @@ def page_size_setting(default: int | None, description: str) -> th.Property:
     return th.Property("page_size", th.IntegerType, default=default, description=description)
 
 
-def renamed_setting(old: str, new: str, kind: type[th.JSONTypeHelper]) -> th.Property:
-    """A setting's former name, still read (see `apply_renames`)."""
-    return th.Property(old, kind, description=f"Deprecated: the former name of {new}.")
+def former_names(renames: t.Mapping[str, str], kind: type[th.JSONTypeHelper]) -> list[th.Property]:
+    """The settings' former names (former → current), still declared so that they are read
+    and validated; `apply_renames` moves their values to the current names."""
+    return [
+        th.Property(
+            old, kind, deprecated=True, description=f"Deprecated: the former name of {new}."
+        )
+        for old, new in renames.items()
+    ]
 
 
 def apply_renames(config: dict[str, t.Any], renames: t.Mapping[str, str]) -> list[str]:
@@ -73,3 +86,16 @@ def apply_renames(config: dict[str, t.Any], renames: t.Mapping[str, str]) -> lis
             config[new] = config.pop(old)
             texts.append(f"Setting {old} is deprecated: it was read as {new}; rename it")
     return texts
+
+
+def check_at_start(plugin: PluginBase, renames: t.Mapping[str, str] | None = None) -> None:
+    """What every plugin of the suite does once its settings are read: warn of unknown
+    settings (the SDK ignores them silently, so a typo looked like a default), move former
+    names to current ones, and keep METRIC lines (half of every log) for `LOGLEVEL=DEBUG`."""
+    texts = unknown_settings(plugin.config, plugin.config_jsonschema.get("properties", {}))
+    texts += apply_renames(mutable_config(plugin), renames or {})
+    for text in texts:
+        plugin.logger.warning("%s", text)
+    metrics = get_metrics_logger()
+    if metrics.getEffectiveLevel() > logging.DEBUG:
+        metrics.setLevel(logging.WARNING)

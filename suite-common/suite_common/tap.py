@@ -14,17 +14,14 @@
 from __future__ import annotations
 
 import functools
-import logging
 import typing as t
 
 from singer_sdk import Tap
-from singer_sdk.metrics import get_metrics_logger
 
 from suite_common.drift import SchemaDriftCheck
 from suite_common.http import RateLimiter
 from suite_common.messages import BufferedRecordsWriter
-from suite_common.sdk_adapter import mutable_config
-from suite_common.settings import apply_renames, unknown_settings
+from suite_common.settings import check_at_start
 
 
 class SuiteTap(SchemaDriftCheck, Tap):
@@ -36,14 +33,7 @@ class SuiteTap(SchemaDriftCheck, Tap):
 
     def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
         super().__init__(*args, **kwargs)
-        known = self.config_jsonschema.get("properties", {})
-        texts = unknown_settings(self.config, known)
-        texts += apply_renames(mutable_config(self), self.renamed_settings)
-        for text in texts:
-            self.logger.warning("%s", text)
-        metrics = get_metrics_logger()
-        if metrics.getEffectiveLevel() > logging.DEBUG:
-            metrics.setLevel(logging.WARNING)
+        check_at_start(self, self.renamed_settings)
 
     @functools.cached_property
     def rate_limiter(self) -> RateLimiter:

@@ -10,8 +10,8 @@ from singer_sdk.pagination import SinglePagePaginator
 from suite_common.cli import run_cli
 from suite_common.reconcile import reconcile_setting
 from suite_common.settings import (
+    former_names,
     page_size_setting,
-    renamed_setting,
     retry_settings,
     tls_settings,
 )
@@ -51,6 +51,10 @@ class ConnectionCheckStream(ArrivyStream):
     def post_process(self, row: dict, context: t.Any = None) -> dict | None:
         """Logged, not emitted."""
         return row
+
+
+# Settings' former names → current names (still read, with a warning).
+RENAMED = {"items_per_page": "page_size"}
 
 
 class TapArrivy(SuiteTap):
@@ -95,7 +99,7 @@ class TapArrivy(SuiteTap):
             None,
             "Records per request (Arrivy's items_per_page; default 500, groups 100).",
         ),
-        renamed_setting("items_per_page", "page_size", th.IntegerType),
+        *former_names(RENAMED, th.IntegerType),
         th.Property("max_pages", th.IntegerType, description="Stop each stream after N pages."),
         th.Property(
             "requests_per_minute",
@@ -123,7 +127,7 @@ class TapArrivy(SuiteTap):
         th.Property("user_agent", th.StringType, description="User-Agent header to send."),
     ).to_dict()
 
-    renamed_settings: t.ClassVar[dict[str, str]] = {"items_per_page": "page_size"}
+    renamed_settings = RENAMED
 
     def discover_streams(self) -> list[Stream]:
         return [stream_type(tap=self) for stream_type in STREAM_TYPES]

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import typing as t
-
 from singer_sdk import Stream
 from singer_sdk import typing as th
 from suite_common.cli import run_cli
 from suite_common.reconcile import reconcile_setting
 from suite_common.settings import (
+    former_names,
     page_size_setting,
-    renamed_setting,
     retry_settings,
     tls_settings,
 )
@@ -65,6 +63,10 @@ STREAM_TYPES = [
 ]
 
 
+# Settings' former names → current names (still read, with a warning).
+RENAMED = {"per_page": "page_size"}
+
+
 class TapCallRail(SuiteTap):
     """Singer tap for CallRail call tracking (API v3)."""
 
@@ -109,7 +111,7 @@ class TapCallRail(SuiteTap):
         ),
         reconcile_setting(),
         page_size_setting(250, "Records per request (CallRail's per_page, at most 250)."),
-        renamed_setting("per_page", "page_size", th.IntegerType),
+        *former_names(RENAMED, th.IntegerType),
         th.Property("max_pages", th.IntegerType, description="Stop each stream after N pages."),
         th.Property(
             "fields",
@@ -142,7 +144,7 @@ class TapCallRail(SuiteTap):
         th.Property("user_agent", th.StringType, description="User-Agent header to send."),
     ).to_dict()
 
-    renamed_settings: t.ClassVar[dict[str, str]] = {"per_page": "page_size"}
+    renamed_settings = RENAMED
 
     def discover_streams(self) -> list[Stream]:
         """Accounts first: every other stream is read once per account."""

@@ -5,15 +5,14 @@ from __future__ import annotations
 import functools
 import hashlib
 import os
-import typing as t
 from pathlib import Path
 
 from singer_sdk import Stream
 from singer_sdk import typing as th
 from suite_common.cli import run_cli
 from suite_common.settings import (
+    former_names,
     page_size_setting,
-    renamed_setting,
     retry_settings,
     tls_settings,
 )
@@ -26,6 +25,10 @@ from tap_legacy_erp.streams import TableStream, stream_class
 from tap_legacy_erp.tables import TableSettingError, table_specs
 
 ENVIRONMENTS = ("live", "test")
+
+
+# Settings' former names → current names (still read, with a warning).
+RENAMED = {"timeout": "timeout_seconds"}
 
 
 class TapLegacyErp(SuiteTap):
@@ -84,7 +87,7 @@ class TapLegacyErp(SuiteTap):
         th.Property(
             "timeout_seconds", th.IntegerType, default=30, description="Seconds per request."
         ),
-        renamed_setting("timeout", "timeout_seconds", th.IntegerType),
+        *former_names(RENAMED, th.IntegerType),
         th.Property(
             "session_file",
             th.StringType,
@@ -99,7 +102,7 @@ class TapLegacyErp(SuiteTap):
         *tls_settings(),
     ).to_dict()
 
-    renamed_settings: t.ClassVar[dict[str, str]] = {"timeout": "timeout_seconds"}
+    renamed_settings = RENAMED
 
     @property
     def rest_url(self) -> str:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import copy
 import functools
-import logging
 import sys
 import time
 import typing as t
@@ -13,9 +12,8 @@ import psycopg2
 from singer_sdk import Target
 from singer_sdk.exceptions import ConfigValidationError
 from singer_sdk.helpers.capabilities import PluginCapabilities, TargetCapabilities
-from singer_sdk.metrics import get_metrics_logger
 from singer_sdk.plugin_base import _ConfigInput
-from suite_common.settings import unknown_settings
+from suite_common.settings import check_at_start
 
 from target_warehouse import message_checks as checks
 from target_warehouse import reconciliation
@@ -59,11 +57,7 @@ class TargetWarehouse(Target):
 
     def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
         super().__init__(*args, **kwargs)
-        for text in unknown_settings(self.config, self.config_jsonschema["properties"]):
-            self.logger.warning("%s", text)
-        metrics = get_metrics_logger()
-        if metrics.getEffectiveLevel() > logging.DEBUG:  # METRIC lines only when debugging
-            metrics.setLevel(logging.WARNING)
+        check_at_start(self)  # unknown settings named; METRIC lines only when debugging
         self.state_gate = StateGate(
             self.config["state_flush_max_rows"],
             self.config["state_flush_max_seconds"],
