@@ -89,3 +89,24 @@ def test_an_unknown_setting_names_the_closest_known_one(plugin, tmp_path):
     done = run(plugin, "--config", str(config), *flags)
     name = INTEGER_SETTING[plugin]
     assert f"Unknown setting {name}s is ignored; did you mean {name}?" in done.stderr
+
+
+SECRET_SETTING = {
+    "tap-arrivy": "auth_token",
+    "tap-callrail": "api_key",
+    "tap-genius": "password",
+    "tap-legacy-erp": "password",
+    "target-warehouse": "password",
+}
+
+
+@pytest.mark.parametrize("plugin", PLUGINS)
+def test_a_refused_secret_is_named_without_its_value(plugin, tmp_path):
+    """The schema validator quotes the value it refused; for a secret it must not."""
+    config = tmp_path / "config.json"
+    config.write_text(json.dumps({**NOWHERE[plugin], SECRET_SETTING[plugin]: 987654321}))
+    for flags in (["--test"] if plugin != "target-warehouse" else [], []):
+        done = run(plugin, "--config", str(config), *flags)
+        assert done.returncode == 1
+        assert "987654321" not in done.stderr + done.stdout
+        assert SECRET_SETTING[plugin] in done.stderr

@@ -7,6 +7,7 @@ import logging
 import typing as t
 
 from singer_sdk import typing as th
+from singer_sdk.exceptions import ConfigValidationError
 from singer_sdk.metrics import get_metrics_logger
 
 from suite_common.sdk_adapter import mutable_config
@@ -99,3 +100,23 @@ def check_at_start(plugin: PluginBase, renames: t.Mapping[str, str] | None = Non
     metrics = get_metrics_logger()
     if metrics.getEffectiveLevel() > logging.DEBUG:
         metrics.setLevel(logging.WARNING)
+
+
+def without_secrets(exc: ConfigValidationError) -> ConfigValidationError:
+    """The same refusal with no secret's value in it: the schema validator quotes the value
+    it refused (`987654321 is not of type 'string' in config['api_key']`), and the SDK logs
+    its errors as they are."""
+    properties = (exc.schema or {}).get("properties", {})
+    secrets = [name for name, schema in properties.items() if schema.get("secret")]
+    errors = [
+        next(
+            (
+                f"config['{name}'] has a value of the wrong type or form (not shown: secret)"
+                for name in secrets
+                if f"config['{name}']" in error
+            ),
+            error,
+        )
+        for error in exc.errors
+    ]
+    return ConfigValidationError(str(exc), errors=errors, schema=exc.schema)

@@ -2,6 +2,7 @@
 
 - Records are written in buffered blocks (`suite_common.messages`).
 - `--test=schema` compares the live source with the schemas (`suite_common.drift`).
+- A refused setting that is secret is named without its value.
 - A setting the tap does not know (`api_urll`) gets a warning naming the closest known one:
   the SDK ignores unknown settings silently, so a typo looked like a default.
 - A setting's former name (`renamed_settings`) still works, with a warning.
@@ -17,11 +18,12 @@ import functools
 import typing as t
 
 from singer_sdk import Tap
+from singer_sdk.exceptions import ConfigValidationError
 
 from suite_common.drift import SchemaDriftCheck
 from suite_common.http import RateLimiter
 from suite_common.messages import BufferedRecordsWriter
-from suite_common.settings import check_at_start
+from suite_common.settings import check_at_start, without_secrets
 
 
 class SuiteTap(SchemaDriftCheck, Tap):
@@ -32,7 +34,10 @@ class SuiteTap(SchemaDriftCheck, Tap):
     """Former setting name → current name."""
 
     def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
-        super().__init__(*args, **kwargs)
+        try:
+            super().__init__(*args, **kwargs)
+        except ConfigValidationError as exc:
+            raise without_secrets(exc) from None
         check_at_start(self, self.renamed_settings)
 
     @functools.cached_property

@@ -13,7 +13,7 @@ from singer_sdk import Target
 from singer_sdk.exceptions import ConfigValidationError
 from singer_sdk.helpers.capabilities import PluginCapabilities, TargetCapabilities
 from singer_sdk.plugin_base import _ConfigInput
-from suite_common.settings import check_at_start
+from suite_common.settings import check_at_start, without_secrets
 
 from target_warehouse import message_checks as checks
 from target_warehouse import reconciliation
@@ -326,7 +326,7 @@ class TargetWarehouse(Target):
             )
             target.listen_committing_on_error(file_input)
         except ConfigValidationError as exc:
-            problems = "; ".join(exc.errors) or str(exc)
+            problems = "; ".join(without_secrets(exc).errors) or str(exc)
             _fail(f"invalid settings: {problems}. Fix: correct them (--about lists every one)")
         except WarehouseError as exc:
             _fail(str(exc))
