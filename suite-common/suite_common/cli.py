@@ -16,6 +16,7 @@ from pathlib import Path
 
 from singer_sdk.exceptions import ConfigValidationError, FatalAPIError, RetriableAPIError
 
+from suite_common.sdk_adapter import SDK_INTERNALS, Internal, SdkChangedError, check_sdk_internals
 from suite_common.streams import TLS_FIX, UNREACHABLE_FIX
 
 JSON_FILE_OPTIONS = ("--config", "--state", "--catalog", "--properties")
@@ -55,6 +56,7 @@ def _settings_refused(exc: ConfigValidationError) -> str:
 
 
 COMMON_ERRORS: list[tuple[type[BaseException], str]] = [
+    (SdkChangedError, "install the singer-sdk version the plugin's pyproject pins"),
     (MissingFileError, "give the path of an existing JSON file"),
     (NotJsonError, "correct the file: one JSON object"),
     (ConfigValidationError, "correct the settings named (the plugin's --about lists them)"),
@@ -66,14 +68,22 @@ COMMON_ERRORS: list[tuple[type[BaseException], str]] = [
 
 
 def run_cli(
-    name: str, cli: t.Callable[[], t.Any], errors: t.Sequence[tuple[type[BaseException], str]]
+    name: str,
+    cli: t.Callable[[], t.Any],
+    errors: t.Sequence[tuple[type[BaseException], str]],
+    sdk_internals: t.Iterable[Internal] = SDK_INTERNALS,
 ) -> None:
     """Run `cli`; an exception of a listed type (the tap's, and `COMMON_ERRORS`) ends the
     run with `name: error: … Fix: …` on stderr, with the fix of the most specific type
     listed. Anything else is a bug and keeps its traceback.
+
+    Before anything else, the singer-sdk internals the plugin relies on (`sdk_internals`)
+    are checked, so an SDK release that changed one is refused in one line, not halfway
+    through a sync.
     """
     table = [*errors, *COMMON_ERRORS]
     try:
+        check_sdk_internals(sdk_internals, name)
         check_json_files(sys.argv[1:])
         cli()
     except tuple(kind for kind, _ in table) as exc:

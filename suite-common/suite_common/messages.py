@@ -11,12 +11,12 @@ which the next run reads again.
 
 from __future__ import annotations
 
+import datetime
 import functools
 import sys
 import typing as t
 
 from singer_sdk.contrib.msgspec import MsgSpecWriter
-from singer_sdk.helpers._util import utc_now
 from singer_sdk.singerlib import Message, RecordMessage
 
 BLOCK_BYTES = 256 * 1024
@@ -39,9 +39,10 @@ class BufferedRecordsWriter(MsgSpecWriter):
 
 
 class LeanRecordMessages:
-    """Mixin for an SDK stream: RECORD messages without the SDK's per-record selection walk,
-    and with only the schema's properties (the SDK adds a partition's context keys, such as
-    `pass` or `entity_id`, to every record of the partition).
+    """Mixin for an SDK stream (listed before `StreamHooks`, whose `record_messages` it
+    overrides): RECORD messages without the SDK's per-record selection walk, and with only
+    the schema's properties (the SDK adds a partition's context keys, such as `pass` or
+    `entity_id`, to every record of the partition).
 
     The SDK walks every record, nested objects included, to drop deselected properties;
     when nothing nested is deselected, dropping the deselected top-level names gives the
@@ -62,14 +63,14 @@ class LeanRecordMessages:
     def schema_property_names(self) -> frozenset[str]:
         return frozenset(self.schema["properties"])  # type: ignore[attr-defined]
 
-    def _generate_record_messages(self, record: dict) -> t.Generator[RecordMessage]:
+    def record_messages(self, record: dict) -> t.Generator[RecordMessage]:
         names = self.schema_property_names
         if not names.issuperset(record):  # the SDK adds the partition's keys to records
             for name in [name for name in record if name not in names]:
                 del record[name]
         deselected = self.deselected_properties
         if deselected is None:
-            yield from super()._generate_record_messages(record)  # type: ignore[misc]
+            yield from super().record_messages(record)  # type: ignore[misc]
             return
         for name in deselected:
             record.pop(name, None)
@@ -79,6 +80,6 @@ class LeanRecordMessages:
                 yield RecordMessage(
                     stream=stream_map.stream_alias,
                     record=mapped,
-                    version=self._stream_version,  # type: ignore[attr-defined]
-                    time_extracted=utc_now(),
+                    version=self.stream_version,  # type: ignore[attr-defined]
+                    time_extracted=datetime.datetime.now(datetime.timezone.utc),
                 )

@@ -25,8 +25,9 @@ import functools
 import typing as t
 
 from singer_sdk import typing as th
-from singer_sdk.helpers._util import utc_now
 from singer_sdk.singerlib.encoding.simple import Message
+
+from suite_common.sdk_adapter import tap_of
 
 if t.TYPE_CHECKING:
     from singer_sdk.helpers.types import Context
@@ -126,7 +127,7 @@ class ReconciledStream:
     @functools.cached_property
     def read_started(self) -> datetime.datetime:
         """When this stream's read began: the pass's fixed `now`."""
-        return utc_now()
+        return datetime.datetime.now(datetime.timezone.utc)
 
     @property
     def reconcile_start(self) -> datetime.datetime:
@@ -134,10 +135,10 @@ class ReconciledStream:
         days = int(self.config["reconcile_days"])  # type: ignore[attr-defined]
         return self.read_started - datetime.timedelta(days=days)
 
-    def _write_schema_message(self) -> None:
-        super()._write_schema_message()  # type: ignore[misc]
+    def write_schema_message(self) -> None:
+        super().write_schema_message()  # type: ignore[misc]
         if self.reconciling:
-            self._tap.write_message(  # type: ignore[attr-defined]
+            tap_of(self).write_message(  # type: ignore[arg-type]
                 ReconcileMessage(stream=self.name, phase="begin")  # type: ignore[attr-defined]
             )
 
@@ -154,4 +155,4 @@ class ReconciledStream:
         self._finished_windows: list[ReadWindow] = []
         super().sync(context)  # type: ignore[misc]
         for window in self._finished_windows:
-            self._tap.write_message(window.message(self.name))  # type: ignore[attr-defined]
+            tap_of(self).write_message(window.message(self.name))  # type: ignore[arg-type]

@@ -1,12 +1,81 @@
-"""The singer-sdk internals suite-common relies on, in one place (a test notices when the
-SDK changes them): everything else uses the SDK's public API."""
+"""Every singer-sdk internal the suite's taps rely on, behind public names, in one place.
+
+The SDK has no public hook for a few things the taps need: writing RECORD messages without
+its per-record selection walk, a message right after a stream's SCHEMA, skipping a record's
+bookmark update, its request call (retries and request metrics) inside the taps' own page
+loop, a stream's tap, and the settings behind the read-only `config` view. The mixins and
+functions here forward each to a public name; nothing else in the suite touches them.
+
+`SDK_INTERNALS` lists them, and `check_sdk_internals` (run by every tap's command before
+anything else, and by the tests) fails loudly, naming what changed, when a singer-sdk
+release renames one.
+"""
 
 from __future__ import annotations
 
+import dataclasses
+import inspect
 import typing as t
 
+from singer_sdk.plugin_base import PluginBase
+from singer_sdk.streams import RESTStream, Stream
+
 if t.TYPE_CHECKING:
-    from singer_sdk.plugin_base import PluginBase
+    import requests
+    from singer_sdk import Tap
+    from singer_sdk.helpers.types import Context
+    from singer_sdk.singerlib import RecordMessage
+
+
+@dataclasses.dataclass(frozen=True)
+class Internal:
+    """One SDK internal: where it lives, its name and the parameters relied upon."""
+
+    owner: type
+    name: str
+    parameters: tuple[str, ...] | None = None
+    """For a method, its parameter names after `self`; None for an attribute, which an
+    instance may only set in `__init__` (so `problem` looks for it on a live object)."""
+
+    def problem(self, instance: object | None = None) -> str | None:
+        """What is wrong with it in the installed SDK, if anything: a method is checked on
+        its class, an attribute on `instance` (an `owner`) when one is given."""
+        where = f"{self.owner.__name__}.{self.name}"
+        if self.parameters is None:
+            if instance is not None:
+                return None if hasattr(instance, self.name) else f"{where} is gone"
+            return None  # set in __init__: only a live object can tell
+        member = getattr(self.owner, self.name, None)
+        if not callable(member):
+            return f"{where} is gone"
+        found = tuple(inspect.signature(member).parameters)[1:]
+        if found != self.parameters:
+            return f"{where} now takes {found}, not {self.parameters}"
+        return None
+
+
+class SdkChangedError(ImportError):
+    """The installed singer-sdk changed an internal this suite relies on."""
+
+
+def check_sdk_internals(internals: t.Iterable[Internal], plugin: str) -> None:
+    """Raise `SdkChangedError` naming every one of `internals` the installed SDK changed."""
+    problems = [problem for item in internals if (problem := item.problem())]
+    if problems:
+        raise SdkChangedError(
+            f"{plugin} does not support this singer-sdk release ({'; '.join(problems)})"
+        )
+
+
+SDK_INTERNALS: tuple[Internal, ...] = (
+    Internal(Stream, "_generate_record_messages", ("record",)),
+    Internal(Stream, "_write_schema_message", ()),
+    Internal(Stream, "_increment_stream_state", ("latest_record", "context")),
+    Internal(Stream, "_stream_version"),
+    Internal(Stream, "_tap"),
+    Internal(RESTStream, "_request", ("prepared_request", "context")),
+    Internal(PluginBase, "_config"),
+)
 
 
 def mutable_config(plugin: PluginBase) -> dict[str, t.Any]:
@@ -17,3 +86,58 @@ def mutable_config(plugin: PluginBase) -> dict[str, t.Any]:
         msg = "singer-sdk no longer keeps a plugin's settings in _config: update sdk_adapter"
         raise TypeError(msg)
     return config
+
+
+def tap_of(stream: Stream) -> Tap:
+    """The tap a stream belongs to (the SDK keeps it, but offers no public name)."""
+    return t.cast("Tap", stream._tap)
+
+
+class StreamHooks:
+    """Mixin for an SDK stream (listed before it): the SDK's private per-stream steps
+    forwarded to public methods a stream overrides, calling `sdk_…` for the SDK's own."""
+
+    def _generate_record_messages(self, record: dict) -> t.Generator[RecordMessage]:
+        return self.record_messages(record)
+
+    def _write_schema_message(self) -> None:
+        self.write_schema_message()
+
+    def _increment_stream_state(
+        self, latest_record: dict, *, context: Context | None = None
+    ) -> None:
+        self.advance_bookmark(latest_record, context=context)
+
+    def record_messages(self, record: dict) -> t.Generator[RecordMessage]:
+        """The RECORD messages of one record, one per stream map."""
+        return self.sdk_record_messages(record)
+
+    def write_schema_message(self) -> None:
+        """Write the stream's SCHEMA message(s)."""
+        self.sdk_write_schema_message()
+
+    def advance_bookmark(self, latest_record: dict, *, context: Context | None = None) -> None:
+        """Move the stream's bookmark on to `latest_record`."""
+        self.sdk_advance_bookmark(latest_record, context=context)
+
+    def sdk_record_messages(self, record: dict) -> t.Generator[RecordMessage]:
+        return super()._generate_record_messages(record)  # type: ignore[misc]
+
+    def sdk_write_schema_message(self) -> None:
+        super()._write_schema_message()  # type: ignore[misc]
+
+    def sdk_advance_bookmark(self, latest_record: dict, *, context: Context | None) -> None:
+        super()._increment_stream_state(latest_record, context=context)  # type: ignore[misc]
+
+    @property
+    def stream_version(self) -> int | None:
+        """The version the SDK puts on this sync's RECORD messages."""
+        return self._stream_version  # type: ignore[attr-defined]
+
+
+def sdk_request(
+    stream: RESTStream, prepared_request: requests.PreparedRequest, context: Context | None
+) -> requests.Response:
+    """One request as the SDK sends it (authenticated, timed in its metrics, validated),
+    for a page loop of the tap's own; no retries (wrap it in `request_decorator`)."""
+    return RESTStream._request(stream, prepared_request, context)

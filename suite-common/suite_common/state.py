@@ -9,14 +9,12 @@ if t.TYPE_CHECKING:
 
 
 class SkipNullBookmarks:
-    """Mixin for an SDK stream: a record without a change value (a NULL column, a 4D
-    `0!0!0` date) leaves the bookmark where it is, quietly; the SDK would log a warning for
-    each such record."""
+    """Mixin for an SDK stream (listed before `StreamHooks`): a record without a change
+    value (a NULL column, a 4D `0!0!0` date) leaves the bookmark where it is, quietly; the
+    SDK would log a warning for each such record."""
 
-    def _increment_stream_state(
-        self, latest_record: dict, *, context: Context | None = None
-    ) -> None:
+    def advance_bookmark(self, latest_record: dict, *, context: Context | None = None) -> None:
         key = self.replication_key  # type: ignore[attr-defined]
         if key and latest_record.get(key) is None:
             return
-        super()._increment_stream_state(latest_record, context=context)  # type: ignore[misc]
+        super().advance_bookmark(latest_record, context=context)  # type: ignore[misc]

@@ -28,13 +28,15 @@ from urllib.parse import urlsplit
 import msgspec
 import requests
 from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
-from singer_sdk.helpers._typing import TypeConformanceLevel
+from singer_sdk.helpers.conform import TypeConformanceLevel
 from singer_sdk.pagination import BaseAPIPaginator, SinglePagePaginator
 from singer_sdk.streams import RESTStream
+from singer_sdk.streams.rest import PageContext
 
 from suite_common.http import retry_waits
 from suite_common.messages import LeanRecordMessages
 from suite_common.prefetch import prefetched
+from suite_common.sdk_adapter import StreamHooks, sdk_request, tap_of
 
 if t.TYPE_CHECKING:
     from singer_sdk.helpers.types import Context
@@ -123,7 +125,7 @@ def json_body(
     return cached
 
 
-class SuiteRESTStream(LeanRecordMessages, RESTStream):
+class SuiteRESTStream(LeanRecordMessages, StreamHooks, RESTStream):
     """Base of every REST stream of the suite; a tap's client sets the class attributes."""
 
     service = "the API"
@@ -182,12 +184,12 @@ class SuiteRESTStream(LeanRecordMessages, RESTStream):
         """The records of each page in turn: the SDK's request loop (retries, request
         metrics), a page at a time, the paginator advanced before the page is handed over so
         that the caller knows whether another page follows."""
-        decorated_request = self.request_decorator(self._request)
+        decorated_request = self.request_decorator(self.send_request)
         previous_page = b""
         with self.get_http_request_counter() as request_counter:
             request_counter.with_context(context)
             while not paginator.finished:
-                prepared_request = self._prepare_request(context=context, page=paginator)
+                prepared_request = self.page_request(context, paginator)
                 try:
                     response = decorated_request(prepared_request, context)
                 except requests.exceptions.ConnectionError as exc:
@@ -222,12 +224,30 @@ class SuiteRESTStream(LeanRecordMessages, RESTStream):
             session.verify = str(bundle)
         return session
 
-    def _request(
+    def page_request(
+        self, context: Context | None, paginator: BaseAPIPaginator
+    ) -> requests.PreparedRequest:
+        """The request for the paginator's current page, built from `get_http_request`
+        (which the taps override) as the SDK builds it."""
+        page = PageContext(stream_context=context, next_page_token=paginator.current_value)
+        request = self.get_http_request(page=page)
+        body = {"json" if self.payload_as_json else "data": request.data}
+        return self.build_prepared_request(
+            method=request.method,
+            url=request.url,
+            params=request.encode_params(),
+            headers=request.headers,
+            **body,
+        )
+
+    def send_request(
         self, prepared_request: requests.PreparedRequest, context: Context | None
     ) -> requests.Response:
-        self._tap.rate_limiter.wait(self.rate_limit_key(context))  # type: ignore[attr-defined]
+        """One try of a request: after the rate limiter's wait, as the SDK sends it; a
+        certificate or a host name that cannot work is said in one line, not retried."""
+        tap_of(self).rate_limiter.wait(self.rate_limit_key(context))  # type: ignore[attr-defined]
         try:
-            return super()._request(prepared_request, context)
+            return sdk_request(self, prepared_request, context)
         except requests.exceptions.SSLError as exc:
             raise tls_error(exc, str(prepared_request.url)) from None
         except requests.exceptions.ConnectionError as exc:

@@ -31,6 +31,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from singer_sdk import Stream
 from suite_common.messages import LeanRecordMessages
+from suite_common.sdk_adapter import StreamHooks
 from suite_common.state import SkipNullBookmarks
 
 from tap_genius.connector import LOST_CONNECTION, GeniusConnectionError, GeniusConnector
@@ -58,7 +59,7 @@ def clock_time(value: t.Any) -> str | None:
     return f"{sign}{seconds // 3600:02d}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"
 
 
-class GeniusStream(SkipNullBookmarks, LeanRecordMessages, Stream):
+class GeniusStream(SkipNullBookmarks, LeanRecordMessages, StreamHooks, Stream):
     """A Genius table (or a view of it) read with keyset pagination."""
 
     table_name: str = ""
@@ -88,7 +89,7 @@ class GeniusStream(SkipNullBookmarks, LeanRecordMessages, Stream):
         self.tables = tables
         self.change = self._present_change_columns(self._change_columns(tap.config))
         self.zero_dates: Counter[str] = Counter()
-        super().__init__(tap, schema=self._schema())
+        super().__init__(tap, schema=self.table_schema())
         self.primary_keys = self.key
         if self.change:
             self.replication_key = self.change[0] if len(self.change) == 1 else CHANGED_AT
@@ -160,7 +161,7 @@ class GeniusStream(SkipNullBookmarks, LeanRecordMessages, Stream):
         columns.update(self.joined_columns())
         return columns
 
-    def _schema(self) -> dict:
+    def table_schema(self) -> dict:
         mapping = self.connector.sql_to_jsonschema
         properties = {}
         for name, column in self.read_columns.items():
@@ -200,7 +201,7 @@ class GeniusStream(SkipNullBookmarks, LeanRecordMessages, Stream):
 
     def count_rows(self) -> int:
         """Rows in the source table (for `--test`)."""
-        with self.connector._engine.connect() as connection:
+        with self.connector.engine.connect() as connection:
             return int(
                 connection.execute(sa.select(sa.func.count()).select_from(self.table)).scalar()
             )
@@ -300,13 +301,13 @@ class GeniusStream(SkipNullBookmarks, LeanRecordMessages, Stream):
     def _as_read(self, column: sa.ColumnElement) -> sa.ColumnElement:
         """MySQL TIME arrives as text (see the connector); SQLAlchemy's own TIME processing
         expects a timedelta, so the column is read as text there."""
-        if isinstance(column.type, sa.Time) and self.connector._engine.dialect.name == "mysql":
+        if isinstance(column.type, sa.Time) and self.connector.engine.dialect.name == "mysql":
             return sa.type_coerce(column, sa.String)
         return column
 
     def _stream(self, query: sa.Select) -> t.Iterator[sa.Row]:
         """One query through a server-side cursor (rows arrive as they are read)."""
-        with self.connector._engine.connect() as connection:
+        with self.connector.engine.connect() as connection:
             streaming = connection.execution_options(stream_results=True, yield_per=2000)
             yield from streaming.execute(query)
 

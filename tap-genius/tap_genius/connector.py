@@ -8,6 +8,7 @@ that ran out), refused credentials, unknown database.
 
 from __future__ import annotations
 
+import functools
 import typing as t
 
 import pymysql.converters
@@ -101,9 +102,15 @@ class GeniusConnector(SQLConnector):
             arguments["ssl"] = {**tls, "check_hostname": bool(self.config.get("ssl_verify", True))}
         return arguments
 
-    def create_engine(self) -> sa.Engine:
+    @functools.cached_property
+    def engine(self) -> sa.Engine:
+        """The tap's one engine (one connection pool), for the SDK and the streams alike."""
         url = self.url()
         return sa.create_engine(url, pool_pre_ping=True, connect_args=self.connect_args(url))
+
+    def create_engine(self) -> sa.Engine:
+        """The SDK's hook for its own engine: the same one."""
+        return self.engine
 
     def where(self) -> str:
         """The database as a user names it (host:port/database or the SQLite file)."""
@@ -136,8 +143,8 @@ class GeniusConnector(SQLConnector):
         types, keys); the caller decides what a missing one means."""
         metadata = sa.MetaData()
         try:
-            present = set(sa.inspect(self._engine).get_table_names())
-            metadata.reflect(self._engine, only=[name for name in names if name in present])
+            present = set(sa.inspect(self.engine).get_table_names())
+            metadata.reflect(self.engine, only=[name for name in names if name in present])
         except sa.exc.DBAPIError as error:
             raise self.explain(error) from None
         return dict(metadata.tables)

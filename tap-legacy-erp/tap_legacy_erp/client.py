@@ -37,6 +37,7 @@ from singer_sdk.authenticators import APIAuthenticatorBase
 from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
 from singer_sdk.pagination import BaseAPIPaginator
 from singer_sdk.streams.rest import HTTPRequest
+from suite_common.sdk_adapter import tap_of
 from suite_common.state import SkipNullBookmarks
 from suite_common.streams import (
     CredentialsError,
@@ -299,11 +300,11 @@ class ErpStream(SkipNullBookmarks, SuiteRESTStream):
 
     @property
     def url_base(self) -> str:
-        return self._tap.rest_url  # type: ignore[attr-defined]
+        return tap_of(self).rest_url  # type: ignore[attr-defined]
 
     @property
     def erp_session(self) -> ErpSession:
-        return self._tap.erp_session  # type: ignore[attr-defined]
+        return tap_of(self).erp_session  # type: ignore[attr-defined]
 
     @functools.cached_property
     def authenticator(self) -> ErpSessionAuthenticator:

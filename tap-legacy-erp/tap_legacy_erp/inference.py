@@ -25,7 +25,7 @@ def sampled_properties(records: list[dict], key: t.Sequence[str]) -> dict[str, d
             seen = kinds.setdefault(name, set())
             if value is not None:
                 seen.add(_kind(value))
-    return {name: _schema(found, required=name in key) for name, found in kinds.items()}
+    return {name: _property_schema(found, required=name in key) for name, found in kinds.items()}
 
 
 def _kind(value: t.Any) -> str:
@@ -43,7 +43,7 @@ def _kind(value: t.Any) -> str:
     return kind if kind in ("boolean", "integer", "number") else "string"
 
 
-def _schema(kinds: set[str], *, required: bool) -> dict:
+def _property_schema(kinds: set[str], *, required: bool) -> dict:
     if not kinds:
         return {}
     if kinds <= {"integer", "number"}:

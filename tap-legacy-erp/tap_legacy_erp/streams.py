@@ -23,6 +23,8 @@ import typing as t
 from collections import Counter
 from pathlib import Path
 
+from singer_sdk.exceptions import AbortedSyncFailedException, AbortedSyncPausedException
+
 from tap_legacy_erp.client import ErpStream, entities
 from tap_legacy_erp.filters import (
     Clause,
@@ -57,7 +59,7 @@ class TableStream(ErpStream):
     is_sorted = False
 
     def __init__(self, tap: Tap) -> None:
-        super().__init__(tap, schema=self._schema(tap))
+        super().__init__(tap, schema=self.table_schema(tap))
         self.unreadable: Counter[str] = Counter()
         self.checks: list[Clause] = []
         self._parents: list[dict[str, t.Any]] = []
@@ -66,7 +68,7 @@ class TableStream(ErpStream):
 
     # Schema ---------------------------------------------------------------------------------
 
-    def _schema(self, tap: Tap) -> dict:
+    def table_schema(self, tap: Tap) -> dict:
         spec = self.spec
         if spec.properties:
             properties = spec.properties
@@ -203,15 +205,25 @@ class TableStream(ErpStream):
             if child.selected or child.has_selected_descendents:
                 t.cast(ChildTableStream, child).read_ahead(group)
         if self._waiting is not None:
-            self._sync_children(self._waiting)
+            self.sync_children_of(self._waiting)
         self._waiting = group
+
+    def sync_children_of(self, group: Context) -> None:
+        """Sync every selected child stream for one group of parents (what the SDK does
+        per record, done here per group)."""
+        for child in self.child_streams:
+            if child.selected or child.has_selected_descendents:
+                try:
+                    child.sync(context=group)
+                except (AbortedSyncFailedException, AbortedSyncPausedException):
+                    continue  # as the SDK does: the other children still sync
 
     def _sync_remaining_children(self) -> None:
         """The last groups, before the stream's final state."""
         if self._parents:
             self._group_ready()
         if self._waiting is not None:
-            self._sync_children(self._waiting)
+            self.sync_children_of(self._waiting)
             self._waiting = None
 
 

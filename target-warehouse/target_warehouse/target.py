@@ -9,10 +9,8 @@ import time
 import typing as t
 
 import psycopg2
-from singer_sdk import Target
 from singer_sdk.exceptions import ConfigValidationError
 from singer_sdk.helpers.capabilities import PluginCapabilities, TargetCapabilities
-from singer_sdk.plugin_base import _ConfigInput
 from suite_common.settings import check_at_start, without_secrets
 
 from target_warehouse import message_checks as checks
@@ -31,12 +29,13 @@ from target_warehouse.history import (
 )
 from target_warehouse.load_run import LoadRun
 from target_warehouse.reader import NumberedSingerReader
+from target_warehouse.sdk_adapter import ConfigInput, TargetAdapter, config_given
 from target_warehouse.settings import CONFIG_SCHEMA
 from target_warehouse.sinks import WarehouseSink
 from target_warehouse.state_gate import StateGate
 
 
-class TargetWarehouse(Target):
+class TargetWarehouse(TargetAdapter):
     """Loads Singer streams into Postgres with COPY and set-based upserts."""
 
     name = "target-warehouse"
@@ -67,7 +66,7 @@ class TargetWarehouse(Target):
         self._started = time.monotonic()
         t.cast(NumberedSingerReader, self.message_reader).suite_callbacks[
             reconciliation.MESSAGE_TYPE
-        ] = self._process_reconcile_message
+        ] = self.handle_reconcile_message
 
     # Sync history ---------------------------------------------------------------------------
 
@@ -97,7 +96,7 @@ class TargetWarehouse(Target):
         """A `running` row for each sink of a stream the first time its SCHEMA arrives."""
         for stream_map in self.mapper.stream_maps.get(stream_name, []):
             alias = stream_map.stream_alias
-            sink = self._sinks_active.get(alias)
+            sink = self.active_sink(alias)
             if sink is None or alias in self._stream_runs or self.history is None:
                 continue
             sink = t.cast(WarehouseSink, sink)
@@ -120,7 +119,7 @@ class TargetWarehouse(Target):
             return
         bookmarks = self.state_gate.bookmarks
         for alias, run in list(self._stream_runs.items()):
-            sink = t.cast(WarehouseSink, self._sinks_active.get(alias))
+            sink = t.cast(WarehouseSink, self.active_sink(alias))
             counts = self._counts(sink) if sink is not None else StreamCounts()
             self.history.finish(run, counts, error=error, bookmark=bookmarks.get(alias))
             del self._stream_runs[alias]
@@ -138,17 +137,17 @@ class TargetWarehouse(Target):
 
     # Messages -----------------------------------------------------------------------------
 
-    def _assert_line_requires(self, message_dict: dict, requires: set[str]) -> None:
+    def require_fields(self, message_dict: dict, requires: set[str]) -> None:
         """The SDK's own check of a message (STATE's value, …), refused in one line."""
         checks.require_fields(message_dict, requires)
 
     def _sink_for(self, alias: str) -> WarehouseSink:
-        sink = self._sinks_active.get(alias)
+        sink = self.active_sink(alias)
         if sink is None:
             raise checks.record_before_schema(alias)
         return t.cast(WarehouseSink, sink)
 
-    def _process_record_message(self, message_dict: dict) -> None:
+    def handle_record_message(self, message_dict: dict) -> None:
         """Validate, encode and buffer one record; drain its sink when the batch is full.
 
         The SDK's generic path does the same with several calls per record that a loader of
@@ -172,41 +171,41 @@ class TargetWarehouse(Target):
             if sink.accept(record, message_dict, line):
                 self.drain_one(sink)
         if self.state_gate.count_row():
-            self._handle_max_record_age()
+            self.check_max_record_age()
 
-    def _process_schema_message(self, message_dict: dict) -> None:
+    def handle_schema_message(self, message_dict: dict) -> None:
         """Commit a stream's buffered rows before its schema changes, then evolve the table."""
         checks.check_schema(message_dict)
         stream_name = message_dict["stream"]
         for stream_map in self.mapper.stream_maps.get(stream_name, []):
-            sink = self._sinks_active.get(stream_map.stream_alias)
+            sink = self.active_sink(stream_map.stream_alias)
             if sink is not None and sink.original_schema != message_dict["schema"]:
                 self.drain_one(sink)
                 t.cast(WarehouseSink, sink).wait_for_load()
         try:
-            super()._process_schema_message(message_dict)
+            self.sdk_handle_schema_message(message_dict)
         except WarehouseError as exc:
             exc.stream = exc.stream or stream_name
             raise
         self._start_history(stream_name)
 
-    def _process_state_message(self, message_dict: dict) -> None:
+    def handle_state_message(self, message_dict: dict) -> None:
         """Remember the state; commit and emit it when enough rows or time have passed."""
-        super()._process_state_message(message_dict)
+        self.sdk_handle_state_message(message_dict)
         if self.state_gate.flush_due():
             self.drain_all()
 
-    def _process_activate_version_message(self, message_dict: dict) -> None:
+    def handle_activate_version_message(self, message_dict: dict) -> None:
         """Load the stream's buffered rows first so the new version's rows are all in."""
         checks.require_fields(message_dict, {"stream", "version"})
         checks.check_known_stream(message_dict, self.mapper.stream_maps)
         for stream_map in self.mapper.stream_maps.get(message_dict["stream"], []):
-            sink = self._sinks_active.get(stream_map.stream_alias)
+            sink = self.active_sink(stream_map.stream_alias)
             if sink is not None:
                 self.drain_one(sink)
-        super()._process_activate_version_message(message_dict)
+        self.sdk_handle_activate_version_message(message_dict)
 
-    def _process_reconcile_message(self, message_dict: dict) -> None:
+    def handle_reconcile_message(self, message_dict: dict) -> None:
         """RECONCILE begin: remember the keys loaded from now on; end: load what is
         buffered, then retire the window's rows that were not received (see
         reconciliation). Both happen before any later state is emitted."""
@@ -215,7 +214,7 @@ class TargetWarehouse(Target):
         stream_name = message_dict["stream"]
         window = reconciliation.parse(message_dict)
         for stream_map in self.mapper.stream_maps[stream_name]:
-            sink = self._sinks_active.get(stream_map.stream_alias)
+            sink = self.active_sink(stream_map.stream_alias)
             if sink is None:
                 continue
             sink = t.cast(WarehouseSink, sink)
@@ -225,21 +224,21 @@ class TargetWarehouse(Target):
             else:
                 sink.reconcile(window)
 
-    def _process_batch_message(self, message_dict: dict) -> None:
+    def handle_batch_message(self, message_dict: dict) -> None:
         raise checks.batch_refused(message_dict)
 
     # State --------------------------------------------------------------------------------
 
-    def _write_state_message(self, state: dict) -> None:
+    def emit_state(self, state: dict) -> None:
         """drain_all() calls this after every sink committed: emit what the gate releases."""
         self.wait_for_loads()
         released = self.state_gate.release(state, tables_hidden=bool(self.load_run.shadows))
         if released is not None:
-            super()._write_state_message(released)
+            self.sdk_emit_state(released)
 
     def wait_for_loads(self) -> None:
         """Block until every stream's batch in flight is committed."""
-        for sink in [*self._sinks_to_clear, *self._sinks_active.values()]:
+        for sink in [*self.retired_sinks, *self.active_sinks.values()]:
             t.cast(WarehouseSink, sink).wait_for_load()
 
     def process_endofpipe(self) -> None:
@@ -248,7 +247,7 @@ class TargetWarehouse(Target):
         self.drain_all()
         self.wait_for_loads()
         self.load_run.swap_overwritten_tables()
-        self._latest_state = self.state_gate.final(self._latest_state)
+        self.latest_state = self.state_gate.final(self.latest_state)
         super().process_endofpipe()
         self._finish_history(None)
         self._log_summary()
@@ -258,7 +257,7 @@ class TargetWarehouse(Target):
         per second."""
         seconds = max(time.monotonic() - self._started, 1e-6)
         verb = "would be " if self.dry_run else ""
-        for name, sink in self._sinks_active.items():
+        for name, sink in self.active_sinks.items():
             sink = t.cast(WarehouseSink, sink)
             counts = self._counts(sink)
             nul = sink.stats.nul_characters_removed
@@ -311,7 +310,7 @@ class TargetWarehouse(Target):
         *,
         about: bool = False,
         about_format: str | None = None,
-        config: _ConfigInput | None = None,
+        config: ConfigInput | None = None,
         file_input: t.IO[str] | None = None,
     ) -> None:
         """Run the target; a problem the user can fix ends it with one line, no traceback."""
@@ -319,11 +318,9 @@ class TargetWarehouse(Target):
             cls.print_about(about_format)
             sys.exit(0)
         cls.print_version(print_fn=cls.logger.info)
-        config = config or _ConfigInput()
+        settings, parse_env = config_given(config)
         try:
-            target = cls(
-                config=config.config, validate_config=True, parse_env_config=config.parse_env
-            )
+            target = cls(config=settings, validate_config=True, parse_env_config=parse_env)
             target.listen_committing_on_error(file_input)
         except ConfigValidationError as exc:
             problems = "; ".join(without_secrets(exc).errors) or str(exc)
