@@ -2,12 +2,15 @@
 
 The Singer SDK retries failed requests but has no proactive limiter: a tap that only reacts
 to 429 keeps hitting the limit. `RateLimiter.wait` is called before every request instead.
+`retry_waits` is the one backoff formula: the streams' (through the SDK) and that of
+`with_retries`, for a request outside the streams (a session opened first).
 """
 
 from __future__ import annotations
 
 import collections
 import email.utils
+import logging
 import threading
 import time
 import typing as t
@@ -83,5 +86,44 @@ def retry_waits(base_seconds: float) -> t.Generator[float, t.Any, None]:
         attempt += 1
         wait = retry_after_seconds(getattr(exception, "response", None))
         if wait is None:
-            wait = base_seconds * 2 ** (attempt - 1)
+            wait = backoff_seconds(base_seconds, attempt)
         exception = yield min(wait, MAX_WAIT_SECONDS)
+
+
+def backoff_seconds(base_seconds: float, failures: int) -> float:
+    """The wait after `failures` failed tries: base, twice that, four times… capped at five
+    minutes. Every retry in the suite waits this way (requests, sessions, reconnects)."""
+    return min(base_seconds * 2 ** (failures - 1), MAX_WAIT_SECONDS)
+
+
+class TransientError(Exception):
+    """One try failed in a way another may not (the message says how)."""
+
+    def __init__(self, problem: str, response: requests.Response | None = None) -> None:
+        super().__init__(problem)
+        self.response = response
+        """Read for its Retry-After, as in `retry_waits`."""
+
+
+Result = t.TypeVar("Result")
+
+
+def with_retries(
+    attempt: t.Callable[[], Result], tries: int, base_seconds: float, logger: logging.Logger
+) -> Result:
+    """`attempt()` until it returns, at most `tries` times, waiting `retry_waits` between
+    tries (each wait logged with the problem); the last `TransientError` is raised when every try
+    failed. Any other exception ends it at once."""
+    waits = retry_waits(base_seconds)
+    next(waits)
+    for number in range(1, tries + 1):
+        try:
+            return attempt()
+        except TransientError as problem:
+            if number >= tries:
+                raise
+            wait = waits.send(problem)
+            logger.warning("%s; trying again in %.0f s", problem, wait)
+            time.sleep(wait)
+    msg = "tries must be at least 1"
+    raise ValueError(msg)

@@ -35,6 +35,7 @@ from singer_sdk.streams.rest import PageContext
 
 from suite_common.http import retry_waits
 from suite_common.messages import LeanRecordMessages
+from suite_common.paging import PageTotals, Verdict, empty_page_verdict
 from suite_common.prefetch import prefetched
 from suite_common.sdk_adapter import StreamHooks, sdk_request, tap_of
 
@@ -139,6 +140,24 @@ class SuiteRESTStream(LeanRecordMessages, StreamHooks, RESTStream):
     """Request the next page while this one's records are processed."""
     body_decoder: t.Callable[[bytes], t.Any] = staticmethod(_DECODER.decode)
     """Bytes → parsed body (see `json_body`)."""
+    default_page_size: int | None = None
+    """Records per request when the `page_size` setting is not set."""
+    max_page_size: int | None = None
+    """The most records per request the API allows, if it says."""
+
+    @property
+    def page_size(self) -> int | None:
+        """Records per request: the `page_size` setting (one name in every tap), else the
+        stream's default, at most `max_page_size`."""
+        size = self.config.get("page_size") or self.default_page_size
+        if size is None:
+            return self.max_page_size
+        return min(int(size), self.max_page_size or int(size))
+
+    def page_totals(self, response: requests.Response) -> PageTotals:
+        """What a page says about its list (a tap reads its API's totals here); by
+        default only its size."""
+        return PageTotals(records=len(list(self.parse_response(response))))
 
     def parsed_body(self, response: requests.Response) -> t.Any:
         """The response's body, parsed once with the stream's decoder."""
@@ -184,7 +203,15 @@ class SuiteRESTStream(LeanRecordMessages, StreamHooks, RESTStream):
         """The records of each page in turn: the SDK's request loop (retries, request
         metrics), a page at a time, the paginator advanced before the page is handed over so
         that the caller knows whether another page follows."""
-        decorated_request = self.request_decorator(self.send_request)
+
+        def send_page(
+            prepared_request: requests.PreparedRequest, context: Context | None
+        ) -> requests.Response:
+            response = self.send_request(prepared_request, context)
+            self.check_not_cut_short(response, paginator)
+            return response
+
+        decorated_request = self.request_decorator(send_page)
         previous_page = b""
         with self.get_http_request_counter() as request_counter:
             request_counter.with_context(context)
@@ -214,6 +241,31 @@ class SuiteRESTStream(LeanRecordMessages, StreamHooks, RESTStream):
                 paginator.advance(response)
                 if records:
                     yield records
+
+    def check_not_cut_short(self, response: requests.Response, paginator: t.Any) -> None:
+        """An empty page that came too early is asked for again (see suite_common.paging):
+        raised as retriable, so the SDK's backoff asks; a page still empty after the retries
+        fails the run with the bookmark unmoved."""
+        history = getattr(paginator, "history", None)
+        if history is None:
+            return
+        page = self.page_totals(response)
+        if page.records:
+            return
+        verdict = empty_page_verdict(page, history, self.page_size)
+        path = urlsplit(response.url).path
+        if verdict is Verdict.MORE:
+            message = f"{self.service} sent an empty page on {path} with more to come"
+            raise RetriableAPIError(message, response)
+        if verdict is Verdict.ASK_AGAIN and response.url not in self.empty_pages_asked_again:
+            self.empty_pages_asked_again.add(response.url)
+            message = f"{self.service} sent an empty page on {path} after a full one"
+            raise RetriableAPIError(f"{message}; asking once more", response)
+
+    @functools.cached_property
+    def empty_pages_asked_again(self) -> set[str]:
+        """URLs of empty pages already asked for once more."""
+        return set()
 
     @property
     def requests_session(self) -> requests.Session:

@@ -15,10 +15,9 @@ from __future__ import annotations
 
 import datetime
 import typing as t
-from urllib.parse import parse_qs, urlsplit
+from pathlib import Path
 
 import requests
-from singer_sdk.exceptions import RetriableAPIError
 from singer_sdk.pagination import BaseAPIPaginator
 from suite_common.paging import PageNumberPaginator, PageTotals, number_or_none
 from suite_common.streams import SuiteRESTStream, json_body
@@ -76,7 +75,9 @@ class ArrivyStream(SuiteRESTStream):
     service = "Arrivy"
     credentials_name = "the auth key or token"
     error_fields = ("code", "message")
-    default_per_page = 500
+    default_page_size = 500
+    schemas_dir = Path(__file__).parent / "schemas"
+    """Where `BundledSchema` streams find theirs."""
     id_fields: tuple[str, ...] = ("id", "owner")
     datetime_fields: tuple[str, ...] = ("created", "updated")
     phone_fields: tuple[str, ...] = ("phone", "mobile_number")
@@ -92,41 +93,14 @@ class ArrivyStream(SuiteRESTStream):
         headers["X-Auth-Token"] = self.config["auth_token"]
         return headers
 
-    @property
-    def per_page(self) -> int:
-        return int(self.config.get("page_size") or self.default_per_page)
+    def page_totals(self, response: requests.Response) -> PageTotals:
+        return page_totals(response)
 
     def get_new_paginator(self) -> BaseAPIPaginator:
-        paginator = PageNumberPaginator(page_totals, self.config.get("max_pages"))
-        self._paginator = paginator
-        return paginator
+        return PageNumberPaginator(self.page_totals, self.config.get("max_pages"))
 
     def get_url_params(self, context: Context | None, next_page_token: t.Any) -> dict[str, t.Any]:
-        return {"page": next_page_token or 1, "items_per_page": self.per_page}
-
-    def validate_response(self, response: requests.Response) -> None:
-        """Arrivy sends no totals, so an empty page after a full one may be the end of the
-        list or a page cut short. It is asked for once more before the list is taken to have
-        ended: a page that was cut short comes back with its records. After a page that did
-        not look full (fewer records than asked for, or than the fullest page before it), an
-        empty page is simply the end."""
-        super().validate_response(response)
-        page = parse_qs(urlsplit(response.url).query).get("page", ["1"])[0]
-        if page == "1" or records_of(response):
-            return
-        if not self._last_page_looked_full():
-            return
-        checked = self.__dict__.setdefault("_empty_pages_checked", set())
-        if response.url not in checked:
-            checked.add(response.url)
-            raise RetriableAPIError(f"Arrivy sent an empty page {page}; asking once more")
-
-    def _last_page_looked_full(self) -> bool:
-        paginator = getattr(self, "_paginator", None)
-        if paginator is None:
-            return True
-        last = paginator.last_page
-        return last >= self.per_page or (paginator.count > 1 and last >= paginator.largest_page)
+        return {"page": next_page_token or 1, "items_per_page": self.page_size}
 
     def parse_response(self, response: requests.Response) -> t.Iterable[dict]:
         yield from records_of(response)

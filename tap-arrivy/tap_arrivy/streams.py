@@ -21,30 +21,18 @@ from __future__ import annotations
 
 import datetime
 import typing as t
-from pathlib import Path
 
 from singer_sdk.pagination import SinglePagePaginator
 from suite_common.reconcile import ReadWindow, ReconciledStream
+from suite_common.schemas import BundledSchema
 
 from tap_arrivy.client import ArrivyStream, arrivy_time, as_id, utc_iso
 
 if t.TYPE_CHECKING:
     from singer_sdk.helpers.types import Context
 
-SCHEMAS = Path(__file__).parent / "schemas"
 
-
-class _SchemaFile:
-    """Each stream's schema lives in schemas/<name>.json."""
-
-    name: str
-
-    @property
-    def schema_filepath(self) -> Path:
-        return SCHEMAS / f"{self.name}.json"
-
-
-class UpdatedSinceStream(_SchemaFile, ArrivyStream):
+class UpdatedSinceStream(BundledSchema, ArrivyStream):
     """Incremental on `updated`, filtered by the tap whether or not the server filters."""
 
     replication_key = "updated"
@@ -79,14 +67,14 @@ def _aware(moment: datetime.datetime) -> datetime.datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=datetime.timezone.utc)
 
 
-class GroupsStream(_SchemaFile, ArrivyStream):
+class GroupsStream(BundledSchema, ArrivyStream):
     name = "groups"
     path = "/groups"
     primary_keys = ("id",)
-    default_per_page = 100
+    default_page_size = 100
 
 
-class StatusesStream(_SchemaFile, ArrivyStream):
+class StatusesStream(BundledSchema, ArrivyStream):
     """Status definitions: all of them in one answer, which ignores paging (so one page)."""
 
     name = "statuses"
@@ -108,7 +96,7 @@ class CustomersStream(UpdatedSinceStream):
     id_fields = ("id", "owner", "group_id")
 
 
-class EntitiesStream(_SchemaFile, ArrivyStream):
+class EntitiesStream(BundledSchema, ArrivyStream):
     """Team members (crew); full table, and the parent of their location readings."""
 
     name = "entities"
@@ -131,7 +119,7 @@ class EntitiesStream(_SchemaFile, ArrivyStream):
         return {"entity_id": record["id"]}
 
 
-class EntityReadingsStream(_SchemaFile, ArrivyStream):
+class EntityReadingsStream(BundledSchema, ArrivyStream):
     """Location reports of one entity, after its bookmark (`time=`)."""
 
     name = "entity_readings"
@@ -231,7 +219,7 @@ class TasksStream(ReconciledStream, UpdatedSinceStream):
         return {"task_id": record["id"]}
 
 
-class TaskStatusesStream(_SchemaFile, ArrivyStream):
+class TaskStatusesStream(BundledSchema, ArrivyStream):
     """Status history of each task the sync emits; one bookmark-free stream, not per task."""
 
     name = "task_statuses"
@@ -239,7 +227,7 @@ class TaskStatusesStream(_SchemaFile, ArrivyStream):
     parent_stream_type = TasksStream
     primary_keys = ("id",)
     state_partitioning_keys: t.ClassVar[list[str]] = []
-    default_per_page = 100
+    default_page_size = 100
     id_fields = ("id", "task_id", "reporter_id")
     datetime_fields = ("time",)
 

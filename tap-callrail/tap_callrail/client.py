@@ -18,14 +18,16 @@ names the account by its numeric id and carries the sort as `api_sort[]`.
 from __future__ import annotations
 
 import typing as t
+from pathlib import Path
 from urllib.parse import ParseResult, urlsplit
 
 import requests
 from singer_sdk.authenticators import APIKeyAuthenticator
-from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
-from singer_sdk.pagination import BaseAPIPaginator, BaseHATEOASPaginator
+from singer_sdk.exceptions import FatalAPIError
+from singer_sdk.pagination import BaseAPIPaginator
 from singer_sdk.streams.rest import HTTPRequest
 from suite_common.paging import PageNumberPaginator, PageTotals, number_or_none
+from suite_common.schemas import BundledSchema
 from suite_common.streams import SuiteRESTStream, json_body
 
 if t.TYPE_CHECKING:
@@ -35,26 +37,21 @@ if t.TYPE_CHECKING:
 MAX_PER_PAGE = 250
 
 
-class RelativePaginator(BaseHATEOASPaginator):
-    """Calls' relative pagination: follow `next_page` while `has_next_page` (or `max_pages`)."""
-
-    def __init__(self, max_pages: int | None) -> None:
-        super().__init__()
-        self.max_pages = max_pages
-
-    def get_next_url(self, response: requests.Response) -> str | None:
-        body = json_body(response)
-        if not body.get("has_next_page") or not body.get("next_page"):
-            return None
-        if self.max_pages and self.count >= self.max_pages:
-            return None
-        return str(body["next_page"])
+def next_page_url(response: requests.Response) -> str | None:
+    """Relative pagination's `next_page`, while `has_next_page`."""
+    body = json_body(response)
+    if not body.get("has_next_page") or not body.get("next_page"):
+        return None
+    return str(body["next_page"])
 
 
-class CallRailStream(SuiteRESTStream):
+class CallRailStream(BundledSchema, SuiteRESTStream):
     """Shared behaviour of every CallRail stream."""
 
     service = "CallRail"
+    default_page_size = MAX_PER_PAGE
+    max_page_size = MAX_PER_PAGE
+    schemas_dir = Path(__file__).parent / "schemas"
     credentials_name = "the API key"
 
     list_key: str = ""
@@ -74,19 +71,22 @@ class CallRailStream(SuiteRESTStream):
             key="Authorization", value=f'Token token="{self.config["api_key"]}"', location="header"
         )
 
-    @property
-    def per_page(self) -> int:
-        return min(int(self.config.get("page_size") or MAX_PER_PAGE), MAX_PER_PAGE)
-
     def get_new_paginator(self) -> BaseAPIPaginator:
         return PageNumberPaginator(self.page_totals, self.config.get("max_pages"))
 
     def page_totals(self, response: requests.Response) -> PageTotals:
+        """Offset pagination's `total_pages` and `total_records`; relative pagination's
+        `has_next_page`."""
         body = json_body(response)
+        if not isinstance(body, dict):
+            return PageTotals(records=0)
+        has_next = body.get("has_next_page")
         return PageTotals(
             records=len(body.get(self.list_key) or []),
             total_pages=number_or_none(body.get("total_pages")),
             total_records=number_or_none(body.get("total_records")),
+            last=has_next is False,
+            more=has_next is True,
         )
 
     def get_http_request(self, *, page: PageContext) -> HTTPRequest:
@@ -104,7 +104,7 @@ class CallRailStream(SuiteRESTStream):
         return HTTPRequest(url=token.geturl(), method=self.http_method, headers=self.http_headers)
 
     def get_url_params(self, context: Context | None, next_page_token: t.Any) -> dict[str, t.Any]:
-        params: dict[str, t.Any] = {"per_page": self.per_page}
+        params: dict[str, t.Any] = {"per_page": self.page_size}
         if isinstance(next_page_token, int):
             params["page"] = next_page_token
         return params
@@ -116,18 +116,3 @@ class CallRailStream(SuiteRESTStream):
     def parse_response(self, response: requests.Response) -> t.Iterable[dict]:
         """Records of the page (the body was checked to be JSON before retries ended)."""
         yield from json_body(response).get(self.list_key) or []
-
-    def validate_response(self, response: requests.Response) -> None:
-        """An empty page that says more pages follow is a page cut short, not the end: it
-        is asked for again, and the run fails (bookmark unmoved) if it stays empty."""
-        super().validate_response(response)
-        body = json_body(response)
-        if not isinstance(body, dict) or body.get(self.list_key):
-            return
-        page, total_pages = body.get("page"), body.get("total_pages")
-        more = body.get("has_next_page") or (
-            isinstance(page, int) and isinstance(total_pages, int) and page < total_pages
-        )
-        if more:
-            path = urlsplit(response.url).path
-            raise RetriableAPIError(f"CallRail sent an empty page on {path} with more to come")

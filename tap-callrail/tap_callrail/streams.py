@@ -7,18 +7,17 @@ import datetime
 import decimal
 import functools
 import typing as t
-from pathlib import Path
 
 from singer_sdk.pagination import BaseAPIPaginator
+from suite_common.paging import NextUrlPaginator
 from suite_common.reconcile import ReadWindow, ReconciledStream
 
-from tap_callrail.client import CallRailStream, RelativePaginator
+from tap_callrail.client import CallRailStream, next_page_url
 from tap_callrail.quality import ContactQuality
 
 if t.TYPE_CHECKING:
     from singer_sdk.helpers.types import Context
 
-SCHEMAS = Path(__file__).parent / "schemas"
 # CallRail refuses data older than 25 months; a day of margin keeps requests valid.
 OLDEST_ALLOWED = datetime.timedelta(days=25 * 30)
 
@@ -31,7 +30,6 @@ class AccountsStream(CallRailStream):
     list_key = "accounts"
     primary_keys = ("id",)
     replication_key = None
-    schema_filepath = SCHEMAS / "accounts.json"
 
     def get_url_params(self, context: Context | None, next_page_token: t.Any) -> dict[str, t.Any]:
         """`numeric_id` is an optional field (CallRail's docs, Listing All Accounts)."""
@@ -63,10 +61,6 @@ class AccountListStream(CallRailStream):
         super().__init__(*args, **kwargs)
         region = str(self.config.get("default_phone_region") or "US")
         self.quality = ContactQuality(self.phone_fields, self.email_fields, region)
-
-    @property
-    def schema_filepath(self) -> Path:  # type: ignore[override]
-        return SCHEMAS / f"{self.name}.json"
 
     def get_url_params(self, context: Context | None, next_page_token: t.Any) -> dict[str, t.Any]:
         params = super().get_url_params(context, next_page_token)
@@ -246,7 +240,7 @@ class CallsStream(DateWindowStream):
     email_fields = ("agent_email",)
 
     def get_new_paginator(self) -> BaseAPIPaginator:
-        return RelativePaginator(self.config.get("max_pages"))
+        return NextUrlPaginator(self.page_totals, next_page_url, self.config.get("max_pages"))
 
     def get_url_params(self, context: Context | None, next_page_token: t.Any) -> dict[str, t.Any]:
         params = super().get_url_params(context, None)

@@ -30,6 +30,7 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from singer_sdk import Stream
+from suite_common.http import backoff_seconds
 from suite_common.messages import LeanRecordMessages
 from suite_common.sdk_adapter import StreamHooks
 from suite_common.state import SkipNullBookmarks
@@ -322,7 +323,7 @@ class GeniusStream(SkipNullBookmarks, LeanRecordMessages, StreamHooks, Stream):
                 f"lost the connection to {self.connector.where()} {failures + 1} times "
                 f"reading {self.table_name}; the next run resumes from the saved state"
             ) from None
-        wait = min(2.0**failures, 30.0)
+        wait = backoff_seconds(float(self.config.get("backoff_base_seconds", 1.0)), failures + 1)
         self.logger.warning(
             "Lost the connection reading %s (%s); reconnecting in %.0f s to resume from the "
             "last row read",

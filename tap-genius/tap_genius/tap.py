@@ -103,6 +103,12 @@ class TapGenius(SuiteTap):
             default=3,
             description="Reconnects after a dropped connection, each resuming at the last row.",
         ),
+        th.Property(
+            "backoff_base_seconds",
+            th.NumberType,
+            default=1.0,
+            description="First wait before a reconnect, doubled each time.",
+        ),
     ).to_dict()
 
     def discover_streams(self) -> list[Stream]:

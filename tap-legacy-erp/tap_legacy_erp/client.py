@@ -26,17 +26,17 @@ import functools
 import http.cookiejar
 import logging
 import threading
-import time
 import typing as t
 from collections import Counter
 from pathlib import Path
-from urllib.parse import parse_qs, quote, urlencode, urlsplit
+from urllib.parse import quote, urlencode, urlsplit
 
 import requests
 from singer_sdk.authenticators import APIAuthenticatorBase
 from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
-from singer_sdk.pagination import BaseAPIPaginator
 from singer_sdk.streams.rest import HTTPRequest
+from suite_common.http import TransientError, with_retries
+from suite_common.paging import OffsetPaginator, PageTotals, number_or_none
 from suite_common.sdk_adapter import tap_of
 from suite_common.state import SkipNullBookmarks
 from suite_common.streams import (
@@ -167,39 +167,42 @@ class ErpSession:
         """`GET $info` with the current session cookie, if any: the server confirms it or
         opens a new one. Retries 402, 5xx and unreachable servers with growing waits."""
         url = f"{self.rest_url}/$info"
-        headers = {"Cookie": self._cookie} if self._cookie else {}
-        problem = ""
-        for attempt in range(self.tries):
-            if attempt:
-                wait = min(self.base_wait * 2 ** (attempt - 1), 300.0)
-                self.logger.warning("%s; trying again in %.0f s", problem, wait)
-                time.sleep(wait)
-            try:
-                response = self.get(url, headers=headers)
-            except requests.exceptions.SSLError as exc:
-                raise tls_error(exc, url) from None
-            except (requests.ConnectionError, requests.Timeout) as exc:
-                if name_not_resolved(exc):  # no retry makes a name resolve
-                    raise ErpUnreachableError(str(unreachable(exc, url, 1))) from None
-                problem = f"cannot reach the ERP at {_where(url)} ({type(exc).__name__})"
-                continue
-            if response.status_code == 402:
-                problem = "the ERP refused a new session: maximum number of sessions reached (402)"
-                continue
-            if response.status_code in (401, 403):
-                raise CredentialsError(
-                    f"the ERP refused the username and password ({response.status_code} on "
-                    f"{_where(url)})"
-                )
-            if response.status_code >= 500:
-                problem = f"the ERP answered {response.status_code} on {_where(url)}"
-                continue
-            if not response.ok:
-                raise FatalAPIError(f"the ERP answered {response.status_code} on {_where(url)}")
-            return self._session_cookie(response, headers.get("Cookie"))
-        if "402" in problem:
-            raise TooManySessionsError(f"{problem}, {self.tries} times")
-        raise ErpUnreachableError(f"{problem}, {self.tries} times")
+        sent = self._cookie
+        try:
+            return with_retries(
+                lambda: self._info_once(url, sent), self.tries, self.base_wait, self.logger
+            )
+        except TransientError as exc:
+            if exc.response is not None and exc.response.status_code == 402:
+                raise TooManySessionsError(f"{exc}, {self.tries} times") from None
+            raise ErpUnreachableError(f"{exc}, {self.tries} times") from None
+
+    def _info_once(self, url: str, sent: str | None) -> str:
+        """One try of `$info`: the session cookie, or `TransientError` for what may pass."""
+        headers = {"Cookie": sent} if sent else {}
+        try:
+            response = self.get(url, headers=headers)
+        except requests.exceptions.SSLError as exc:
+            raise tls_error(exc, url) from None
+        except (requests.ConnectionError, requests.Timeout) as exc:
+            if name_not_resolved(exc):  # no retry makes a name resolve
+                raise ErpUnreachableError(str(unreachable(exc, url, 1))) from None
+            problem = f"cannot reach the ERP at {_where(url)} ({type(exc).__name__})"
+            raise TransientError(problem) from None
+        if response.status_code == 402:
+            problem = "the ERP refused a new session: maximum number of sessions reached (402)"
+            raise TransientError(problem, response)
+        if response.status_code in (401, 403):
+            raise CredentialsError(
+                f"the ERP refused the username and password ({response.status_code} on "
+                f"{_where(url)})"
+            )
+        if response.status_code >= 500:
+            problem = f"the ERP answered {response.status_code} on {_where(url)}"
+            raise TransientError(problem, response)
+        if not response.ok:
+            raise FatalAPIError(f"the ERP answered {response.status_code} on {_where(url)}")
+        return self._session_cookie(response, sent)
 
     def get(self, url: str, **kwargs: t.Any) -> requests.Response:
         """A request outside the streams (`$info`, samples): timeout and TLS as configured."""
@@ -255,31 +258,6 @@ class PercentEncodedRequest(HTTPRequest):
         return urlencode(pairs, quote_via=quote, safe=self.safe_query_chars)
 
 
-class TopSkipPaginator(BaseAPIPaginator[int]):
-    """`$skip` 0, then on by the records each page brought, until `__COUNT` records were
-    passed or a page comes back empty: never at a page shorter than `$top`, since the server
-    may apply a limit of its own. A page may carry one stray extra record (the server's
-    filtering with paging), so a page moves the offset by at most `$top`."""
-
-    def __init__(self, page_size: int, max_pages: int | None) -> None:
-        super().__init__(0)
-        self.page_size = page_size
-        self.max_pages = max_pages
-
-    def get_next(self, response: requests.Response) -> int | None:
-        received = len(entities(response))
-        if not received:
-            return None
-        body = json_body(response, decode_body)
-        count = body.get("__COUNT") if isinstance(body, dict) else None
-        following = self.current_value + min(received, self.page_size)
-        if isinstance(count, int) and not isinstance(count, bool) and following >= count:
-            return None
-        if self.max_pages and self.count + 1 >= self.max_pages:
-            return None
-        return following
-
-
 def entities(response: requests.Response) -> list[dict]:
     """The records of a page (`__ENTITIES`)."""
     body = json_body(response, decode_body)
@@ -310,12 +288,16 @@ class ErpStream(SkipNullBookmarks, SuiteRESTStream):
     def authenticator(self) -> ErpSessionAuthenticator:
         return ErpSessionAuthenticator(self.erp_session)
 
-    @property
-    def page_size(self) -> int:
-        return int(self.config["page_size"])
+    def page_totals(self, response: requests.Response) -> PageTotals:
+        """4D's `__COUNT`: the records the whole (filtered) table holds."""
+        body = self.parsed_body(response)
+        count = number_or_none(body.get("__COUNT")) if isinstance(body, dict) else None
+        return PageTotals(records=len(entities(response)), total_records=count)
 
-    def get_new_paginator(self) -> TopSkipPaginator:
-        return TopSkipPaginator(self.page_size, self.config.get("max_pages"))
+    def get_new_paginator(self) -> OffsetPaginator:
+        """`$skip` 0, then on by the records each page brought (a page may carry one stray
+        extra record, so by at most `$top`), until `__COUNT` or an empty page."""
+        return OffsetPaginator(self.page_totals, self.page_size, self.config.get("max_pages"))
 
     def filter_text(self, context: Context | None) -> str:
         """The `$filter` of a request; empty for none."""
@@ -359,18 +341,6 @@ class ErpStream(SkipNullBookmarks, SuiteRESTStream):
             raise RetriableAPIError("the ERP has no session left (402)", response)
         self.erp_session.adopt(response, response.request.headers.get("Cookie"))
         super().validate_response(response)
-        self._check_not_cut_short(response)
-
-    def _check_not_cut_short(self, response: requests.Response) -> None:
-        """An empty page before `__COUNT` records were read is not the end of the table: the
-        page is asked for again (and the run fails, bookmark unmoved, if it stays empty)."""
-        body = self.parsed_body(response)
-        count = body.get("__COUNT") if isinstance(body, dict) else None
-        skip = int((parse_qs(urlsplit(response.url).query).get("$skip") or ["0"])[0])
-        if isinstance(count, int) and not entities(response) and skip < count:
-            raise RetriableAPIError(
-                f"the ERP sent an empty page at $skip={skip} of {count} records", response
-            )
 
     def response_error_message(self, response: requests.Response) -> str:
         """Status, path and 4D's own error messages (`__ERROR`)."""

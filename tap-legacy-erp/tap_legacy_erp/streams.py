@@ -18,12 +18,12 @@ from __future__ import annotations
 
 import concurrent.futures
 import functools
-import json
 import typing as t
 from collections import Counter
 from pathlib import Path
 
 from singer_sdk.exceptions import AbortedSyncFailedException, AbortedSyncPausedException
+from suite_common.schemas import bundled_schema
 
 from tap_legacy_erp.client import ErpStream, entities
 from tap_legacy_erp.filters import (
@@ -70,12 +70,11 @@ class TableStream(ErpStream):
 
     def table_schema(self, tap: Tap) -> dict:
         spec = self.spec
+        bundled = bundled_schema(SCHEMAS, spec.stream_name)
         if spec.properties:
             properties = spec.properties
-        elif (SCHEMAS / f"{spec.stream_name}.json").exists():
-            properties = json.loads((SCHEMAS / f"{spec.stream_name}.json").read_text())[
-                "properties"
-            ]
+        elif bundled:
+            properties = bundled["properties"]
         else:
             properties = sampled_properties(self._sample(tap), spec.key)
         return {"type": "object", "properties": properties, "required": list(spec.key)}

@@ -25,6 +25,8 @@ BIGINT_MIN = -(2**63)
 BIGINT_MAX = 2**63 - 1
 _json_encoder = msgspec.json.Encoder(decimal_format="number")
 _ESCAPED_NUL = b"\\u0000"
+STRING_ONLY = "text of strings only"
+"""The encoder of a text column whose values must be strings (it refuses anything else)."""
 
 
 @dataclass
@@ -63,7 +65,7 @@ def _make_encoders(stats: EncodingStats, column: str) -> dict[str, Encoder]:
     def string(value: t.Any) -> str:
         """Text column of a string-only property: the type check and quoting in one call."""
         if type(value) is not str:
-            raise InvalidValueError(f"must be string, got {_describe(value)}")
+            raise InvalidValueError(f"must be string, got {describe(value)}")
         if "\x00" in value:
             stats.nul_characters_removed += value.count("\x00")
             value = value.replace("\x00", "")
@@ -108,49 +110,6 @@ def encoder_for(column_type: str, column: str, stats: EncodingStats) -> Encoder:
     return _make_encoders(stats, column)[column_type]
 
 
-# JSON types each encoder already refuses everything else of, so no separate check is needed.
-_ENFORCED_BY_ENCODER = {
-    ct.BIGINT: frozenset({"integer"}),
-    ct.NUMERIC: frozenset({"number"}),
-    ct.BOOLEAN: frozenset({"boolean"}),
-    ct.TIMESTAMPTZ: frozenset({"string"}),
-    ct.DATE: frozenset({"string"}),
-    ct.TIME: frozenset({"string"}),
-}
-_ONLY = {"string": str, "object": dict, "array": list}
-STRING_ONLY = "text of strings only"
-
-
-def checking_encoder_for(
-    column_type: str, column: str, stats: EncodingStats, allowed: frozenset[str]
-) -> Encoder | None:
-    """An encoder that itself enforces the property's JSON types, when one exists.
-
-    Checking the type inside the encoder costs nothing extra per value, which is what makes
-    full validation affordable. None means the caller must check separately.
-    """
-    if column_type == ct.TEXT and allowed == {"string"}:
-        return encoder_for(STRING_ONLY, column, stats)
-    encode = encoder_for(column_type, column, stats)
-    if _ENFORCED_BY_ENCODER.get(column_type) == allowed or (
-        column_type == ct.NUMERIC and allowed == {"integer", "number"}
-    ):
-        return encode
-    if len(allowed) != 1 or column_type not in (ct.TEXT, ct.JSONB):
-        return None
-    (only,) = allowed
-    expected = _ONLY.get(only)
-    if expected is None or (column_type == ct.TEXT) != (only == "string"):
-        return None
-
-    def encode_if_expected(value: t.Any) -> str:
-        if type(value) is not expected:
-            raise InvalidValueError(f"must be {only}, got {_describe(value)}")
-        return encode(value)
-
-    return encode_if_expected
-
-
 def _as_text(value: t.Any) -> str:
     """Text form of a non-string value stored in a text column (a union of types)."""
     if value is True or value is False:
@@ -167,7 +126,7 @@ def _integer(value: t.Any) -> int:
         return value
     if isinstance(value, decimal.Decimal) and value.is_finite() and value == value.to_integral():
         return int(value)
-    raise InvalidValueError(f"expected an integer, got {_describe(value)}")
+    raise InvalidValueError(f"expected an integer, got {describe(value)}")
 
 
 def _numeric(value: t.Any) -> str:
@@ -179,7 +138,7 @@ def _numeric(value: t.Any) -> str:
         return repr(value)
     if isinstance(value, (float, decimal.Decimal)):
         raise InvalidValueError(f"{value} cannot be stored exactly; send null or a finite number")
-    raise InvalidValueError(f"expected a number, got {_describe(value)}")
+    raise InvalidValueError(f"expected a number, got {describe(value)}")
 
 
 def _boolean(value: t.Any) -> str:
@@ -187,7 +146,7 @@ def _boolean(value: t.Any) -> str:
         return "t"
     if value is False:
         return "f"
-    raise InvalidValueError(f"expected true or false, got {_describe(value)}")
+    raise InvalidValueError(f"expected true or false, got {describe(value)}")
 
 
 def _is_extended_iso(text: str) -> bool:
@@ -221,10 +180,10 @@ def _parse(value: t.Any, kind: type[_Parsed], expected: str) -> _Parsed:
             return kind.fromisoformat(value)
         except ValueError:
             pass
-    raise InvalidValueError(f"expected {expected}, got {_describe(value)}")
+    raise InvalidValueError(f"expected {expected}, got {describe(value)}")
 
 
-def _describe(value: t.Any) -> str:
+def describe(value: t.Any) -> str:
     """Short description of an offending value for error messages (never the whole value)."""
     shown = repr(value)
     if len(shown) > 60:

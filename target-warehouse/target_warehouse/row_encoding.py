@@ -14,19 +14,13 @@ import time
 import typing as t
 
 from target_warehouse import column_types as ct
-from target_warehouse.copy_encoding import (
-    Encoder,
-    EncodingStats,
-    checking_encoder_for,
-    encoder_for,
-)
-from target_warehouse.errors import InvalidRecordError, InvalidValueError, MissingKeyError
+from target_warehouse.copy_encoding import Encoder, EncodingStats, encoder_for
+from target_warehouse.errors import InvalidRecordError, InvalidValueError
 from target_warehouse.validation import (
-    has_rules_beyond_type,
-    non_null_types,
-    nullable,
-    property_check,
+    check_keys,
+    non_nullable_properties,
     record_check,
+    validating_encoder,
 )
 
 if t.TYPE_CHECKING:
@@ -69,13 +63,9 @@ class RowEncoder:
         self._encoders = [
             (prop, self._property_encoder(schema, layout, prop, validate)) for prop in data_props
         ]
-        self._non_nullable = [
-            prop
-            for prop in data_props
-            if validate
-            and not nullable(schema["properties"][prop])
-            and prop not in self.key_properties
-        ]
+        self._non_nullable = (
+            non_nullable_properties(schema, data_props, self.key_properties) if validate else []
+        )
         self._record_check = record_check(schema, stream) if validate else None
         self.columns = [properties[prop] for prop in [*data_props, *self.metadata_props]]
         self._metadata_template = ",".join(f"{{{name}}}" for name in self.metadata_props)
@@ -89,37 +79,17 @@ class RowEncoder:
     def _property_encoder(
         self, schema: dict[str, t.Any], layout: TableLayout, prop: str, validate: bool
     ) -> Encoder:
-        """The cheapest function that checks (if asked) and encodes this property."""
+        """The property's encoder, checking its values when `validate_records` is on."""
         column = layout.property_columns[prop]
         column_type = layout.columns[column]
-        encode = encoder_for(column_type, column, self.stats)
-        prop_schema = schema["properties"][prop]
         if not validate:
-            return encode
-        allowed = non_null_types(prop_schema)
-        if allowed and not has_rules_beyond_type(prop_schema):
-            checking = checking_encoder_for(column_type, column, self.stats, allowed)
-            if checking is not None:
-                return checking
-        check = property_check(prop_schema, self.stream)
-        if check is None:
-            return encode
-
-        def check_then_encode(value: t.Any) -> str:
-            check(value)
-            return encode(value)
-
-        return check_then_encode
+            return encoder_for(column_type, column, self.stats)
+        prop_schema = schema["properties"][prop]
+        return validating_encoder(prop_schema, column_type, column, self.stats, self.stream)
 
     def encode(self, record: dict, message: dict) -> tuple[str, t.Any]:
         """The record as one CSV line, and its key as encoded (None without a key)."""
-        for key in self.key_properties:
-            if record.get(key) is None:
-                raise MissingKeyError(
-                    f"key property '{key}' is missing or null",
-                    fix="every record must carry a value for each key property",
-                    stream=self.stream,
-                )
+        check_keys(record, self.key_properties, self.stream)
         if self._record_check is not None:
             self._record_check(record)
         fields = self._data_fields(record)

@@ -1,4 +1,5 @@
-"""Record validation against the stream's JSON schema, fused with encoding where it can be.
+"""Every validation decision of the target: records against the stream's JSON schema, fused
+with encoding where it can be, and the key every record must carry.
 
 jsonschema (the SDK default) dominates a target's CPU time, and even compiled validators
 walk every property of every record a second time. Most properties of a tap's schema say
@@ -17,7 +18,20 @@ import typing as t
 
 import fastjsonschema
 
-from target_warehouse.errors import BadInputError, InvalidRecordError, InvalidValueError
+from target_warehouse import column_types as ct
+from target_warehouse.copy_encoding import (
+    STRING_ONLY,
+    Encoder,
+    EncodingStats,
+    describe,
+    encoder_for,
+)
+from target_warehouse.errors import (
+    BadInputError,
+    InvalidRecordError,
+    InvalidValueError,
+    MissingKeyError,
+)
 
 Check = t.Callable[[t.Any], t.Any]
 
@@ -158,3 +172,91 @@ def record_check(schema: dict[str, t.Any], stream: str) -> Check | None:
             ) from None
 
     return check_record
+
+
+def check_keys(record: dict[str, t.Any], key_properties: t.Sequence[str], stream: str) -> None:
+    """Every record carries a value for each key property (a row without one has no place
+    in a keyed table)."""
+    for key in key_properties:
+        if record.get(key) is None:
+            raise MissingKeyError(
+                f"key property '{key}' is missing or null",
+                fix="every record must carry a value for each key property",
+                stream=stream,
+            )
+
+
+def non_nullable_properties(
+    schema: dict[str, t.Any], properties: t.Iterable[str], key_properties: t.Sequence[str]
+) -> list[str]:
+    """Properties whose schema refuses null (keys aside: `check_keys` covers them)."""
+    return [
+        prop
+        for prop in properties
+        if not nullable(schema["properties"][prop]) and prop not in key_properties
+    ]
+
+
+def validating_encoder(
+    prop_schema: dict[str, t.Any], column_type: str, column: str, stats: EncodingStats, stream: str
+) -> Encoder:
+    """The cheapest function that checks a property's value against its schema and encodes
+    it: the encoder alone where it refuses every other type already, else a type or rules
+    check before it."""
+    encode = encoder_for(column_type, column, stats)
+    allowed = non_null_types(prop_schema)
+    if allowed and not has_rules_beyond_type(prop_schema):
+        checking = checking_encoder_for(column_type, column, stats, allowed)
+        if checking is not None:
+            return checking
+    check = property_check(prop_schema, stream)
+    if check is None:
+        return encode
+
+    def check_then_encode(value: t.Any) -> str:
+        check(value)
+        return encode(value)
+
+    return check_then_encode
+
+
+# JSON types each encoder already refuses everything else of, so no separate check is needed.
+_ENFORCED_BY_ENCODER = {
+    ct.BIGINT: frozenset({"integer"}),
+    ct.NUMERIC: frozenset({"number"}),
+    ct.BOOLEAN: frozenset({"boolean"}),
+    ct.TIMESTAMPTZ: frozenset({"string"}),
+    ct.DATE: frozenset({"string"}),
+    ct.TIME: frozenset({"string"}),
+}
+_ONLY = {"string": str, "object": dict, "array": list}
+
+
+def checking_encoder_for(
+    column_type: str, column: str, stats: EncodingStats, allowed: frozenset[str]
+) -> Encoder | None:
+    """An encoder that itself enforces the property's JSON types, when one exists.
+
+    Checking the type inside the encoder costs nothing extra per value, which is what makes
+    full validation affordable. None means the caller must check separately.
+    """
+    if column_type == ct.TEXT and allowed == {"string"}:
+        return encoder_for(STRING_ONLY, column, stats)
+    encode = encoder_for(column_type, column, stats)
+    if _ENFORCED_BY_ENCODER.get(column_type) == allowed or (
+        column_type == ct.NUMERIC and allowed == {"integer", "number"}
+    ):
+        return encode
+    if len(allowed) != 1 or column_type not in (ct.TEXT, ct.JSONB):
+        return None
+    (only,) = allowed
+    expected = _ONLY.get(only)
+    if expected is None or (column_type == ct.TEXT) != (only == "string"):
+        return None
+
+    def encode_if_expected(value: t.Any) -> str:
+        if type(value) is not expected:
+            raise InvalidValueError(f"must be {only}, got {describe(value)}")
+        return encode(value)
+
+    return encode_if_expected

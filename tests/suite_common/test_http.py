@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import email.utils
 import itertools
+import logging
 import time
 
+import pytest
 import requests
-from suite_common.http import RateLimiter, retry_after_seconds
+from suite_common.http import RateLimiter, TransientError, retry_after_seconds, with_retries
 
 
 def test_rate_limiter_spaces_requests_evenly():
@@ -39,3 +41,40 @@ def test_retry_after_as_an_http_date():
     assert retry_after_seconds(response) == 12
     response.headers["Retry-After"] = "soon"
     assert retry_after_seconds(response) is None
+
+
+def test_with_retries_waits_as_the_streams_do_and_gives_up_after_the_tries(monkeypatch):
+    waits: list[float] = []
+    monkeypatch.setattr("suite_common.http.time.sleep", waits.append)
+    answers = iter([TransientError("503"), TransientError("503"), "opened"])
+
+    def attempt() -> str:
+        answer = next(answers)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    logger = logging.getLogger("test")
+    assert with_retries(attempt, 3, 2.0, logger) == "opened"
+    assert waits == [2.0, 4.0]
+    with pytest.raises(TransientError, match="still down"):
+        with_retries(lambda: (_ for _ in ()).throw(TransientError("still down")), 2, 1.0, logger)
+    assert waits == [2.0, 4.0, 1.0], "one wait between two tries"
+
+
+def test_with_retries_honours_retry_after(monkeypatch):
+    waits: list[float] = []
+    monkeypatch.setattr("suite_common.http.time.sleep", waits.append)
+    busy = requests.Response()
+    busy.status_code = 503
+    busy.headers["Retry-After"] = "7"
+    answers = iter([TransientError("busy", busy), "ok"])
+
+    def attempt() -> str:
+        answer = next(answers)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    assert with_retries(attempt, 2, 1.0, logging.getLogger("test")) == "ok"
+    assert waits == [7.0]

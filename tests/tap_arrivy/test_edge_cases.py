@@ -28,16 +28,39 @@ def test_empty_first_page_ends_the_stream(capsys):
         assert mock.call_count == 1
 
 
-def test_a_full_page_then_an_empty_one(capsys):
+def test_a_full_page_then_an_empty_one_is_asked_for_once_more(capsys):
+    """A bare array says nothing of the list's extent: after a full page, an empty one may
+    have been cut short, so it is asked for once more, and the second answer counts."""
     with rm.Mocker() as mock:
         mock.get(f"{BASE}/groups", [
             {"json": [{"id": 1, "updated": "2024-01-01T00:00:00"}, {"id": 2}]},
-            {"json": {"results": [], "has_next": False}},
+            {"json": []},
+            {"json": [{"id": 3}]},
+            {"json": []},
         ])  # fmt: skip
         records = run_groups(capsys, page_size=2)
-        assert [r["id"] for r in records] == ["1", "2"]
+        assert [r["id"] for r in records] == ["1", "2", "3"]
         assert records[0]["updated"] == "2024-01-01T00:00:00+00:00"
-        assert mock.call_count == 3, "an empty page after a full one is asked for once more"
+        assert mock.call_count == 4, "page 2 asked for twice; page 3 short, so its end is final"
+
+
+def test_an_empty_page_the_server_calls_the_last_ends_the_list(capsys):
+    with rm.Mocker() as mock:
+        mock.get(f"{BASE}/groups", [
+            {"json": [{"id": 1}, {"id": 2}]},
+            {"json": {"results": [], "has_next": False}},
+        ])  # fmt: skip
+        assert [r["id"] for r in run_groups(capsys, page_size=2)] == ["1", "2"]
+        assert mock.call_count == 2
+
+
+def test_an_empty_page_after_a_short_one_ends_the_list(capsys):
+    with rm.Mocker() as mock:
+        mock.get(f"{BASE}/groups", [
+            {"json": [{"id": 1}, {"id": 2}]}, {"json": [{"id": 3}]}, {"json": []},
+        ])  # fmt: skip
+        assert [r["id"] for r in run_groups(capsys, page_size=5)] == ["1", "2", "3"]
+        assert mock.call_count == 3
 
 
 def test_401_is_a_credentials_error(capsys):

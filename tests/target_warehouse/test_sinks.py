@@ -1,0 +1,67 @@
+"""target_warehouse.sinks: a sink accepts a record (encoded, or quarantined when it breaks
+the schema), counts it, says when its batch is full, and loads each batch in one
+transaction; against the embedded Postgres, in-process."""
+
+from __future__ import annotations
+
+import pytest
+from target_warehouse.errors import InvalidRecordError
+from target_warehouse.target import TargetWarehouse
+
+from tests.target_warehouse.singer import rows
+
+SCHEMA = {
+    "type": "object",
+    "properties": {"id": {"type": "integer"}, "name": {"type": ["string", "null"]}},
+}
+
+
+def items_sink(target_config: dict, **settings):
+    target = TargetWarehouse(config={**target_config, "batch_size_rows": 3, **settings})
+    return target.add_sink("items", SCHEMA, ["id"])
+
+
+def test_a_sink_counts_what_it_accepts_and_says_when_the_batch_is_full(
+    target_config, db, target_schema
+):
+    sink = items_sink(target_config)
+    assert [sink.accept({"id": n, "name": f"n{n}"}, {}, n) for n in (1, 2, 3)] == [
+        False,
+        False,
+        True,
+    ]
+    assert sink.received == 3 and sink.current_size == 3
+    sink.process_batch({})
+    sink.wait_for_load()
+    assert [(r["id"], r["name"]) for r in rows(db, target_schema, "items")] == [
+        (1, "n1"),
+        (2, "n2"),
+        (3, "n3"),
+    ]
+    assert sink.totals.created == 3 and sink.current_size == 0
+
+
+def test_a_record_that_breaks_the_schema_is_quarantined_not_loaded(
+    target_config, db, target_schema
+):
+    sink = items_sink(target_config)
+    assert sink.accept({"id": 1, "name": 5}, {}, 7) is False
+    sink.accept({"id": 2, "name": "ok"}, {}, 8)
+    assert sink.received == 2 and sink.rejected_total == 1
+    (stream, record_json, problem, line) = sink.rejected[0]
+    assert (stream, line) == ("items", 7) and "'name' must be string" in problem
+    assert '"id": 1' in record_json or '"id":1' in record_json
+    sink.process_batch({})
+    sink.wait_for_load()
+    assert [r["id"] for r in rows(db, target_schema, "items")] == [2]
+    with db.cursor() as cursor:
+        cursor.execute(
+            f'SELECT stream, input_line, record FROM "{target_schema}_history".rejected_records'
+        )
+        assert cursor.fetchall() == [("items", 7, {"id": 1, "name": 5})]
+
+
+def test_on_invalid_record_fail_raises_instead(target_config, target_schema):
+    sink = items_sink(target_config, on_invalid_record="fail")
+    with pytest.raises(InvalidRecordError, match="'name' must be string"):
+        sink.accept({"id": 1, "name": 5}, {}, 1)
