@@ -89,12 +89,25 @@ def apply_renames(config: dict[str, t.Any], renames: t.Mapping[str, str]) -> lis
     return texts
 
 
+def null_means_default(config: dict[str, t.Any], properties: t.Mapping[str, t.Any]) -> None:
+    """A setting given as null takes its declared default, as an unset one does (the SDK
+    fills in defaults for absent settings only), so the code reads every default from
+    the one place it is declared."""
+    for name, value in list(config.items()):
+        if value is None and "default" in properties.get(name, {}):
+            config[name] = properties[name]["default"]
+
+
 def check_at_start(plugin: PluginBase, renames: t.Mapping[str, str] | None = None) -> None:
     """What every plugin of the suite does once its settings are read: warn of unknown
     settings (the SDK ignores them silently, so a typo looked like a default), move former
-    names to current ones, and keep METRIC lines (half of every log) for `LOGLEVEL=DEBUG`."""
-    texts = unknown_settings(plugin.config, plugin.config_jsonschema.get("properties", {}))
-    texts += apply_renames(mutable_config(plugin), renames or {})
+    names to current ones, give null settings their defaults, and keep METRIC lines (half
+    of every log) for `LOGLEVEL=DEBUG`."""
+    properties = plugin.config_jsonschema.get("properties", {})
+    texts = unknown_settings(plugin.config, properties)
+    config = mutable_config(plugin)
+    texts += apply_renames(config, renames or {})
+    null_means_default(config, properties)
     for text in texts:
         plugin.logger.warning("%s", text)
     metrics = get_metrics_logger()

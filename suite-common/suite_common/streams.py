@@ -169,7 +169,7 @@ class SuiteRESTStream(LeanRecordMessages, StreamHooks, RESTStream):
 
     @property
     def timeout(self) -> int:
-        return int(self.config.get("timeout_seconds") or 60)
+        return int(self.config["timeout_seconds"])
 
     @functools.cached_property
     def schema_properties(self) -> frozenset[str]:
@@ -334,7 +334,7 @@ class SuiteRESTStream(LeanRecordMessages, StreamHooks, RESTStream):
 
     def backoff_wait_generator(self) -> t.Generator[float, t.Any, None]:
         """Retry-After when the API sends it, else exponential waits (capped), plus jitter."""
-        return retry_waits(float(self.config.get("backoff_base_seconds", 2.0)))
+        return retry_waits(float(self.config["backoff_base_seconds"]))
 
     def backoff_max_tries(self) -> int:
-        return int(self.config.get("max_retries", 6))
+        return int(self.config["max_retries"])

@@ -84,7 +84,7 @@ class ArrivyStream(SuiteRESTStream):
 
     @property
     def url_base(self) -> str:
-        return str(self.config.get("api_url") or "https://app.arrivy.com/api").rstrip("/")
+        return str(self.config["api_url"]).rstrip("/")
 
     @property
     def http_headers(self) -> dict[str, str]:

@@ -46,7 +46,7 @@ class UpdatedSinceStream(BundledSchema, ArrivyStream):
     def get_url_params(self, context: Context | None, next_page_token: t.Any) -> dict[str, t.Any]:
         params = super().get_url_params(context, next_page_token)
         floor = self.updated_floor(context)
-        if floor is not None and self.config.get("use_updated_after", True):
+        if floor is not None and self.config["use_updated_after"]:
             # A second earlier: a server that filters with ">" must not skip a record that
             # shares the bookmark's timestamp; the tap's own filter is ">=".
             params["updated_after"] = arrivy_time(floor - datetime.timedelta(seconds=1))
@@ -166,7 +166,7 @@ class TasksStream(ReconciledStream, UpdatedSinceStream):
     @property
     def partitions(self) -> list[dict]:
         passes = [{"pass": "scheduled"}]
-        if self.config.get("include_unscheduled", True):
+        if self.config["include_unscheduled"]:
             passes.append({"pass": "unscheduled"})
         return passes
 
@@ -196,7 +196,7 @@ class TasksStream(ReconciledStream, UpdatedSinceStream):
         if end_text:
             end = _aware(datetime.datetime.fromisoformat(end_text))
         else:
-            end = now + datetime.timedelta(days=int(self.config.get("future_days", 90)))
+            end = now + datetime.timedelta(days=int(self.config["future_days"]))
         return start, end
 
     def updated_floor(self, context: Context | None) -> datetime.datetime | None:

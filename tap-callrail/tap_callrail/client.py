@@ -59,7 +59,7 @@ class CallRailStream(BundledSchema, SuiteRESTStream):
 
     @property
     def url_base(self) -> str:
-        return str(self.config.get("api_url") or "https://api.callrail.com/v3").rstrip("/")
+        return str(self.config["api_url"]).rstrip("/")
 
     @property
     def records_jsonpath(self) -> str:

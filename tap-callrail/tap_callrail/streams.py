@@ -59,7 +59,7 @@ class AccountListStream(CallRailStream):
 
     def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
         super().__init__(*args, **kwargs)
-        region = str(self.config.get("default_phone_region") or "US")
+        region = str(self.config["default_phone_region"])
         self.quality = ContactQuality(self.phone_fields, self.email_fields, region)
 
     def get_url_params(self, context: Context | None, next_page_token: t.Any) -> dict[str, t.Any]:
@@ -119,7 +119,7 @@ class DateWindowStream(ReconciledStream, AccountListStream):
         now = datetime.datetime.now(datetime.timezone.utc)
         start = self._window_start(context, now)
         if self.lookback_applies:
-            start -= datetime.timedelta(minutes=int(self.config.get("lookback_minutes") or 0))
+            start -= datetime.timedelta(minutes=int(self.config["lookback_minutes"]))
         oldest = now - OLDEST_ALLOWED
         if start < oldest:
             self.logger.warning("CallRail keeps 25 months of data: starting at %s", oldest.date())
@@ -187,7 +187,7 @@ class DateWindowStream(ReconciledStream, AccountListStream):
     @functools.cached_property
     def _order_margin(self) -> datetime.timedelta:
         """How far back a sorted list may step: the look-back re-reads older records."""
-        return datetime.timedelta(minutes=int(self.config.get("lookback_minutes") or 0))
+        return datetime.timedelta(minutes=int(self.config["lookback_minutes"]))
 
 
 def _aware(moment: datetime.datetime) -> datetime.datetime:
@@ -246,7 +246,7 @@ class CallsStream(DateWindowStream):
         params = super().get_url_params(context, None)
         params.pop("page", None)
         params["relative_pagination"] = "true"
-        params["fields"] = ",".join(self.config.get("fields") or [])
+        params["fields"] = ",".join(self.config["fields"])
         return params
 
     def post_process(self, row: dict, context: Context | None = None) -> dict | None:

@@ -182,7 +182,7 @@ class GeniusStream(SkipNullBookmarks, LeanRecordMessages, StreamHooks, Stream):
 
     @functools.cached_property
     def zone(self) -> datetime.tzinfo:
-        return ZoneInfo(str(self.config.get("timezone") or "UTC"))
+        return ZoneInfo(str(self.config["timezone"]))
 
     @functools.cached_property
     def in_utc(self) -> bool:
@@ -274,7 +274,7 @@ class GeniusStream(SkipNullBookmarks, LeanRecordMessages, StreamHooks, Stream):
         """Rows matching `condition` ordered by (*leading, *key), in chunks, each continuing
         strictly after the last row read; a dropped connection resumes from there."""
         order = [*leading, *self.key_columns]
-        chunk = int(self.config.get("chunk_size") or 50_000)
+        chunk = int(self.config["chunk_size"])
         statement = sa.select(*[self._as_read(c).label(n) for n, c in columns.items()], *leading)
         statement = statement.select_from(self.source())
         statement = statement.where(condition).order_by(*order).limit(chunk)
@@ -315,7 +315,7 @@ class GeniusStream(SkipNullBookmarks, LeanRecordMessages, StreamHooks, Stream):
     def _retry_or_raise(self, error: sa.exc.DBAPIError, failures: int) -> int:
         code = error.orig.args[0] if error.orig is not None and error.orig.args else None
         lost = error.connection_invalidated or code in LOST_CONNECTION
-        retries = int(self.config.get("max_retries", 3))
+        retries = int(self.config["max_retries"])
         if not lost:
             raise self.connector.explain(error) from None
         if failures >= retries:
@@ -323,7 +323,7 @@ class GeniusStream(SkipNullBookmarks, LeanRecordMessages, StreamHooks, Stream):
                 f"lost the connection to {self.connector.where()} {failures + 1} times "
                 f"reading {self.table_name}; the next run resumes from the saved state"
             ) from None
-        wait = backoff_seconds(float(self.config.get("backoff_base_seconds", 1.0)), failures + 1)
+        wait = backoff_seconds(float(self.config["backoff_base_seconds"]), failures + 1)
         self.logger.warning(
             "Lost the connection reading %s (%s); reconnecting in %.0f s to resume from the "
             "last row read",

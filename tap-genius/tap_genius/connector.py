@@ -78,7 +78,7 @@ class GeniusConnector(SQLConnector):
             username=config["user"],
             password=config.get("password"),
             host=config["host"],
-            port=int(config.get("port") or 3306),
+            port=int(config["port"]),
             database=config["database"],
             query={"charset": "utf8mb4"},
         )
@@ -87,7 +87,7 @@ class GeniusConnector(SQLConnector):
         """Timeouts and TLS for MySQL; nothing for SQLite."""
         if url.get_backend_name() != "mysql":
             return {}
-        seconds = int(self.config.get("connect_timeout_seconds") or 10)
+        seconds = int(self.config["connect_timeout_seconds"])
         arguments: dict[str, t.Any] = {
             "conv": TEMPORAL_AS_TEXT,
             "connect_timeout": seconds,
@@ -99,7 +99,7 @@ class GeniusConnector(SQLConnector):
             if self.config.get(f"ssl_{name}")
         }
         if tls or self.config.get("ssl"):
-            arguments["ssl"] = {**tls, "check_hostname": bool(self.config.get("ssl_verify", True))}
+            arguments["ssl"] = {**tls, "check_hostname": bool(self.config["ssl_verify"])}
         return arguments
 
     @functools.cached_property
@@ -131,7 +131,7 @@ class GeniusConnector(SQLConnector):
         if code == UNKNOWN_DATABASE:
             return GeniusConnectionError(f"{where}: {detail}")
         if code == CANNOT_CONNECT:
-            seconds = int(self.config.get("connect_timeout_seconds") or 10)
+            seconds = int(self.config["connect_timeout_seconds"])
             return GeniusUnreachableError(
                 f"cannot reach the Genius database at {where} within the {seconds} s "
                 f"connect timeout ({detail.split(' (')[-1].rstrip(')')})"

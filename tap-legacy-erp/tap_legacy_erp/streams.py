@@ -181,7 +181,7 @@ class TableStream(ErpStream):
 
     @property
     def child_chunk_size(self) -> int:
-        return int(self.config.get("child_chunk_size") or 100)
+        return int(self.config["child_chunk_size"])
 
     def generate_child_contexts(
         self, record: dict, context: Context | None

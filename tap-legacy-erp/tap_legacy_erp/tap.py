@@ -107,7 +107,7 @@ class TapLegacyErp(SuiteTap):
     @property
     def rest_url(self) -> str:
         base = str(self.config["base_url"]).rstrip("/")
-        environment = str(self.config.get("environment") or "live")
+        environment = str(self.config["environment"])
         return f"{base.replace('{environment}', environment)}/rest"
 
     @functools.cached_property
@@ -119,8 +119,8 @@ class TapLegacyErp(SuiteTap):
             self.rest_url,
             auth=auth,
             timeout=float(self.config["timeout_seconds"]),
-            tries=int(self.config.get("max_retries", 6)),
-            base_wait=float(self.config.get("backoff_base_seconds", 2.0)),
+            tries=int(self.config["max_retries"]),
+            base_wait=float(self.config["backoff_base_seconds"]),
             logger=self.logger,
             session_file=self.session_file,
             ca_bundle=self.config.get("ca_bundle"),

@@ -59,7 +59,7 @@ def describe_server(config: t.Mapping[str, t.Any]) -> str:
         database = parts.path.lstrip("/") or "default database"
         return f"{host}:{parts.port or 5432}/{database}"
     host = config.get("host") or "local socket"
-    return f"{host}:{config.get('port') or 5432}/{config.get('database') or 'default database'}"
+    return f"{host}:{config['port']}/{config.get('database') or 'default database'}"
 
 
 def _secrets(config: t.Mapping[str, t.Any]) -> list[str]:

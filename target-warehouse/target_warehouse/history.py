@@ -43,7 +43,7 @@ def source_name(config: t.Mapping[str, t.Any]) -> str:
     if name:
         name = str(name).removeprefix("tap-").split("--")[0]
     else:
-        name = str(config.get("default_target_schema") or "unknown")
+        name = str(config["default_target_schema"])
     return re.sub(r"[^0-9a-z]+", "_", name.lower()).strip("_")
 
 
@@ -95,7 +95,7 @@ class SyncHistory:
     """Writes the history rows of one run."""
 
     def __init__(self, config: t.Mapping[str, t.Any], source: str, configuration: dict) -> None:
-        self.schema = identifier(str(config.get("history_schema") or "orchestration"))
+        self.schema = identifier(str(config["history_schema"]))
         self.source = source
         self.configuration = configuration
         self.run_id = str(uuid.uuid4())

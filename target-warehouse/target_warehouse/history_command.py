@@ -29,6 +29,7 @@ import psycopg2.extras
 from target_warehouse.connection import connect
 from target_warehouse.errors import WarehouseError, postgres_reason
 from target_warehouse.naming import qualified
+from target_warehouse.settings import DEFAULTS
 
 SETTINGS = ("host", "port", "user", "password", "database", "sslmode", "sqlalchemy_url")
 SHOWN = (
@@ -46,20 +47,21 @@ SHOWN = (
 
 
 def warehouse_settings(config_path: str | None) -> dict[str, t.Any]:
-    """The target's settings: a config file, else Meltano's TARGET_WAREHOUSE_* variables."""
+    """The target's settings, with their declared defaults: a config file, else Meltano's
+    TARGET_WAREHOUSE_* variables."""
     if config_path:
         with open(config_path, encoding="utf-8") as file:
-            return json.load(file)
+            return {**DEFAULTS, **json.load(file)}
     found = {name: os.environ.get(f"TARGET_WAREHOUSE_{name.upper()}") for name in SETTINGS}
     found["history_schema"] = os.environ.get("TARGET_WAREHOUSE_HISTORY_SCHEMA")
-    return {name: value for name, value in found.items() if value}
+    return {**DEFAULTS, **{name: value for name, value in found.items() if value}}
 
 
 def history_table(settings: t.Mapping[str, t.Any], table: str | None) -> str:
     if table:
         schema, _, name = table.rpartition(".")
         return qualified(schema or "public", name)
-    return qualified(str(settings.get("history_schema") or "orchestration"), "sync_history")
+    return qualified(str(settings["history_schema"]), "sync_history")
 
 
 def show(cursor: t.Any, table: str, args: argparse.Namespace) -> str:

@@ -117,3 +117,10 @@ CONFIG_SCHEMA = th.PropertiesList(
         description="Commit every stream and emit state at least this often (seconds).",
     ),
 ).to_dict()
+
+DEFAULTS: dict[str, object] = {
+    name: schema["default"]
+    for name, schema in CONFIG_SCHEMA["properties"].items()
+    if "default" in schema
+}
+"""The declared defaults, for readers of the settings outside the SDK (warehouse-history)."""

@@ -67,12 +67,12 @@ class WarehouseSink(BatchSink):
     @property
     def load_method(self) -> str:
         """append-only, upsert or overwrite."""
-        return str(self.config.get("load_method") or "upsert")
+        return str(self.config["load_method"])
 
     @property
     def schema_name(self) -> str:
         """The Postgres schema this stream loads into."""
-        return identifier(self.config.get("default_target_schema") or "public")
+        return identifier(self.config["default_target_schema"])
 
     @property
     def table_name(self) -> str:

@@ -77,7 +77,7 @@ class TargetWarehouse(TargetAdapter):
     @functools.cached_property
     def history(self) -> SyncHistory | None:
         """The run's history writer; none in a dry run or with sync_history off."""
-        if self.dry_run or not self.config.get("sync_history", True):
+        if self.dry_run or not self.config["sync_history"]:
             return None
         secrets = {
             name

@@ -31,3 +31,9 @@ def test_taps_read_their_former_setting_names(caplog):
     erp = TapLegacyErp(config={"base_url": "http://erp.example", "timeout": 3})
     assert erp.config["timeout_seconds"] == 3
     assert "Setting timeout is deprecated" in caplog.text
+
+
+def test_a_setting_given_as_null_takes_its_declared_default():
+    tap = TapCallRail(config={"api_key": "k", "lookback_minutes": None, "api_url": None})
+    assert tap.config["lookback_minutes"] == 1440
+    assert tap.config["api_url"] == "https://api.callrail.com/v3"
