@@ -61,6 +61,13 @@ def unknown_settings(given: t.Iterable[str], known: t.Collection[str]) -> list[s
     return texts
 
 
+def timeout_setting(default: int) -> th.Property:
+    """`timeout_seconds`: how long one request may take, one name in every REST tap."""
+    return th.Property(
+        "timeout_seconds", th.IntegerType, default=default, description="Seconds per request."
+    )
+
+
 def page_size_setting(default: int | None, description: str) -> th.Property:
     """`page_size`: records per request, one name in every tap (the API's own parameter
     may be called per_page, items_per_page or $top)."""

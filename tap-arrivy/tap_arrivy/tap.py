@@ -13,6 +13,7 @@ from suite_common.settings import (
     former_names,
     page_size_setting,
     retry_settings,
+    timeout_setting,
     tls_settings,
 )
 from suite_common.streams import CredentialsError
@@ -119,9 +120,7 @@ class TapArrivy(SuiteTap):
             default=True,
             description="Send updated_after; the tap filters on updated either way.",
         ),
-        th.Property(
-            "timeout_seconds", th.IntegerType, default=60, description="Seconds per request."
-        ),
+        timeout_setting(60),
         *retry_settings(),
         *tls_settings(),
         th.Property("user_agent", th.StringType, description="User-Agent header to send."),

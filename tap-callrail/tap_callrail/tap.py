@@ -10,6 +10,7 @@ from suite_common.settings import (
     former_names,
     page_size_setting,
     retry_settings,
+    timeout_setting,
     tls_settings,
 )
 from suite_common.streams import CredentialsError
@@ -136,9 +137,7 @@ class TapCallRail(SuiteTap):
             default="US",
             description="Region for phone numbers written without a country code.",
         ),
-        th.Property(
-            "timeout_seconds", th.IntegerType, default=60, description="Seconds per request."
-        ),
+        timeout_setting(60),
         *retry_settings(),
         *tls_settings(),
         th.Property("user_agent", th.StringType, description="User-Agent header to send."),

@@ -14,6 +14,7 @@ from suite_common.settings import (
     former_names,
     page_size_setting,
     retry_settings,
+    timeout_setting,
     tls_settings,
 )
 from suite_common.streams import CredentialsError
@@ -84,9 +85,7 @@ class TapLegacyErp(SuiteTap):
                 '{"Papierart": ["R", "G"]}, {"Netto": {">=": 100}}.'
             ),
         ),
-        th.Property(
-            "timeout_seconds", th.IntegerType, default=30, description="Seconds per request."
-        ),
+        timeout_setting(30),
         *former_names(RENAMED, th.IntegerType),
         th.Property(
             "session_file",

@@ -110,50 +110,7 @@ class SyncHistory:
         return qualified(self.schema, "sync_history")
 
     def _create_tables(self) -> None:
-        with self.connection.cursor() as cursor:
-            cursor.execute("BEGIN")
-            # Two targets starting at once must not race to create the same tables.
-            cursor.execute("SELECT pg_advisory_xact_lock(hashtext('target-warehouse history'))")
-            cursor.execute(f"CREATE SCHEMA IF NOT EXISTS {self.schema}")
-            cursor.execute(
-                f"""CREATE TABLE IF NOT EXISTS {self.table} (
-                    id bigserial PRIMARY KEY,
-                    run_id uuid NOT NULL,
-                    meltano_run_id text,
-                    crm_source text NOT NULL,
-                    sync_type text NOT NULL,
-                    endpoint text,
-                    start_time timestamptz NOT NULL,
-                    end_time timestamptz,
-                    status text NOT NULL
-                        CHECK (status IN ('running', 'success', 'failed', 'partial')),
-                    records_processed bigint NOT NULL DEFAULT 0,
-                    records_created bigint NOT NULL DEFAULT 0,
-                    records_updated bigint NOT NULL DEFAULT 0,
-                    records_failed bigint NOT NULL DEFAULT 0,
-                    error_message text,
-                    configuration jsonb,
-                    performance_metrics jsonb,
-                    final_bookmark jsonb
-                )"""
-            )
-            cursor.execute(
-                f"CREATE INDEX IF NOT EXISTS sync_history_by_stream ON {self.table} "
-                "(crm_source, sync_type, start_time DESC)"
-            )
-            cursor.execute(
-                f"""CREATE TABLE IF NOT EXISTS {qualified(self.schema, "rejected_records")} (
-                    id bigserial PRIMARY KEY,
-                    run_id uuid NOT NULL,
-                    crm_source text NOT NULL,
-                    stream text NOT NULL,
-                    record jsonb,
-                    error text NOT NULL,
-                    input_line bigint,
-                    rejected_at timestamptz NOT NULL DEFAULT now()
-                )"""
-            )
-            cursor.execute("COMMIT")
+        create_history_tables(self.connection, self.schema)
 
     def _mark_abandoned(self) -> None:
         with self.connection.cursor() as cursor:
@@ -234,6 +191,90 @@ class SyncHistory:
 
     def close(self) -> None:
         self.connection.close()
+
+
+def create_history_tables(connection: t.Any, schema: str) -> None:
+    """The history and quarantine tables, where missing (on an autocommit connection)."""
+    table = qualified(schema, "sync_history")
+    with connection.cursor() as cursor:
+        cursor.execute("BEGIN")
+        # Two targets starting at once must not race to create the same tables.
+        cursor.execute("SELECT pg_advisory_xact_lock(hashtext('target-warehouse history'))")
+        cursor.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
+        cursor.execute(
+            f"""CREATE TABLE IF NOT EXISTS {table} (
+                id bigserial PRIMARY KEY,
+                run_id uuid NOT NULL,
+                meltano_run_id text,
+                crm_source text NOT NULL,
+                sync_type text NOT NULL,
+                endpoint text,
+                start_time timestamptz NOT NULL,
+                end_time timestamptz,
+                status text NOT NULL
+                    CHECK (status IN ('running', 'success', 'failed', 'partial')),
+                records_processed bigint NOT NULL DEFAULT 0,
+                records_created bigint NOT NULL DEFAULT 0,
+                records_updated bigint NOT NULL DEFAULT 0,
+                records_failed bigint NOT NULL DEFAULT 0,
+                error_message text,
+                configuration jsonb,
+                performance_metrics jsonb,
+                final_bookmark jsonb
+            )"""
+        )
+        cursor.execute(
+            f"CREATE INDEX IF NOT EXISTS sync_history_by_stream ON {table} "
+            "(crm_source, sync_type, start_time DESC)"
+        )
+        cursor.execute(
+            f"""CREATE TABLE IF NOT EXISTS {qualified(schema, "rejected_records")} (
+                id bigserial PRIMARY KEY,
+                run_id uuid NOT NULL,
+                crm_source text NOT NULL,
+                stream text NOT NULL,
+                record jsonb,
+                error text NOT NULL,
+                input_line bigint,
+                rejected_at timestamptz NOT NULL DEFAULT now()
+            )"""
+        )
+        cursor.execute("COMMIT")
+
+
+def mark_pipeline_failed(
+    config: t.Mapping[str, t.Any], meltano_run_id: str, source: str, error: str
+) -> int:
+    """A pipeline that failed (its tap refused a key, was killed, …) leaves rows the target
+    completed as `success`: every row of the Meltano run is marked `failed` with the
+    pipeline's one-line error, or, when the target wrote none, one `(pipeline)` row says
+    so. Returns the rows marked."""
+    connection = connect(config)
+    connection.autocommit = True
+    schema = identifier(str(config["history_schema"]))
+    table = qualified(schema, "sync_history")
+    try:
+        create_history_tables(connection, schema)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {table} SET status = 'failed', end_time = coalesce(end_time, now()), "
+                "error_message = coalesce(error_message, %s) "
+                "WHERE meltano_run_id = %s AND status <> 'failed'",
+                (error, meltano_run_id),
+            )
+            marked = cursor.rowcount
+            cursor.execute(f"SELECT 1 FROM {table} WHERE meltano_run_id = %s", (meltano_run_id,))
+            if cursor.fetchone() is None:
+                cursor.execute(
+                    f"INSERT INTO {table} (run_id, meltano_run_id, crm_source, sync_type, "
+                    "start_time, end_time, status, error_message) "
+                    "VALUES (%s, %s, %s, '(pipeline)', now(), now(), 'failed', %s)",
+                    (str(uuid.uuid4()), meltano_run_id, source, error),
+                )
+                marked = 1
+    finally:
+        connection.close()
+    return marked
 
 
 _JSON = msgspec.json.Encoder(decimal_format="number")

@@ -2,10 +2,13 @@
 
     warehouse-history show [--source arrivy] [--stream tasks] [--status failed] [--last 20]
     warehouse-history to-state --source callrail [--table public.sync_history]
+    warehouse-history run [--source callrail] -- meltano run callrail
 
 The warehouse is the target's: `--config target.json`, else the `TARGET_WAREHOUSE_*`
 variables Meltano sets for the loader's settings (`TARGET_WAREHOUSE_SQLALCHEMY_URL`, or
 `TARGET_WAREHOUSE_HOST`, `_PORT`, `_USER`, `_PASSWORD`, `_DATABASE`, `_SSLMODE`).
+
+`run` runs a pipeline (from cron) so that its failure is recorded: see pipeline_run.py.
 
 `to-state` prints `{"singer_state": {"bookmarks": …}}` for `meltano state set`, from the
 last successful run of each stream of a source: the bookmark it recorded, or, in a table
@@ -29,6 +32,7 @@ import psycopg2.extras
 from target_warehouse.connection import connect
 from target_warehouse.errors import WarehouseError, postgres_reason
 from target_warehouse.naming import qualified
+from target_warehouse.pipeline_run import run_recorded
 from target_warehouse.settings import DEFAULTS
 
 SETTINGS = ("host", "port", "user", "password", "database", "sslmode", "sqlalchemy_url")
@@ -149,6 +153,11 @@ def parser() -> argparse.ArgumentParser:
         metavar="OLD=NEW",
         help="a legacy sync_type and the stream name it became",
     )
+    run = commands.add_parser("run", help="run a pipeline; a failure is recorded in the history")
+    run.add_argument("--source", help="crm_source of a row saying the pipeline failed")
+    run.add_argument(
+        "pipeline", nargs=argparse.REMAINDER, help="-- the command, e.g. meltano run x"
+    )
     return main
 
 
@@ -157,6 +166,11 @@ def main(argv: list[str] | None = None) -> None:
     args.success_status = getattr(args, "success_status", None) or ["success"]
     try:
         settings = warehouse_settings(args.config)
+        if args.command == "run":
+            command = args.pipeline[1:] if args.pipeline[:1] == ["--"] else args.pipeline
+            if not command:
+                _fail("run needs a command. Fix: warehouse-history run -- meltano run <job>")
+            sys.exit(run_recorded(command, settings, args.source))
         table = history_table(settings, args.table)
         connection = connect(settings)
         with connection.cursor(cursor_factory=psycopg2.extras.RealDictCursor) as cursor:

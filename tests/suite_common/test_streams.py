@@ -12,6 +12,7 @@ from singer_sdk import typing as th
 from singer_sdk.exceptions import RetriableAPIError
 from suite_common.paging import PageNumberPaginator, PageTotals
 from suite_common.schemas import BundledSchema, bundled_schema
+from suite_common.settings import retry_settings, timeout_setting
 from suite_common.state import SkipNullBookmarks
 from suite_common.streams import SuiteRESTStream
 from suite_common.tap import SuiteTap
@@ -54,7 +55,8 @@ class ItemsTap(SuiteTap):
     config_jsonschema = th.PropertiesList(
         th.Property("page_size", th.IntegerType),
         th.Property("max_pages", th.IntegerType),
-        th.Property("max_retries", th.IntegerType),
+        *retry_settings(),
+        timeout_setting(60),
     ).to_dict()
 
     def discover_streams(self):

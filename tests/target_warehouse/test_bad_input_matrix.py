@@ -10,11 +10,16 @@ import decimal
 import json
 import typing as t
 
+import hypothesis.internal.conjecture.optimiser  # noqa: F401  (see below)
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from tests.target_warehouse.singer import record, rows, run_target, schema, state
+
+# Hypothesis imports its optimiser lazily, deep inside a test's call stack; CPython 3.11.7
+# can then fail to compile it ("AST constructor recursion depth mismatch"). Importing it
+# above, at the top level, keeps the run from depending on how deep that stack was.
 
 PROPS = {
     "id": {"type": "integer"},

@@ -1,0 +1,70 @@
+"""A pipeline run whose failure the sync history records: `warehouse-history run -- …`.
+
+The target records only its own failures: when the tap fails (a refused key, a killed
+process), the target ends cleanly and its rows say `success`. Run through this wrapper (cron)
+or the Dagster adapter, a pipeline gets a Meltano run ID (`MELTANO_RUN_ID`, which the target
+writes into every row), and when it exits non-zero its rows are marked `failed` with the
+pipeline's one-line error (`history.mark_pipeline_failed`).
+"""
+
+from __future__ import annotations
+
+import collections
+import os
+import re
+import subprocess
+import sys
+import typing as t
+import uuid
+
+from target_warehouse.history import mark_pipeline_failed, source_name
+
+PLUGIN_ERROR = re.compile(r"\b((?:tap|target)-[\w-]+: error: .*)")
+"""The suite's one-line error, as a plugin writes it (`tap-x: error: … Fix: …`)."""
+MELTANO_FIELDS = re.compile(r"\s+cmd_type=\S+.*$")
+"""The fields Meltano's log appends to each line of a plugin's output."""
+
+
+def one_line_error(lines: t.Iterable[str], returncode: int) -> str:
+    """The last one-line error a plugin wrote, else what the exit code says."""
+    found = None
+    for line in lines:
+        match = PLUGIN_ERROR.search(line)
+        if match:
+            found = MELTANO_FIELDS.sub("", match.group(1)).strip()
+    if found:
+        return found
+    if returncode < 0:
+        return f"the pipeline was killed (signal {-returncode})"
+    return f"the pipeline exited with code {returncode}"
+
+
+def pipeline_source(command: t.Sequence[str]) -> str:
+    """The source a command syncs, for a history row: its first tap (`tap-callrail` →
+    `callrail`), else `unknown`."""
+    tap = next((word for word in command if word.startswith("tap-")), None)
+    return source_name({"source_name": tap}) if tap else "unknown"
+
+
+def run_recorded(
+    command: t.Sequence[str], settings: t.Mapping[str, t.Any], source: str | None = None
+) -> int:
+    """Run `command` with a Meltano run ID; if it fails, mark its history rows failed.
+    Its output passes through; returns its exit code."""
+    env = dict(os.environ)
+    run_id = env.setdefault("MELTANO_RUN_ID", str(uuid.uuid4()))
+    tail: collections.deque[str] = collections.deque(maxlen=500)
+    with subprocess.Popen(command, env=env, stderr=subprocess.PIPE, text=True) as process:
+        assert process.stderr is not None
+        for line in process.stderr:
+            sys.stderr.write(line)
+            tail.append(line)
+    if process.returncode == 0:
+        return 0
+    error = one_line_error(tail, process.returncode)
+    marked = mark_pipeline_failed(settings, run_id, source or pipeline_source(command), error)
+    sys.stderr.write(
+        f"warehouse-history: the pipeline failed ({error}); {marked} sync-history rows of "
+        f"run {run_id} marked failed\n"
+    )
+    return process.returncode
