@@ -51,7 +51,7 @@ def test_a_delta_reads_only_what_changed_since_the_bookmark(genius_config, geniu
     at_bookmark = {
         r["id"]
         for r in rows(genius_db, "SELECT id, updated_at FROM appointment")
-        if r["updated_at"] and r["updated_at"].replace(tzinfo=datetime.UTC) == bookmark
+        if r["updated_at"] and r["updated_at"].replace(tzinfo=datetime.timezone.utc) == bookmark
     }
     # only changes, and the rows of the bookmark's own second (read again, by key)
     assert emitted <= set(changed["updated"]) | set(changed["created"]) | at_bookmark
@@ -106,9 +106,9 @@ def test_start_and_end_dates_bound_the_change_timeline(genius_config, genius_db)
     expected = [s for s in stamps if start <= s < end]
     assert len(stamped) == len(expected)
     assert all(
-        start.replace(tzinfo=datetime.UTC)
+        start.replace(tzinfo=datetime.timezone.utc)
         <= moment(r["updated_at"])
-        < end.replace(tzinfo=datetime.UTC)
+        < end.replace(tzinfo=datetime.timezone.utc)
         for r in stamped
     )
 
