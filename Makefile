@@ -14,6 +14,9 @@ PACKAGES := target-warehouse tap-arrivy tap-callrail tap-genius tap-legacy-erp
 # for development it is then made editable in place.
 SHARED := suite-common
 EDITABLES := -e .[test] $(foreach p,$(PACKAGES),-e ./$(p)[test])
+# orchestrate (Dagster) goes into the same venv; it takes target-warehouse from its folder
+# as a direct reference, which pip cannot unite with the editable one in a single command.
+ORCHESTRATE := orchestrate
 STAMP := $(VENV)/.installed
 # Meltano in a venv of its own, as pipx would install it: it pins its own SQLAlchemy and
 # friends, and installs each plugin into .meltano/ anyway. MELTANO is what the tests call.
@@ -21,19 +24,20 @@ MELTANO_VENV := .venv-meltano
 MELTANO := $(MELTANO_VENV)/bin/meltano
 MELTANO_STAMP := $(MELTANO_VENV)/.installed
 
-.PHONY: install test smoke mariadb-server lint docs demo demo-down psql benchmark clean
+.PHONY: install test smoke mariadb-server lint docs demo demo-down orchestrate psql benchmark clean
 
-$(STAMP): pyproject.toml $(foreach p,$(PACKAGES) $(SHARED),$(p)/pyproject.toml)
+$(STAMP): pyproject.toml $(foreach p,$(PACKAGES) $(SHARED) $(ORCHESTRATE),$(p)/pyproject.toml)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet $(EDITABLES)
-	$(BIN)/pip install --quiet --no-deps -e ./$(SHARED)
+	$(BIN)/pip install --quiet -e ./$(ORCHESTRATE)
+	$(BIN)/pip install --quiet --no-deps -e ./$(SHARED) -e ./target-warehouse
 	touch $(STAMP)
 
 $(MELTANO_STAMP):
 	python3 -m venv $(MELTANO_VENV)
 	$(MELTANO_VENV)/bin/pip install --quiet --upgrade pip
-	$(MELTANO_VENV)/bin/pip install --quiet "meltano>=4.4,<5"
+	$(MELTANO_VENV)/bin/pip install --quiet "meltano[postgres]>=4.4,<5"
 	touch $(MELTANO_STAMP)
 
 install: $(STAMP) $(MELTANO_STAMP)
@@ -84,6 +88,16 @@ demo: $(STAMP) $(MELTANO_STAMP)
 demo-down: $(STAMP)
 	$(BIN)/python -m sandbox down
 
+# Dagster's UI on http://127.0.0.1:3000 over the sandbox (started if it is not up): every
+# Meltano job, schedule and table; the instance (runs, logs) in .dagster/.
+DAGSTER_HOME := $(abspath .dagster)
+orchestrate: $(STAMP) $(MELTANO_STAMP)
+	$(BIN)/python -m sandbox up
+	$(MELTANO) install
+	mkdir -p $(DAGSTER_HOME) && cp orchestrate/dagster.yaml $(DAGSTER_HOME)/dagster.yaml
+	DAGSTER_HOME=$(DAGSTER_HOME) MELTANO=$(abspath $(MELTANO)) MELTANO_ENVIRONMENT=sandbox \
+		$(BIN)/dagster dev -m orchestrate.definitions -h 127.0.0.1 -p 3000
+
 psql: $(STAMP)
 	psql "$$($(BIN)/python -m sandbox.warehouse url)"
 
@@ -91,4 +105,4 @@ benchmark: $(STAMP)
 	$(BIN)/python tests/benchmarks/target_warehouse_load.py --records 200000
 
 clean:
-	rm -rf .venv .venv-* .warehouse .pytest_cache .ruff_cache
+	rm -rf .venv .venv-* .warehouse .dagster .pytest_cache .ruff_cache

@@ -38,6 +38,12 @@ def _table(name: str, *columns: sa.Column) -> sa.Table:
     return sa.Table(name, metadata, *columns, mysql_charset="utf8mb4")
 
 
+DATETIME = sa.DateTime().with_variant(mysql.DATETIME(), "mysql", "mariadb")
+"""DATETIME without fractions, as Genius declares it. Spelled in MySQL's own type: a library
+may change how the generic `sa.DateTime` compiles for MySQL process-wide (importing Dagster
+makes it DATETIME(6)), and the stand-in must not follow."""
+
+
 def _col(name: str, kind: t.Any = sa.Integer, **options: t.Any) -> sa.Column:
     return sa.Column(name, kind, **options)
 
@@ -47,7 +53,7 @@ def _text(name: str, length: int = 255) -> sa.Column:
 
 
 def _stamps(*names: str) -> list[sa.Column]:
-    return [sa.Column(name, sa.DateTime, nullable=True) for name in names]
+    return [sa.Column(name, DATETIME, nullable=True) for name in names]
 
 
 TABLES = {
@@ -78,7 +84,7 @@ TABLES = {
         _col("complete_outcome_id"),
         _col("complete_user_id"),
         *_stamps("complete_date"),
-        sa.Column("updated_at", sa.DateTime, nullable=True, index=True),
+        sa.Column("updated_at", DATETIME, nullable=True, index=True),
         _text("marketsharp_id", 50),
         _text("marketsharp_appt_type", 50),
         _text("leap_estimate_id", 50),
@@ -124,12 +130,12 @@ TABLES = {
         _col("gender_id"),
         _col("marital_status_id"),
         _text("time_zone_name", 64),
-        _col("hired_on", sa.DateTime),
-        _col("start_date", sa.DateTime),
+        _col("hired_on", DATETIME),
+        _col("start_date", DATETIME),
         _col("add_user_id"),
         *_stamps("add_datetime", "updated_at"),
         _col("is_inactive", FLAG),
-        _col("inactive_on", sa.DateTime),
+        _col("inactive_on", DATETIME),
         _col("inactive_reason_id"),
         _text("inactive_reason_other"),
         _col("inactive_transfer_division_id"),
@@ -219,7 +225,7 @@ TABLES = {
         _col("id", primary_key=True, autoincrement=False),
         _col("prospect_id"),
         _col("marketing_source_id"),
-        _col("source_date", sa.DateTime),
+        _col("source_date", DATETIME),
         _col("notes", sa.Text),
         _col("add_user_id"),
         *_stamps("add_date", "updated_at"),

@@ -8,17 +8,21 @@ schema, so tests never see each other's tables.
 from __future__ import annotations
 
 import os
+import subprocess
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import psycopg2
 import pytest
 
 from sandbox import warehouse
+from tests.singer_run import meltano_executable
 
 pytest_plugins = ["sandbox.fixtures"]
 
+ROOT = Path(__file__).resolve().parents[1]
 TEST_DATA = Path(warehouse.PROJECT_ROOT) / ".warehouse" / "test-pgdata"
 
 
@@ -69,3 +73,33 @@ def target_config(warehouse_url: str, target_schema: str) -> dict:
     config["default_target_schema"] = target_schema
     config["history_schema"] = f"{target_schema}_history"  # each test its own sync history
     return config
+
+
+MELTANO_PACKAGES = (
+    "suite-common", "tap-arrivy", "tap-callrail", "tap-genius", "tap-legacy-erp",
+    "target-warehouse",
+)  # fmt: skip
+"""The folders meltano.yml installs plugins from."""
+
+
+@dataclass
+class Installed:
+    executable: str
+    folder: Path
+
+
+@pytest.fixture(scope="session")
+def meltano_installed(tmp_path_factory: pytest.TempPathFactory) -> Installed:
+    """The project's meltano.yml in a folder of its own (the packages linked in), installed:
+    a developer's .env and .meltano/ cannot change what the tests see."""
+    executable = meltano_executable()
+    folder = tmp_path_factory.mktemp("meltano-project")
+    (folder / "meltano.yml").write_text((ROOT / "meltano.yml").read_text())
+    for package in MELTANO_PACKAGES:
+        (folder / package).symlink_to(ROOT / package)
+    env = {**os.environ, "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false"}
+    done = subprocess.run(
+        [executable, "install"], cwd=folder, env=env, capture_output=True, text=True, timeout=900
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    return Installed(executable, folder)

@@ -16,6 +16,7 @@ PACKAGES = {
     "tap_callrail": ROOT / "tap-callrail" / "tap_callrail",
     "tap_genius": ROOT / "tap-genius" / "tap_genius",
     "tap_legacy_erp": ROOT / "tap-legacy-erp" / "tap_legacy_erp",
+    "orchestrate": ROOT / "orchestrate" / "orchestrate",
 }
 
 

@@ -21,12 +21,27 @@ from target_warehouse.history import mark_pipeline_failed, source_name
 
 PLUGIN_ERROR = re.compile(r"\b((?:tap|target)-[\w-]+: error: .*)")
 """The suite's one-line error, as a plugin writes it (`tap-x: error: … Fix: …`)."""
+FAILED_BLOCK = re.compile(r"\bmeltano\s+(Extractor and loader|Extractor|Loader|Mappers) failed\b")
+"""Meltano's line for a plugin that exited non-zero. With no one-line error of its own, the
+plugin did not stop by its own decision: a signal (a kill, the OOM killer) or a crash."""
 MELTANO_FIELDS = re.compile(r"\s+cmd_type=\S+.*$")
 """The fields Meltano's log appends to each line of a plugin's output."""
 
 
+STOPPED_PLUGINS = {
+    "Extractor": "the tap",
+    "Loader": "the target",
+    "Extractor and loader": "the tap and the target",
+    "Mappers": "a mapper",
+}
+STOPPED_UNANNOUNCED = "stopped without an error of its own (killed, or out of memory)"
+"""The wording of a plugin that ended without a one-line error (worth another try)."""
+
+
 def one_line_error(lines: t.Iterable[str], returncode: int) -> str:
-    """The last one-line error a plugin wrote, else what the exit code says."""
+    """The last one-line error a plugin wrote, else which plugin stopped without one, else
+    what the exit code says."""
+    lines = list(lines)
     found = None
     for line in lines:
         match = PLUGIN_ERROR.search(line)
@@ -34,6 +49,10 @@ def one_line_error(lines: t.Iterable[str], returncode: int) -> str:
             found = MELTANO_FIELDS.sub("", match.group(1)).strip()
     if found:
         return found
+    stopped = [FAILED_BLOCK.search(line) for line in lines]
+    if any(stopped):
+        plugin = STOPPED_PLUGINS[[m for m in stopped if m][-1].group(1)]
+        return f"{plugin} {STOPPED_UNANNOUNCED}"
     if returncode < 0:
         return f"the pipeline was killed (signal {-returncode})"
     return f"the pipeline exited with code {returncode}"

@@ -17,46 +17,18 @@ import json
 import os
 import subprocess
 import typing as t
-from dataclasses import dataclass
 from pathlib import Path
 
-import pytest
-
+from tests.conftest import Installed
 from tests.pipelines import (
     Pipeline,
     assert_equal_to_source,
     callrail_pipeline,
     landed,
 )
-from tests.singer_run import meltano_executable, run_pipeline
+from tests.singer_run import run_pipeline
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-PACKAGES = ("suite-common", "tap-arrivy", "tap-callrail", "tap-genius", "tap-legacy-erp")
-
-
-@dataclass
-class Installed:
-    executable: str
-    folder: Path
-
-
-@pytest.fixture(scope="session")
-def meltano_installed(tmp_path_factory: pytest.TempPathFactory) -> Installed:
-    """The project's meltano.yml in a folder of its own (the packages linked in), installed:
-    a developer's .env and .meltano/ cannot change what the tests see."""
-    executable = meltano_executable()
-    folder = tmp_path_factory.mktemp("meltano-project")
-    (folder / "meltano.yml").write_text((ROOT / "meltano.yml").read_text())
-    for package in (*PACKAGES, "target-warehouse"):
-        (folder / package).symlink_to(ROOT / package)
-    env = {**os.environ, "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false"}
-    done = subprocess.run(
-        [executable, "install"], cwd=folder, env=env, capture_output=True, text=True, timeout=900
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    return Installed(executable, folder)
 
 
 class Project:

@@ -41,18 +41,19 @@ def test_the_18_source_tables_and_the_join_tables_exist(genius_db):
     assert {"third_party_source", "third_party_source_type", "users_userassociations"} <= names
 
 
-def test_column_types_are_realistic(genius_db):
-    columns = {
-        (row[0], row[1]): row[2]
-        for row in sa.inspect(genius_db)
-        .bind.connect()
-        .execute(
+def column_types(engine: sa.Engine) -> dict[tuple[str, str], str]:
+    with engine.connect() as connection:
+        found = connection.execute(
             sa.text(
                 "SELECT table_name, column_name, column_type FROM information_schema.columns "
                 "WHERE table_schema = DATABASE()"
             )
         )
-    }
+        return {(row[0], row[1]): row[2] for row in found}
+
+
+def test_column_types_are_realistic(genius_db):
+    columns = column_types(genius_db)
     assert columns[("appointment", "time")] == "time"
     assert columns[("quote", "amount")] == "decimal(10,2)"
     assert columns[("appointment", "updated_at")] == "datetime"
@@ -213,3 +214,14 @@ def test_sqlite_copy_for_the_demo(tmp_path):
     assert counts["appointment"] == 50
     assert set(sa.inspect(engine).get_table_names()) >= REFERENCE_TABLES
     assert scalar(engine, "SELECT count(*) FROM appointment") == 50
+
+
+def test_datetimes_stay_without_fractions_when_dagster_is_imported(mariadb_server):
+    # Dagster's SQL storage makes the generic DateTime DATETIME(6) on MySQL, process-wide.
+    pytest.importorskip("dagster._core.storage.sql")
+    engine = sa.create_engine(mariadb_server.url)
+    try:
+        genius.seed(engine, appointments=10)
+        assert column_types(engine)[("appointment", "updated_at")] == "datetime"
+    finally:
+        engine.dispose()

@@ -34,6 +34,19 @@ def test_the_taps_one_line_error_is_found_in_meltanos_log():
     assert one_line_error([], 2) == "the pipeline exited with code 2"
 
 
+def test_a_plugin_that_stopped_without_its_own_error_is_named():
+    killed = [
+        "2026-12-03T06:52:05.20Z [error    ] meltano      Extractor failed",
+        "2026-12-03T06:52:05.20Z [error    ] meltano      Block run completed",
+    ]
+    assert one_line_error(killed, 1) == (
+        "the tap stopped without an error of its own (killed, or out of memory)"
+    )
+    loader = ["[error    ] meltano      Loader failed"]
+    assert one_line_error(loader, 1).startswith("the target stopped without an error")
+    assert one_line_error([MELTANO_LINE, *killed], 1).startswith("tap-callrail: error:")
+
+
 def test_the_source_is_the_commands_first_tap():
     assert pipeline_source(["meltano", "run", "tap-legacy-erp", "target-warehouse"]) == "legacy_erp"
     assert pipeline_source(["meltano", "run", "tap-callrail--reconcile", "x"]) == "callrail"

@@ -1,0 +1,2 @@
+"""The suite on Dagster: meltano.yml's jobs and schedules as Dagster jobs, assets and
+schedules (`orchestrate.definitions`)."""

@@ -1,0 +1,104 @@
+"""The Dagster code location: `dagster dev -m orchestrate.definitions`.
+
+Built from the Meltano project (see meltano_project.py): one Dagster job per Meltano job
+(same name, hyphens as underscores), one schedule per Meltano schedule (same name and cron;
+the nightly full refresh keeps its full refresh), and one multi-asset per extractor whose
+assets are the tables it loads (pipelines.py). A job or schedule added to meltano.yml
+appears here with no Python change.
+
+A CallRail job also gets a twin partitioned by account (partitions.py). Every run is tagged
+with its pipelines' state IDs, which the run queue keeps from overlapping (run_queue.py).
+"""
+
+from __future__ import annotations
+
+import functools
+import typing as t
+
+import dagster as dg
+
+from orchestrate.meltano_project import Job, MeltanoProject, Schedule
+from orchestrate.partitions import partitioned_jobs
+from orchestrate.pipelines import (
+    RETRY_POLICY,
+    Extractor,
+    PipelineConfig,
+    dagster_name,
+    extractor_assets,
+    read_extractor,
+)
+from orchestrate.run_queue import state_tags
+from orchestrate.tables import base_plugin
+
+
+def job_config(job: Job, extractors: t.Mapping[str, Extractor], full_refresh: bool) -> dict:
+    """Run config: each extractor's step runs the job's tasks that read from it."""
+    tasks: dict[str, list[str]] = {}
+    for pipeline in job.pipelines:
+        extractor = extractors[base_plugin(pipeline.extractor)]
+        tasks.setdefault(extractor.step, []).append(f"{pipeline.extractor} {pipeline.loader}")
+    return {
+        "ops": {
+            step: {"config": PipelineConfig(tasks=steps, full_refresh=full_refresh).model_dump()}
+            for step, steps in tasks.items()
+        }
+    }
+
+
+def asset_job(
+    job: Job, extractors: t.Mapping[str, Extractor], environment: str | None
+) -> dg.UnresolvedAssetJobDefinition:
+    keys = [
+        key
+        for name in dict.fromkeys(base_plugin(p.extractor) for p in job.pipelines)
+        for key in extractors[name].keys
+    ]
+    return dg.define_asset_job(
+        name=dagster_name(job.name),
+        selection=dg.AssetSelection.assets(*keys),
+        config=job_config(job, extractors, full_refresh=False),
+        tags=state_tags(job, environment),
+        description=f"Meltano job {job.name}: {'; '.join(job.tasks)}",
+    )
+
+
+def schedule(
+    item: Schedule, job: Job, extractors: t.Mapping[str, Extractor], environment: str | None
+) -> dg.ScheduleDefinition:
+    return dg.ScheduleDefinition(
+        name=dagster_name(item.name),
+        cron_schedule=item.cron,
+        job_name=dagster_name(job.name),
+        run_config=job_config(job, extractors, full_refresh=item.full_refresh),
+        tags=state_tags(job, environment),
+        execution_timezone="UTC",
+        description=f"Meltano schedule {item.name}",
+    )
+
+
+def build_definitions(
+    project: MeltanoProject, retry_policy: dg.RetryPolicy = RETRY_POLICY
+) -> dg.Definitions:
+    """Every job, schedule and table asset of the Meltano project; a step that fails in a
+    way another try may pass is retried by `retry_policy`."""
+    jobs = [job for job in project.jobs() if job.pipelines]
+    names = dict.fromkeys(base_plugin(p.extractor) for job in jobs for p in job.pipelines)
+    extractors = {name: read_extractor(project, name) for name in names}
+    loaders = dict.fromkeys(p.loader for job in jobs for p in job.pipelines)
+    warehouse = functools.cache(lambda: project.plugin_config(next(iter(loaders))))
+    by_name = {job.name: job for job in jobs}
+    return dg.Definitions(
+        assets=[extractor_assets(project, e, warehouse, retry_policy) for e in extractors.values()],
+        jobs=[
+            *(asset_job(job, extractors, project.environment) for job in jobs),
+            *partitioned_jobs(project, jobs, extractors, warehouse, retry_policy),
+        ],
+        schedules=[
+            schedule(item, by_name[item.job], extractors, project.environment)
+            for item in project.schedules()
+            if item.job in by_name
+        ],
+    )
+
+
+defs = build_definitions(MeltanoProject.from_environment())

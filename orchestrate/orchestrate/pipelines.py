@@ -1,0 +1,181 @@
+"""One Dagster multi-asset per extractor: a table per stream, materialized by `meltano run`.
+
+An extractor's tables are one set of assets (`callrail/calls`, …) whichever Meltano job
+loads them (`callrail`, `all`, `callrail-reconcile`); a job tells the asset which of its
+tasks to run (the op's `tasks` config). Each materialization carries what the sync history
+says of that stream in this run; a stream that ended `partial` fails its asset check with a
+warning that names the quarantine table; a failed pipeline has its history rows marked
+failed and fails the step with the tap's one-line error. A step is retried, with backoff,
+only when the failure may pass (the process was killed, the source kept failing): the retry
+resumes from the state the target committed.
+"""
+
+# No `from __future__ import annotations`: Dagster reads the step's config type at run time.
+
+import dataclasses
+import datetime
+import typing as t
+
+import dagster as dg
+from target_warehouse.history import mark_pipeline_failed
+from target_warehouse.pipeline_run import STOPPED_UNANNOUNCED, one_line_error
+
+from orchestrate.meltano_project import MeltanoProject
+from orchestrate.sync_history import StreamResult, run_results
+from orchestrate.tables import base_plugin, loaded_tables
+
+PARTIAL_CHECK = "no_quarantined_records"
+RETRY_POLICY = dg.RetryPolicy(
+    max_retries=3, delay=30, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS
+)
+TRANSIENT_ERRORS = (STOPPED_UNANNOUNCED, "try again later")
+"""Words of one-line errors that another try may get past: a process a signal ended, a
+source that kept failing (the taps' own retries gave up)."""
+
+
+def dagster_name(name: str) -> str:
+    """A Meltano name as Dagster allows names: `legacy-erp` → `legacy_erp`."""
+    return name.replace("-", "_")
+
+
+@dataclasses.dataclass(frozen=True)
+class Extractor:
+    """A base extractor's tables, as Meltano resolves its settings."""
+
+    name: str
+    load_schema: str
+    tables: tuple[str, ...]
+
+    @property
+    def step(self) -> str:
+        """The multi-asset's name, its step in a job (`load_callrail`): never a job's name."""
+        return f"load_{dagster_name(self.load_schema)}"
+
+    @property
+    def keys(self) -> list[dg.AssetKey]:
+        return [dg.AssetKey([self.load_schema, table]) for table in self.tables]
+
+
+def read_extractor(project: MeltanoProject, name: str) -> Extractor:
+    """Its load schema and `select` from Meltano, its tables from the tap package."""
+    extras = project.plugin_extras(base_plugin(name))
+    schema = str(extras.get("_load_schema") or base_plugin(name).removeprefix("tap-"))
+    return Extractor(base_plugin(name), schema, tuple(loaded_tables(name, extras.get("_select"))))
+
+
+class PipelineConfig(dg.Config):
+    """What one step runs: Meltano blocks (`tap-x target-y`, …) and how."""
+
+    tasks: list[str]
+    full_refresh: bool = False
+    state_id_suffix: str | None = None
+    env: dict[str, str] = {}
+
+
+def is_transient(error: str, returncode: int) -> bool:
+    """Whether another try may succeed: a killed process, or a source that kept failing."""
+    return returncode < 0 or any(words in error for words in TRANSIENT_ERRORS)
+
+
+def extractor_assets(
+    project: MeltanoProject,
+    extractor: Extractor,
+    warehouse: t.Callable[[], dict],
+    retry_policy: dg.RetryPolicy = RETRY_POLICY,
+) -> dg.AssetsDefinition:
+    """The multi-asset of one extractor's tables (see the module docstring)."""
+    specs = [
+        dg.AssetSpec(key, group_name=extractor.load_schema, kinds={"meltano", "postgres"},
+                     skippable=True)
+        for key in extractor.keys
+    ]  # fmt: skip
+    checks = [
+        dg.AssetCheckSpec(
+            PARTIAL_CHECK, asset=key, description="No record of this stream was quarantined."
+        )
+        for key in extractor.keys
+    ]
+
+    @dg.multi_asset(
+        name=extractor.step,
+        specs=specs,
+        check_specs=checks,
+        retry_policy=retry_policy,
+        description=f"Tables {extractor.name} loads, through `meltano run`.",
+    )
+    def pipeline(
+        context: dg.AssetExecutionContext, config: PipelineConfig
+    ) -> t.Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
+        results = run_pipeline(context, project, extractor, warehouse(), config)
+        quarantine = quarantine_table(warehouse())
+        for key in extractor.keys:
+            outcome = stream_outcome(key, results.get(key.path[-1]), quarantine)
+            if outcome.metadata is not None:
+                yield dg.MaterializeResult(asset_key=key, metadata=outcome.metadata)
+            yield dg.AssetCheckResult(asset_key=key, check_name=PARTIAL_CHECK, **outcome.check)
+
+    return pipeline
+
+
+def run_pipeline(
+    context: dg.OpExecutionContext,
+    project: MeltanoProject,
+    extractor: Extractor,
+    warehouse: t.Mapping[str, t.Any],
+    config: PipelineConfig,
+) -> dict[str, StreamResult]:
+    """`meltano run` the step's tasks under the Dagster run's ID; each stream's sync-history
+    row of this try. A failed run has its rows marked failed and fails the step with the
+    tap's one-line error, to be retried only when another try may pass."""
+    started = datetime.datetime.now(datetime.timezone.utc)
+    run_id = context.run.run_id
+    outcome = project.run(
+        [word for task in config.tasks for word in task.split()],
+        run_id=run_id,
+        full_refresh=config.full_refresh,
+        state_id_suffix=config.state_id_suffix,
+        env=config.env,
+        log=context.log.debug,
+    )
+    results = {r.stream: r for r in run_results(warehouse, run_id, started)}
+    if outcome.returncode != 0:
+        error = one_line_error(outcome.stderr_tail, outcome.returncode)
+        mark_pipeline_failed(warehouse, run_id, extractor.load_schema, error)
+        raise dg.Failure(
+            description=error,
+            metadata={"streams_recorded": len(results)},
+            allow_retries=is_transient(error, outcome.returncode),
+        )
+    return results
+
+
+def quarantine_table(warehouse: t.Mapping[str, t.Any]) -> str:
+    return f"{warehouse['history_schema']}.rejected_records"
+
+
+@dataclasses.dataclass(frozen=True)
+class StreamOutcome:
+    """A table's materialization metadata (None: not synced in this run) and its check."""
+
+    metadata: dict[str, t.Any] | None
+    check: dict[str, t.Any]
+    """passed, severity, description and metadata of the `no_quarantined_records` check."""
+
+
+def stream_outcome(key: dg.AssetKey, result: StreamResult | None, quarantine: str) -> StreamOutcome:
+    """What a table's sync-history row of the run says to Dagster."""
+    if result is None:  # the tap sent nothing of this stream in this run
+        return StreamOutcome(None, {"passed": True, "metadata": {"synced_in_this_run": False}})
+    partial = result.status == "partial"
+    description = (
+        f"{result.failed} records of {key.path[-1]} were quarantined: see {quarantine}"
+        if partial
+        else None
+    )
+    check = {
+        "passed": not partial,
+        "severity": dg.AssetCheckSeverity.WARN,
+        "description": description,
+        "metadata": {"records_failed": result.failed},
+    }
+    return StreamOutcome(result.metadata(), check)

@@ -1,0 +1,79 @@
+"""orchestrate.pipelines: Meltano jobs run by Dagster in process against the stand-ins, into
+the embedded Postgres, with the project's meltano.yml (real Meltano, real Dagster)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+
+import dagster as dg
+from orchestrate.definitions import build_definitions
+from orchestrate.pipelines import PARTIAL_CHECK
+
+from tests.orchestrate.conftest import history_rows, project_for
+from tests.pipelines import arrivy_pipeline, assert_equal_to_source, erp_pipeline
+
+
+def materializations(result: dg.ExecuteInProcessResult) -> dict[str, dict]:
+    found = {}
+    for event in result.get_asset_materialization_events():
+        materialization = event.event_specific_data.materialization
+        found[materialization.asset_key.path[-1]] = {
+            name: value.value for name, value in materialization.metadata.items()
+        }
+    return found
+
+
+def test_two_pipelines_run_through_dagster_land_rows_history_state_and_metadata(
+    meltano_installed, warehouse_url, db, tmp_path, erp_server, arrivy_server, schemas
+):
+    erp, arrivy = erp_pipeline(erp_server), arrivy_pipeline(arrivy_server)
+    project, history = project_for(
+        meltano_installed, tmp_path, warehouse_url, schemas, **erp.env, **arrivy.env
+    )
+    defs = build_definitions(project)
+    for job_name, pipeline, tap in (
+        ("legacy_erp", erp, "tap-legacy-erp"),
+        ("arrivy", arrivy, "tap-arrivy"),
+    ):
+        result = defs.resolve_job_def(job_name).execute_in_process(
+            instance=dg.DagsterInstance.ephemeral()
+        )
+        assert result.success
+        assert_equal_to_source(db, schemas[tap], pipeline)
+        rows = history_rows(db, history, result.run_id)
+        assert rows and all(row["status"] == "success" for row in rows.values())
+        metadata = materializations(result)
+        assert set(metadata) == set(rows)
+        for stream, row in rows.items():
+            assert metadata[stream]["records_created"] == row["records_created"]
+            assert metadata[stream]["records_updated"] == row["records_updated"]
+            assert metadata[stream]["records_failed"] == row["records_failed"]
+            assert (
+                metadata[stream]["records_unchanged"]
+                == row["performance_metrics"]["records_unchanged"]
+            )
+        checks = result.get_asset_check_evaluations()
+        assert checks and all(c.passed for c in checks if c.check_name == PARTIAL_CHECK)
+        state = subprocess.run(
+            project.command("state", "get", f"sandbox:{tap}-to-target-warehouse"),
+            cwd=project.folder, env=project.env, capture_output=True, text=True, check=True,
+        )  # fmt: skip
+        assert json.loads(state.stdout)["singer_state"]["bookmarks"]
+
+
+def test_a_refused_key_fails_the_run_once_and_marks_its_history_failed(
+    meltano_installed, warehouse_url, db, tmp_path, arrivy_server, schemas
+):
+    env = {**arrivy_pipeline(arrivy_server).env, "SANDBOX_ARRIVY_AUTH_KEY": "wrong"}
+    project, history = project_for(meltano_installed, tmp_path, warehouse_url, schemas, **env)
+    job = build_definitions(project).resolve_job_def("arrivy")
+    result = job.execute_in_process(instance=dg.DagsterInstance.ephemeral(), raise_on_error=False)
+    assert not result.success
+    (failure,) = [e for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
+    error = failure.step_failure_data.user_failure_data.description
+    assert error.startswith("tap-arrivy: error: Arrivy refused the auth key or token (401")
+    assert not [e for e in result.all_events if e.event_type_value == "STEP_UP_FOR_RETRY"]
+    rows = history_rows(db, history, result.run_id)
+    assert rows and {row["status"] for row in rows.values()} == {"failed"}
+    assert {row["error_message"] for row in rows.values()} == {error}
