@@ -25,7 +25,6 @@ import dagster as dg
 from orchestrate.meltano_project import Job, MeltanoProject
 from orchestrate.pipelines import (
     PARTIAL_CHECK,
-    RETRY_POLICY,
     Extractor,
     PipelineConfig,
     dagster_name,
@@ -61,7 +60,7 @@ def partitioned_jobs(
     jobs: t.Sequence[Job],
     extractors: t.Mapping[str, Extractor],
     warehouse: t.Callable[[], dict],
-    retry_policy: dg.RetryPolicy = RETRY_POLICY,
+    retry_policy: dg.RetryPolicy,
 ) -> list[dg.JobDefinition]:
     """`<job>_by_account` for each job that reads only from one partitioning extractor."""
     found = []
@@ -85,7 +84,7 @@ def partitioned_job(
     extractor: Extractor,
     keys: list[str],
     warehouse: t.Callable[[], dict],
-    retry_policy: dg.RetryPolicy = RETRY_POLICY,
+    retry_policy: dg.RetryPolicy,
 ) -> dg.JobDefinition:
     """The job's pipelines, one account per partition (see the module docstring)."""
     setting = PARTITION_SETTING[extractor.name]

@@ -81,7 +81,7 @@ def extractor_assets(
     project: MeltanoProject,
     extractor: Extractor,
     warehouse: t.Callable[[], dict],
-    retry_policy: dg.RetryPolicy = RETRY_POLICY,
+    retry_policy: dg.RetryPolicy,
 ) -> dg.AssetsDefinition:
     """The multi-asset of one extractor's tables (see the module docstring)."""
     specs = [
