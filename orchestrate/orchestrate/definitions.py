@@ -17,8 +17,8 @@ import typing as t
 
 import dagster as dg
 
-from orchestrate.meltano_project import Job, MeltanoProject, Schedule
-from orchestrate.partitions import partitioned_jobs
+from orchestrate.meltano_project import Job, MeltanoProject, Schedule, at_once
+from orchestrate.partitions import partition_keys, partitioned_jobs
 from orchestrate.pipelines import (
     RETRY_POLICY,
     Extractor,
@@ -81,9 +81,16 @@ def build_definitions(
 ) -> dg.Definitions:
     """Every job, schedule and table asset of the Meltano project; a step that fails in a
     way another try may pass is retried by `retry_policy`."""
+    # The first read alone: it creates Meltano's system database if there is none yet, which
+    # two Meltano processes starting at once on a new database both try, and one fails.
     jobs = [job for job in project.jobs() if job.pipelines]
-    names = dict.fromkeys(base_plugin(p.extractor) for job in jobs for p in job.pipelines)
-    extractors = {name: read_extractor(project, name) for name in names}
+    names = list(dict.fromkeys(base_plugin(p.extractor) for job in jobs for p in job.pipelines))
+    listed_schedules, *read = at_once(
+        project.schedules,
+        *(functools.partial(read_extractor, project, name) for name in names),
+        *(functools.partial(partition_keys, project, name) for name in names),
+    )
+    extractors = dict(zip(names, read[: len(names)], strict=True))
     loaders = dict.fromkeys(p.loader for job in jobs for p in job.pipelines)
     warehouse = functools.cache(lambda: project.plugin_config(next(iter(loaders))))
     by_name = {job.name: job for job in jobs}
@@ -95,7 +102,7 @@ def build_definitions(
         ],
         schedules=[
             schedule(item, by_name[item.job], extractors, project.environment)
-            for item in project.schedules()
+            for item in listed_schedules
             if item.job in by_name
         ],
     )

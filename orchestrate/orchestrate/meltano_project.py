@@ -2,7 +2,8 @@
 
 meltano.yml stays the single source of truth: its jobs and schedules are read with `meltano
 job list --format=json` and `meltano schedule list --format=json`, a plugin's resolved
-settings with `meltano invoke --dump=config`, and a job runs as `meltano run <job>`. Meltano
+settings with `meltano invoke --dump=config`, the system database with `meltano config
+--unsafe print meltano`, and a job runs as `meltano run <job>`. Meltano
 lives in its own virtual environment (it pins its own SQLAlchemy), so it is never imported.
 """
 
@@ -11,17 +12,41 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import re
 import shutil
 import subprocess
 import typing as t
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 """The repository, whose meltano.yml is the default project."""
 
 
+Result = t.TypeVar("Result")
+
+
+def at_once(*reads: t.Callable[[], Result]) -> list[Result]:
+    """Each read's result, the reads run side by side: each is a `meltano` process that
+    spends about a second starting, so the definitions load in the time of the slowest
+    few rather than of all of them in a row."""
+    with ThreadPoolExecutor(max_workers=max(len(reads), 1)) as pool:
+        return list(pool.map(lambda read: read(), reads))
+
+
 class MeltanoError(RuntimeError):
     """A `meltano` command failed; the message is its one-line reason."""
+
+
+MELTANO_ERROR = re.compile(r"\[error\s*\]\s+meltano\s+(.+)$")
+
+
+def meltano_reason(stderr: str) -> str:
+    """The last error Meltano logged (its closing "Need help fixing this problem?" is no
+    reason), else its last line."""
+    lines = [line.strip() for line in stderr.splitlines() if line.strip()]
+    errors = [m.group(1) for m in map(MELTANO_ERROR.search, lines) if m]
+    return (errors or lines or ["no output"])[-1]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -94,6 +119,7 @@ class MeltanoProject:
         self.executable = executable
         self.environment = environment
         self.env = env
+        self._read: dict[tuple[str, ...], t.Any] = {}
 
     @classmethod
     def from_environment(cls) -> MeltanoProject:
@@ -110,6 +136,13 @@ class MeltanoProject:
         return [self.executable, *environment, *args]
 
     def _json(self, *args: str) -> t.Any:
+        """The JSON a read-only `meltano` command prints, read once per project object:
+        each start of Meltano costs about a second, and the definitions ask some twice."""
+        if args not in self._read:
+            self._read[args] = self._read_json(*args)
+        return self._read[args]
+
+    def _read_json(self, *args: str) -> t.Any:
         done = subprocess.run(
             self.command(*args),
             cwd=self.folder,
@@ -120,8 +153,7 @@ class MeltanoProject:
             check=False,
         )
         if done.returncode != 0:
-            reason = (done.stderr.strip().splitlines() or ["no output"])[-1]
-            raise MeltanoError(f"meltano {' '.join(args)} failed: {reason}")
+            raise MeltanoError(f"meltano {' '.join(args)} failed: {meltano_reason(done.stderr)}")
         return json.loads(done.stdout[done.stdout.index("{") :])
 
     def jobs(self) -> list[Job]:
@@ -145,6 +177,14 @@ class MeltanoProject:
         (`meltano config print` masks them; the config file `invoke --dump` writes does not).
         Kept in memory, never logged."""
         return self._json("invoke", "--dump=config", plugin)
+
+    def database_uri(self) -> str:
+        """The system database Meltano uses here (state, running jobs): the environment's
+        `MELTANO_DATABASE_URI`, else the one Meltano resolves (meltano.yml's, else
+        `.meltano/meltano.db`). It may hold a password: kept in memory, never logged."""
+        if self.env.get("MELTANO_DATABASE_URI"):
+            return self.env["MELTANO_DATABASE_URI"]
+        return self._json("config", "--unsafe", "print", "meltano")["database_uri"]
 
     def plugin_extras(self, plugin: str) -> dict[str, t.Any]:
         """A plugin's extras (`_select`, `_load_schema`, …) as Meltano resolves them."""

@@ -21,6 +21,7 @@ from target_warehouse.history import mark_pipeline_failed
 from target_warehouse.pipeline_run import STOPPED_UNANNOUNCED, one_line_error
 
 from orchestrate.meltano_project import MeltanoProject
+from orchestrate.run_directory import private_sys_dir
 from orchestrate.sync_history import StreamResult, run_results
 from orchestrate.tables import base_plugin, loaded_tables
 
@@ -124,19 +125,21 @@ def run_pipeline(
     warehouse: t.Mapping[str, t.Any],
     config: PipelineConfig,
 ) -> dict[str, StreamResult]:
-    """`meltano run` the step's tasks under the Dagster run's ID; each stream's sync-history
-    row of this try. A failed run has its rows marked failed and fails the step with the
+    """`meltano run` the step's tasks under the Dagster run's ID, in a Meltano system
+    directory of the try's own (run_directory.py); each stream's sync-history row of this
+    try. A failed run has its rows marked failed and fails the step with the
     tap's one-line error, to be retried only when another try may pass."""
     started = datetime.datetime.now(datetime.timezone.utc)
     run_id = context.run.run_id
-    outcome = project.run(
-        [word for task in config.tasks for word in task.split()],
-        run_id=run_id,
-        full_refresh=config.full_refresh,
-        state_id_suffix=config.state_id_suffix,
-        env=config.env,
-        log=context.log.debug,
-    )
+    with private_sys_dir(project, run_id) as own_directory:
+        outcome = project.run(
+            [word for task in config.tasks for word in task.split()],
+            run_id=run_id,
+            full_refresh=config.full_refresh,
+            state_id_suffix=config.state_id_suffix,
+            env={**config.env, **own_directory},
+            log=context.log.debug,
+        )
     results = {r.stream: r for r in run_results(warehouse, run_id, started)}
     if outcome.returncode != 0:
         error = one_line_error(outcome.stderr_tail, outcome.returncode)

@@ -285,12 +285,16 @@ def record_json(record: t.Any) -> str:
     spelt as text (JSON has neither), NUL characters kept as the text `\\u0000`."""
 
     def plain(value: t.Any) -> t.Any:
+        # Replaced in each string, not in the JSON text: there, a backslash the record
+        # really holds before `u0000` would be taken for the escape, and turned into one.
+        if isinstance(value, str):
+            return value.replace("\x00", "\\u0000")
         if isinstance(value, float) and not math.isfinite(value):
             return str(value)
         if isinstance(value, dict):
-            return {str(k): plain(v) for k, v in value.items()}
+            return {plain(str(k)): plain(v) for k, v in value.items()}
         if isinstance(value, list):
             return [plain(v) for v in value]
         return value
 
-    return _JSON.encode(plain(record)).decode().replace("\\u0000", "\\\\u0000")
+    return _JSON.encode(plain(record)).decode()

@@ -18,6 +18,7 @@ from target_warehouse.naming import identifier, qualified
 from target_warehouse.row_encoding import RowEncoder
 from target_warehouse.table_schema import (
     desired_layout,
+    lock_schema_ddl,
     plan,
     read_existing,
 )
@@ -104,6 +105,7 @@ class WarehouseSink(BatchSink):
     def _prepare_table(self) -> None:
         table = self._load_table_name()
         with self._connection.cursor() as cursor:
+            lock_schema_ddl(cursor, self.schema_name)
             existing = read_existing(cursor, self.schema_name, table)
             # Append-only tables keep every version of a key, so they get no primary key.
             keys = [] if self.load_method == "append-only" else self.key_properties

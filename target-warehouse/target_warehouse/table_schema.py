@@ -67,6 +67,17 @@ GROUP BY c.conname
 """
 
 
+def lock_schema_ddl(cursor: t.Any, schema: str) -> None:
+    """Wait until no other load is changing this schema's tables, for the rest of the
+    transaction. Two targets loading one schema at once (CallRail's partitions) would both
+    create it or its tables, and the second `IF NOT EXISTS` fails on Postgres's own catalog
+    (a duplicate key in pg_namespace or pg_type); in turn, the second reads the table the
+    first made and plans from that."""
+    cursor.execute(
+        "SELECT pg_advisory_xact_lock(hashtext(%s))", (f"target-warehouse ddl {schema}",)
+    )
+
+
 def read_existing(cursor: t.Any, schema: str, table: str) -> ExistingTable | None:
     """The table as it is now, or None when it does not exist."""
     name = qualified(schema, table)

@@ -37,12 +37,17 @@ from sandbox import warehouse  # noqa: E402
 from sandbox.callrail import CallRailStandIn  # noqa: E402
 
 ACCOUNTS = 4
+QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
 PARTITION_RUN = """
 import sys
 import dagster as dg
 from orchestrate.definitions import defs
 job = defs.resolve_job_def("callrail_by_account")
-result = job.execute_in_process(instance=dg.DagsterInstance.ephemeral(), partition_key=sys.argv[1])
+result = job.execute_in_process(
+    instance=dg.DagsterInstance.ephemeral(),
+    partition_key=sys.argv[1],
+    raise_on_error=False,
+)
 sys.exit(0 if result.success else 1)
 """
 
@@ -84,24 +89,29 @@ def through_dagster(meltano: MeltanoProject, job: str = "callrail") -> None:
     result = (
         build_definitions(meltano)
         .resolve_job_def(job)
-        .execute_in_process(instance=dg.DagsterInstance.ephemeral(), raise_on_error=False)
+        .execute_in_process(
+            instance=dg.DagsterInstance.ephemeral(), run_config=QUIET, raise_on_error=False
+        )
     )
     if not result.success:
         sys.exit(f"the Dagster job {job} failed")
 
 
-def partitions_at_once(meltano: MeltanoProject, accounts: list[str]) -> None:
-    workers = [
-        subprocess.Popen(
+def partitions_at_once(meltano: MeltanoProject, accounts: list[str], folder: Path) -> None:
+    logs = {account: folder / f"partition-{account}.log" for account in accounts}
+    workers = {
+        account: subprocess.Popen(
             [sys.executable, "-c", PARTITION_RUN, account],
             env=meltano.env,
             stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+            stderr=logs[account].open("w"),
         )
         for account in accounts
-    ]
-    if any(worker.wait() != 0 for worker in workers):
-        sys.exit("a partition's run failed")
+    }
+    failed = [account for account, worker in workers.items() if worker.wait() != 0]
+    if failed:
+        tail = logs[failed[0]].read_text()[-3000:]
+        sys.exit(f"partition {failed[0]} failed (log {logs[failed[0]]}):\n{tail}")
 
 
 def main() -> None:
@@ -135,7 +145,7 @@ def main() -> None:
             "TAP_CALLRAIL_PAGE_SIZE": "100",
         }
         whole = timed(lambda: through_dagster(project(url, server, folder, **limited)))
-        split = timed(lambda: partitions_at_once(project(url, server, folder, **limited), accounts))
+        split = timed(lambda: partitions_at_once(project(url, server, folder, **limited), accounts, folder))
         print(f"rate limit: {args.rate} requests a minute per account, pages of 100")
         print(f"{'Dagster job callrail, unpartitioned':<52}{whole:>9.1f}")
         print(f"{f'callrail_by_account, {ACCOUNTS} partitions at once':<52}{split:>9.1f}")

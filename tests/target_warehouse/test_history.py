@@ -211,3 +211,22 @@ def test_an_inheriting_plugin_counts_as_its_source(db, target_config):
     assert run.returncode == 0, run.stderr
     (row,) = history(db, target_config)
     assert row["crm_source"] == "callrail"
+
+
+def test_a_quarantined_record_keeps_a_nul_and_a_literal_backslash_u0000_apart(db, target_config):
+    """jsonb holds no NUL: one is kept as the text `\\u0000`. A record that really holds
+    that text (a backslash, then u0000) keeps it too, and is not read as a NUL escape."""
+    messages = [
+        schema("s", {"id": {"type": "integer"}, "meta": {"type": ["null", "object"]}}),
+        record("s", {"id": 1, "meta": "\\u0000"}),
+        record("s", {"id": 2, "meta": "a\x00b", "\x00key": 1}),
+    ]
+    run = run_target(target_config, messages)
+    assert run.returncode == 0, run.stderr[-2000:]
+    kept = {
+        r["record"]["id"]: r["record"]
+        for r in rows(db, target_config["history_schema"], "rejected_records", order_by="1")
+    }
+    assert kept[1]["meta"] == "\\u0000"
+    assert kept[2]["meta"] == "a\\u0000b"
+    assert kept[2]["\\u0000key"] == 1

@@ -4,8 +4,12 @@ transaction; against the embedded Postgres, in-process."""
 
 from __future__ import annotations
 
+import threading
+
+import psycopg2
 import pytest
 from target_warehouse.errors import InvalidRecordError
+from target_warehouse.table_schema import lock_schema_ddl
 from target_warehouse.target import TargetWarehouse
 
 from tests.target_warehouse.singer import rows
@@ -65,3 +69,30 @@ def test_on_invalid_record_fail_raises_instead(target_config, target_schema):
     sink = items_sink(target_config, on_invalid_record="fail")
     with pytest.raises(InvalidRecordError, match="'name' must be string"):
         sink.accept({"id": 1, "name": 5}, {}, 1)
+
+
+def test_a_load_into_a_schema_another_load_is_creating_waits_and_fits_the_table_it_made(
+    target_config, warehouse_url, db, target_schema
+):
+    """Two targets at once (CallRail's partitions) into a schema neither has made: the
+    second waits for the first's DDL, then loads into its table. Without the wait, its own
+    `CREATE SCHEMA IF NOT EXISTS` failed on pg_namespace's unique index."""
+    other = psycopg2.connect(warehouse_url)
+    with other.cursor() as cursor:
+        lock_schema_ddl(cursor, target_schema)
+        cursor.execute(f'CREATE SCHEMA "{target_schema}"')
+        cursor.execute(f'CREATE TABLE "{target_schema}".items (id bigint PRIMARY KEY, name text)')
+    sinks = []
+    second = threading.Thread(target=lambda: sinks.append(items_sink(target_config)))
+    second.start()
+    second.join(timeout=1.0)
+    assert second.is_alive()  # waiting for the first load's DDL
+    other.commit()
+    other.close()
+    second.join(timeout=30)
+    assert sinks, "the second load did not set up its table"
+    sink = sinks[0]
+    sink.accept({"id": 1, "name": "one"}, {}, 1)
+    sink.process_batch({})
+    sink.wait_for_load()
+    assert [(r["id"], r["name"]) for r in rows(db, target_schema, "items")] == [(1, "one")]
