@@ -2,7 +2,7 @@
 
 With `make orchestrate` running (dagster dev on 127.0.0.1:3000 over the sandbox), this
 launches the `legacy_erp` job through the webserver's GraphQL API, waits for it to end, and
-saves the asset graph and the run's page under docs/ (Debian's chromium:
+saves its asset group's graph and the run's page under docs/ (Debian's chromium:
 `apt-get install chromium`).
 
     .venv/bin/python docs/dagster_screenshots.py
@@ -70,12 +70,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--url", default="http://127.0.0.1:3000")
     parser.add_argument("--job", default="legacy_erp")
+    parser.add_argument("--group", default="legacy_erp", help="the asset group to show")
     args = parser.parse_args()
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
     if not chromium:
         sys.exit("no chromium on the PATH: apt-get install chromium")
     run_id = run_job(args.url, args.job)
-    screenshot(chromium, f"{args.url}/asset-groups", DOCS / "dagster-assets.png")
+    group = f"{args.url}/locations/{LOCATION}/asset-groups/{args.group}"
+    screenshot(chromium, group, DOCS / "dagster-assets.png")
     screenshot(chromium, f"{args.url}/runs/{run_id}", DOCS / "dagster-run.png")
 
 
