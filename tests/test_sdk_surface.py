@@ -9,6 +9,9 @@ changes; the adapters list theirs and are tested against the installed SDK
 from __future__ import annotations
 
 import ast
+import pickle
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -19,6 +22,23 @@ from tests.test_module_graph import PACKAGES
 ADAPTER = "sdk_adapter.py"
 
 
+def parse(path: Path) -> ast.Module:
+    """The file's syntax tree. CPython 3.11.7 can refuse to build one ("AST constructor
+    recursion depth mismatch") once a deep recursion elsewhere in the process has upset its
+    counter; a fresh interpreter then builds it."""
+    try:
+        return ast.parse(path.read_text(encoding="utf-8"))
+    except SystemError:
+        code = (
+            "import ast, pickle, sys; tree = ast.parse(open(sys.argv[1], encoding='utf-8').read());"
+            " sys.stdout.buffer.write(pickle.dumps(tree))"
+        )
+        done = subprocess.run(
+            [sys.executable, "-c", code, str(path)], capture_output=True, check=True
+        )
+        return pickle.loads(done.stdout)  # our own interpreter's output
+
+
 def is_private(name: str) -> bool:
     return name.startswith("_") and not name.startswith("__")
 
@@ -27,7 +47,7 @@ def sdk_private_names() -> set[str]:
     """Every private method, attribute and field the installed singer-sdk defines."""
     names: set[str] = set()
     for path in Path(singer_sdk.__file__).parent.rglob("*.py"):
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        for node in ast.walk(parse(path)):
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 names.add(node.name)
             elif isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Store):
@@ -40,7 +60,7 @@ def sdk_private_names() -> set[str]:
 def private_uses(path: Path, private: set[str]) -> list[str]:
     """Each place in a file that names an SDK internal, as `file:line what`."""
     found = []
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+    for node in ast.walk(parse(path)):
         what = None
         if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("singer_sdk"):
             names = [*node.module.split("."), *(alias.name for alias in node.names)]
