@@ -91,6 +91,7 @@ def build_definitions(
         *(functools.partial(partition_keys, project, name) for name in names),
     )
     extractors = dict(zip(names, read[: len(names)], strict=True))
+    partitions = dict(zip(names, read[len(names) :], strict=True))
     loaders = dict.fromkeys(p.loader for job in jobs for p in job.pipelines)
     warehouse = functools.cache(lambda: project.plugin_config(next(iter(loaders))))
     by_name = {job.name: job for job in jobs}
@@ -98,7 +99,7 @@ def build_definitions(
         assets=[extractor_assets(project, e, warehouse, retry_policy) for e in extractors.values()],
         jobs=[
             *(asset_job(job, extractors, project.environment) for job in jobs),
-            *partitioned_jobs(project, jobs, extractors, warehouse, retry_policy),
+            *partitioned_jobs(project, jobs, extractors, partitions, warehouse, retry_policy),
         ],
         schedules=[
             schedule(item, by_name[item.job], extractors, project.environment)

@@ -59,16 +59,18 @@ def partitioned_jobs(
     project: MeltanoProject,
     jobs: t.Sequence[Job],
     extractors: t.Mapping[str, Extractor],
+    partitions: t.Mapping[str, list[str]],
     warehouse: t.Callable[[], dict],
     retry_policy: dg.RetryPolicy,
 ) -> list[dg.JobDefinition]:
-    """`<job>_by_account` for each job that reads only from one partitioning extractor."""
+    """`<job>_by_account` for each job that reads only from one extractor with partitions
+    (`partitions`: each extractor's `partition_keys`)."""
     found = []
     for job in jobs:
         bases = {base_plugin(p.extractor) for p in job.pipelines}
-        if len(bases) != 1 or not bases <= PARTITION_SETTING.keys():
+        if len(bases) != 1:
             continue
-        keys = partition_keys(project, next(iter(bases)))
+        keys = partitions.get(next(iter(bases)), [])
         if keys:
             found.append(
                 partitioned_job(
