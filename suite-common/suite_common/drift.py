@@ -105,7 +105,8 @@ def differences(
 
 
 def _added_by_the_tap(name: str, seen: set[str]) -> bool:
-    """Columns a tap adds itself (`x_e164`, `x_valid`, `account_id`) are not drift."""
+    """Columns a tap adds itself (`x_e164`, `x_normalized`, `x_valid`, `account_id`) are not
+    drift."""
     stem = name.rsplit("_", 1)[0]
     return stem in seen or name in ("account_id", "task_id")
 

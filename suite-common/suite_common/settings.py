@@ -10,6 +10,7 @@ from singer_sdk import typing as th
 from singer_sdk.exceptions import ConfigValidationError
 from singer_sdk.metrics import get_metrics_logger
 
+from suite_common.contacts import DEFAULT_REGION
 from suite_common.sdk_adapter import mutable_config
 
 if t.TYPE_CHECKING:
@@ -65,6 +66,20 @@ def timeout_setting(default: int) -> th.Property:
     """`timeout_seconds`: how long one request may take, one name in every REST tap."""
     return th.Property(
         "timeout_seconds", th.IntegerType, default=default, description="Seconds per request."
+    )
+
+
+def region_setting() -> th.Property:
+    """`default_region`: where phone numbers written without a country code are read, one
+    name in every tap that normalises phone numbers (`suite_common.contacts`)."""
+    return th.Property(
+        "default_region",
+        th.StringType,
+        default=DEFAULT_REGION,
+        description=(
+            "Region (ISO 3166 code) for phone numbers written without a country code, "
+            "when they are put in E.164 form in the <column>_e164 columns."
+        ),
     )
 
 

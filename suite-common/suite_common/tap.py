@@ -8,6 +8,7 @@
 - A setting's former name (`renamed_settings`) still works, with a warning.
 - METRIC lines, half of every log, are shown only at `LOGLEVEL=DEBUG` (or the plugin's own
   `<TAP_NAME>_LOGLEVEL=DEBUG`).
+- After a sync, what the contact checks flagged per stream (`suite_common.contacts`).
 - One `rate_limiter` for all streams, from `requests_per_hour` and `requests_per_minute`
   when the tap declares them (`suite_common.http.RateLimiter`).
 """
@@ -39,6 +40,14 @@ class SuiteTap(SchemaDriftCheck, Tap):
         except ConfigValidationError as exc:
             raise without_secrets(exc) from None
         check_at_start(self, self.renamed_settings)
+
+    def sync_all(self) -> None:
+        """Sync, then report what the contact checks flagged, per stream."""
+        super().sync_all()
+        for stream in self.streams.values():
+            contacts = getattr(stream, "contacts", None)
+            if contacts is not None and (contacts.phones or contacts.emails):
+                self.logger.info("Data quality, %s: %s", stream.name, contacts.summary())
 
     @functools.cached_property
     def rate_limiter(self) -> RateLimiter:

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import requests
 from singer_sdk.pagination import BaseAPIPaginator
+from suite_common.contacts import ContactColumns
 from suite_common.paging import PageNumberPaginator, PageTotals, number_or_none
 from suite_common.streams import SuiteRESTStream, json_body
 
@@ -69,7 +70,7 @@ def page_totals(response: requests.Response) -> PageTotals:
     return PageTotals(records, total_records=total, last=body.get("has_next") is False)
 
 
-class ArrivyStream(SuiteRESTStream):
+class ArrivyStream(ContactColumns, SuiteRESTStream):
     """Shared behaviour of every Arrivy stream."""
 
     service = "Arrivy"
@@ -80,7 +81,8 @@ class ArrivyStream(SuiteRESTStream):
     """Where `BundledSchema` streams find theirs."""
     id_fields: tuple[str, ...] = ("id", "owner")
     datetime_fields: tuple[str, ...] = ("created", "updated")
-    phone_fields: tuple[str, ...] = ("phone", "mobile_number")
+    phone_fields = ("phone", "mobile_number", "customer_phone", "customer_mobile_number")
+    email_fields = ("email", "customer_email")
 
     @property
     def url_base(self) -> str:
@@ -118,6 +120,6 @@ class ArrivyStream(SuiteRESTStream):
             if field in row:
                 row[field] = utc_iso(row[field])
         for field in self.phone_fields:
-            if isinstance(row.get(field), int):
+            if isinstance(row.get(field), int):  # the original stays text, as elsewhere
                 row[field] = str(row[field])
         return super().post_process(row, context)

@@ -12,6 +12,7 @@ from suite_common.reconcile import reconcile_setting
 from suite_common.settings import (
     former_names,
     page_size_setting,
+    region_setting,
     retry_settings,
     timeout_setting,
     tls_settings,
@@ -120,6 +121,7 @@ class TapArrivy(SuiteTap):
             default=True,
             description="Send updated_after; the tap filters on updated either way.",
         ),
+        region_setting(),
         timeout_setting(60),
         *retry_settings(),
         *tls_settings(),

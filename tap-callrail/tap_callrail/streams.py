@@ -9,11 +9,11 @@ import functools
 import typing as t
 
 from singer_sdk.pagination import BaseAPIPaginator
+from suite_common.contacts import ContactColumns, ContactQuality
 from suite_common.paging import NextUrlPaginator
 from suite_common.reconcile import ReadWindow, ReconciledStream
 
 from tap_callrail.client import CallRailStream, next_page_url
-from tap_callrail.quality import ContactQuality
 
 if t.TYPE_CHECKING:
     from singer_sdk.helpers.types import Context
@@ -45,22 +45,15 @@ class AccountsStream(CallRailStream):
         return {"account_id": record["id"]}
 
 
-class AccountListStream(CallRailStream):
+class AccountListStream(ContactColumns, CallRailStream):
     """A list inside one account: `/a/{account_id}/<name>.json`, full table by default."""
 
     parent_stream_type = AccountsStream
     primary_keys = ("id",)
     replication_key = None
-    phone_fields: tuple[str, ...] = ()
-    email_fields: tuple[str, ...] = ()
     supports_company_filter = False
     optional_fields: tuple[str, ...] = ()
     """Fields CallRail sends only when `fields` names them."""
-
-    def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
-        super().__init__(*args, **kwargs)
-        region = str(self.config["default_phone_region"])
-        self.quality = ContactQuality(self.phone_fields, self.email_fields, region)
 
     def get_url_params(self, context: Context | None, next_page_token: t.Any) -> dict[str, t.Any]:
         params = super().get_url_params(context, next_page_token)
@@ -77,7 +70,7 @@ class AccountListStream(CallRailStream):
             return None
         row["account_id"] = (context or {}).get("account_id")
         row["id"] = str(row["id"])
-        return super().post_process(self.quality.apply(row), context)
+        return super().post_process(row, context)
 
 
 class DateWindowStream(ReconciledStream, AccountListStream):
@@ -252,13 +245,13 @@ class CallsStream(DateWindowStream):
     def post_process(self, row: dict, context: Context | None = None) -> dict | None:
         row = super().post_process(row, context)
         if row is not None:
-            row["value"] = exact_value(row.get("value"), self.quality)
+            row["value"] = exact_value(row.get("value"), self.contacts)
             if isinstance(row.get("zip_code"), str):
                 row["zip_code"] = [row["zip_code"]]
         return row
 
 
-def exact_value(value: t.Any, quality: ContactQuality) -> decimal.Decimal | None:
+def exact_value(value: t.Any, contacts: ContactQuality) -> decimal.Decimal | None:
     """A call's or form's `value`: an integer in the list documentation, "$1.00" in the
     update endpoint's; kept exact, and what does not parse is counted."""
     if value in (None, ""):
@@ -266,7 +259,7 @@ def exact_value(value: t.Any, quality: ContactQuality) -> decimal.Decimal | None
     try:
         return decimal.Decimal(str(value).replace(",", "").lstrip("$"))
     except decimal.InvalidOperation:
-        quality.flagged["unparseable value"] += 1
+        contacts.flagged["unparseable value"] += 1
         return None
 
 
@@ -295,7 +288,7 @@ class FormSubmissionsStream(DateWindowStream):
     def post_process(self, row: dict, context: Context | None = None) -> dict | None:
         row = super().post_process(row, context)
         if row is not None and "value" in row:
-            row["value"] = exact_value(row["value"], self.quality)
+            row["value"] = exact_value(row["value"], self.contacts)
         return row
 
 

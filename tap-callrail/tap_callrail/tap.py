@@ -9,6 +9,7 @@ from suite_common.reconcile import reconcile_setting
 from suite_common.settings import (
     former_names,
     page_size_setting,
+    region_setting,
     retry_settings,
     timeout_setting,
     tls_settings,
@@ -65,7 +66,8 @@ STREAM_TYPES = [
 
 
 # Settings' former names → current names (still read, with a warning).
-RENAMED = {"per_page": "page_size"}
+RENAMED_NUMBERS = {"per_page": "page_size"}
+RENAMED_TEXTS = {"default_phone_region": "default_region"}
 
 
 class TapCallRail(SuiteTap):
@@ -112,7 +114,8 @@ class TapCallRail(SuiteTap):
         ),
         reconcile_setting(),
         page_size_setting(250, "Records per request (CallRail's per_page, at most 250)."),
-        *former_names(RENAMED, th.IntegerType),
+        *former_names(RENAMED_NUMBERS, th.IntegerType),
+        *former_names(RENAMED_TEXTS, th.StringType),
         th.Property("max_pages", th.IntegerType, description="Stop each stream after N pages."),
         th.Property(
             "fields",
@@ -131,19 +134,14 @@ class TapCallRail(SuiteTap):
             th.NumberType,
             description="Optional per-minute limit per account; requests are then spaced evenly.",
         ),
-        th.Property(
-            "default_phone_region",
-            th.StringType,
-            default="US",
-            description="Region for phone numbers written without a country code.",
-        ),
+        region_setting(),
         timeout_setting(60),
         *retry_settings(),
         *tls_settings(),
         th.Property("user_agent", th.StringType, description="User-Agent header to send."),
     ).to_dict()
 
-    renamed_settings = RENAMED
+    renamed_settings = {**RENAMED_NUMBERS, **RENAMED_TEXTS}
 
     def discover_streams(self) -> list[Stream]:
         """Accounts first: every other stream is read once per account."""
@@ -164,14 +162,6 @@ class TapCallRail(SuiteTap):
             )
         self.logger.info("The API key works and sees %d accounts", len(accounts))
         return True
-
-    def sync_all(self) -> None:
-        """Sync, then report what data quality checks flagged, per stream."""
-        super().sync_all()
-        for stream in self.streams.values():
-            quality = getattr(stream, "quality", None)
-            if quality is not None and (quality.phones or quality.emails):
-                self.logger.info("Data quality, %s: %s", stream.name, quality.summary())
 
 
 def main() -> None:

@@ -30,6 +30,7 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from singer_sdk import Stream
+from suite_common.contacts import ContactColumns
 from suite_common.http import backoff_seconds
 from suite_common.messages import LeanRecordMessages
 from suite_common.sdk_adapter import StreamHooks
@@ -60,8 +61,11 @@ def clock_time(value: t.Any) -> str | None:
     return f"{sign}{seconds // 3600:02d}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"
 
 
-class GeniusStream(SkipNullBookmarks, LeanRecordMessages, StreamHooks, Stream):
+class GeniusStream(ContactColumns, SkipNullBookmarks, LeanRecordMessages, StreamHooks, Stream):
     """A Genius table (or a view of it) read with keyset pagination."""
+
+    phone_fields = ("phone1", "phone2")
+    email_fields = ("email", "personal_email")
 
     table_name: str = ""
     """The source table."""

@@ -6,6 +6,7 @@ import sqlalchemy as sa
 from singer_sdk import Stream
 from singer_sdk import typing as th
 from suite_common.cli import run_cli
+from suite_common.settings import region_setting
 from suite_common.tap import SuiteTap
 
 from tap_genius.client import GeniusStream
@@ -109,6 +110,7 @@ class TapGenius(SuiteTap):
             default=1.0,
             description="First wait before a reconnect, doubled each time.",
         ),
+        region_setting(),
     ).to_dict()
 
     def discover_streams(self) -> list[Stream]:

@@ -5,6 +5,7 @@ import datetime
 import requests
 
 from sandbox.arrivy import ArrivyStandIn
+from tests.contact_truth import assert_contacts_normalised
 from tests.singer_run import run_tap
 from tests.tap_arrivy.conftest import utc
 
@@ -157,3 +158,17 @@ def test_delta_does_not_rely_on_updated_after(arrivy_server, arrivy_config):
     ignored = run_tap("tap-arrivy", arrivy_config, state=first.final_state)
     assert sorted(ids(ignored.records("tasks"))) == sorted(ids(honoured.records("tasks")))
     assert sorted(ids(ignored.records("customers"))) == sorted(ids(honoured.records("customers")))
+
+
+def test_phones_and_emails_get_normalised_siblings(arrivy_server, arrivy_config):
+    run = run_tap("tap-arrivy", arrivy_config)
+    assert run.returncode == 0, run.stderr
+    phones = ("phone", "mobile_number", "customer_phone", "customer_mobile_number")
+    emails = ("email", "customer_email")
+    for stream in ("customers", "entities", "groups", "tasks"):
+        assert assert_contacts_normalised(run.records(stream), phones, emails), stream
+        properties = run.schema(stream)["schema"]["properties"]
+        assert all(f"{f}_e164" in properties for f in phones if f in properties), stream
+    entity_phones = [e for e in run.records("entities") if e["phone"]]
+    assert entity_phones and all(e["phone_e164"] == f"+{e['phone']}" for e in entity_phones)
+    assert "Data quality, customers:" in run.stderr

@@ -3,6 +3,7 @@
 import datetime
 from decimal import Decimal
 
+from tests.contact_truth import assert_contacts_normalised
 from tests.singer_run import run_tap
 from tests.tap_callrail.conftest import sent, truth
 
@@ -199,3 +200,23 @@ def test_a_sort_the_server_ignores_is_said_and_skips_nothing(callrail_server, ca
     newest = max(c["start_time"] for c in run.records("calls"))
     partitions = run.final_state["bookmarks"]["calls"]["partitions"]
     assert all(p["replication_key_value"] <= newest for p in partitions)
+
+
+def test_the_former_default_phone_region_is_read_as_default_region(
+    callrail_server, callrail_config
+):
+    run = run_tap("tap-callrail", {**callrail_config, "default_phone_region": "GB"})
+    assert run.returncode == 0, run.stderr
+    assert "default_phone_region is deprecated: it was read as default_region" in run.stderr
+    # Read in Great Britain, a US number written without +1 is no US number.
+    calls = [c for c in run.records("calls") if c["customer_phone_number"].startswith("(")]
+    read_as_us = [c for c in calls if (c["customer_phone_number_e164"] or "").startswith("+1")]
+    assert calls and not read_as_us
+
+
+def test_callrail_contacts_are_normalised_like_every_tap(callrail_server, callrail_config):
+    run = run_tap("tap-callrail", callrail_config)
+    phones = ("customer_phone_number", "tracking_phone_number")
+    emails = ("agent_email", "customer_email", "email")
+    for stream in ("calls", "form_submissions", "users"):
+        assert assert_contacts_normalised(run.records(stream), phones, emails), stream

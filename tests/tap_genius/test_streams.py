@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from tap_genius.streams import STREAM_TYPES
 
 from sandbox import genius
+from tests.contact_truth import assert_contacts_normalised
 from tests.singer_run import run_tap
 from tests.tap_genius.conftest import ids, rows
 
@@ -179,3 +180,14 @@ def test_sqlite_copy_reads_the_same(tmp_path):
         assert len(set(ids(records, *stream_type.key))) == counts[stream_type.table_name]
     appointment = run.records("appointments")[0]
     assert len(appointment["time"]) == 8 and appointment["time"][2] == ":"
+
+
+def test_phones_and_emails_get_normalised_siblings(full_run):
+    phones, emails = ("phone1", "phone2"), ("email", "personal_email")
+    for stream in ("prospects", "leads", "users", "appointments"):
+        records = full_run.records(stream)
+        assert assert_contacts_normalised(records, phones, emails), stream
+        properties = full_run.schema(stream)["schema"]["properties"]
+        assert all(f"{f}_e164" in properties for f in phones if f in properties), stream
+    prospect = full_run.records("prospects")[0]
+    assert prospect["phone1_e164"] is None or prospect["phone1_e164"].startswith("+1")

@@ -1,10 +1,12 @@
-"""Contact data quality without losing anything: added columns, never changed or dropped.
+"""Phone numbers and e-mail addresses normalised the same way in every tap, so that the
+warehouse can join a CallRail caller to a Genius prospect and an Arrivy customer.
 
 The old sync cleaned phone numbers and e-mail addresses in place and dropped what it could
-not clean. Here the original value stays as CallRail sent it; a phone number gets an extra
+not clean. Here the original value stays as the source sent it; a phone number gets an extra
 `<field>_e164` column (null when it is not a valid number) and an e-mail address an extra
-`<field>_valid` flag. `phonenumbers` (Google's libphonenumber) knows every country's numbering
-plan, which a regular expression cannot. Counts of what was flagged go to the log.
+`<field>_normalized` (trimmed, lower case) and `<field>_valid` flag. `phonenumbers` (Google's
+libphonenumber) knows every country's numbering plan, which a regular expression cannot.
+Counts of what was flagged go to the log.
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ import typing as t
 from collections import Counter
 
 import phonenumbers
+
+from suite_common.sdk_adapter import tap_of
 
 # Deliberately simple: one @, a dot in the domain, no spaces. Deliverability is not checkable.
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -76,8 +80,12 @@ _NANP_HAS_SEVEN = re.compile(
 )
 
 
+DEFAULT_REGION = "US"
+"""Where a number written without a country code is read (the `default_region` setting)."""
+
+
 @functools.lru_cache(maxsize=4096)
-def e164(number: str | None, region: str) -> str | None:
+def e164(number: str | int | None, region: str) -> str | None:
     """The number in E.164 form, or None when it is not a valid phone number. Cached:
     tracking and business numbers repeat on almost every call.
 
@@ -89,6 +97,8 @@ def e164(number: str | None, region: str) -> str | None:
     """
     if not number:
         return None
+    if isinstance(number, int):  # Arrivy sends some numbers as JSON integers
+        number = str(number)
     if region == "US":
         ten = _NANP_TEN_DIGITS.fullmatch(number)
         if ten is not None:
@@ -115,13 +125,43 @@ def parsed_e164(number: str, region: str) -> str | None:
 
 def email_is_valid(address: str | None) -> bool | None:
     """Whether an address is well formed (None when there is no address)."""
-    if not address:
+    if not address or not address.strip():
         return None
-    return bool(_EMAIL.match(address))
+    return bool(_EMAIL.match(address.strip()))
+
+
+def normalized_email(address: str | None) -> str | None:
+    """The address trimmed and in lower case, as people type it in every system alike
+    (`Ann.Lee@Example.COM ` → `ann.lee@example.com`); None when there is none. The local
+    part is case-sensitive by the RFC, but no mail provider the company's customers use
+    treats it so, and matching across systems needs one spelling."""
+    if not isinstance(address, str) or not address.strip():
+        return None
+    return address.strip().lower()
+
+
+def contact_properties(
+    properties: t.Mapping[str, t.Any], phones: t.Iterable[str], emails: t.Iterable[str]
+) -> dict[str, dict]:
+    """The JSON schema of the columns added beside each phone and e-mail field that
+    `properties` has."""
+    text = {"type": ["string", "null"]}
+    added: dict[str, dict] = {}
+    for field in phones:
+        if field in properties:
+            added[f"{field}_e164"] = {**text, "description": f"{field} in E.164 form"}
+    for field in emails:
+        if field in properties:
+            added[f"{field}_normalized"] = {**text, "description": f"{field}, lower case"}
+            added[f"{field}_valid"] = {
+                "type": ["boolean", "null"],
+                "description": f"whether {field} is well formed",
+            }
+    return added
 
 
 class ContactQuality:
-    """Adds normalised phone numbers and e-mail flags to records of one stream."""
+    """Adds normalised phone numbers and e-mail addresses to records of one stream."""
 
     def __init__(self, phones: t.Sequence[str], emails: t.Sequence[str], region: str) -> None:
         self.phones = phones
@@ -130,7 +170,7 @@ class ContactQuality:
         self.flagged: Counter[str] = Counter()
 
     def apply(self, record: dict[str, t.Any]) -> dict[str, t.Any]:
-        """The record with `<phone>_e164` and `<email>_valid` added."""
+        """The record with `<phone>_e164`, `<email>_normalized` and `<email>_valid` added."""
         for field in self.phones:
             if field in record:
                 normalised = e164(record[field], self.region)
@@ -139,7 +179,9 @@ class ContactQuality:
                     self.flagged[f"invalid {field}"] += 1
         for field in self.emails:
             if field in record:
-                valid = email_is_valid(record[field])
+                value = record[field] if isinstance(record[field], str) else None
+                valid = email_is_valid(value)
+                record[f"{field}_normalized"] = normalized_email(value)
                 record[f"{field}_valid"] = valid
                 if valid is False:
                     self.flagged[f"invalid {field}"] += 1
@@ -150,3 +192,36 @@ class ContactQuality:
         if not self.flagged:
             return "nothing flagged"
         return ", ".join(f"{count} {what}" for what, count in sorted(self.flagged.items()))
+
+
+class ContactColumns:
+    """Stream mixin: every phone field in `phone_fields` and e-mail field in `email_fields`
+    that the stream's schema has gets its normalised sibling columns (in the schema and in
+    every record), read in the tap's `default_region`."""
+
+    phone_fields: tuple[str, ...] = ()
+    email_fields: tuple[str, ...] = ()
+
+    def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
+        super().__init__(*args, **kwargs)
+        properties = self.schema["properties"]  # type: ignore[attr-defined]
+        for name, schema in contact_properties(
+            properties, self.phone_fields, self.email_fields
+        ).items():
+            properties.setdefault(name, schema)
+
+    @functools.cached_property
+    def contacts(self) -> ContactQuality:
+        """Made at first use, from the tap's settings: streams are made (with a copy of the
+        settings) while the tap starts, before a setting's former name
+        (`default_phone_region`) is read as `default_region`."""
+        properties = self.schema["properties"]  # type: ignore[attr-defined]
+        return ContactQuality(
+            [field for field in self.phone_fields if field in properties],
+            [field for field in self.email_fields if field in properties],
+            str(tap_of(self).config.get("default_region") or DEFAULT_REGION),  # type: ignore[arg-type]
+        )
+
+    def post_process(self, row: dict, context: t.Any = None) -> dict | None:
+        row = super().post_process(row, context)  # type: ignore[misc]
+        return None if row is None else self.contacts.apply(row)

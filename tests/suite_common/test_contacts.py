@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 
 import pytest
-from tap_callrail.quality import ContactQuality, e164, parsed_e164
+from suite_common.contacts import ContactQuality, contact_properties, e164, parsed_e164
 
 SPELLINGS = [
     "+1{a}{e}{l}",
@@ -62,3 +62,33 @@ def test_quality_adds_columns_and_counts_what_it_flags():
     assert (bad["phone"], bad["phone_e164"], bad["email_valid"]) == ("345-6789", None, False)
     assert (empty["phone_e164"], empty["email_valid"]) == (None, None)
     assert quality.summary() == "1 invalid email, 1 invalid phone"
+
+
+def test_emails_are_normalised_to_one_spelling_and_flagged():
+    contacts = ContactQuality([], ["email"], "US")
+    mixed = contacts.apply({"email": "  Ann.Lee@Example.COM "})
+    assert mixed == {
+        "email": "  Ann.Lee@Example.COM ",
+        "email_normalized": "ann.lee@example.com",
+        "email_valid": True,
+    }
+    assert contacts.apply({"email": "   "})["email_normalized"] is None
+    assert contacts.apply({"email": 12})["email_valid"] is None
+
+
+def test_a_number_sent_as_an_integer_is_read_like_its_text():
+    assert e164(13035550199, "US") == e164("13035550199", "US") == "+13035550199"
+
+
+@pytest.mark.parametrize(
+    "spelling", ["(303) 555-0199", "303.555.0199", "+13035550199", "1 303 555 0199"]
+)
+def test_every_spelling_the_sources_use_gives_one_e164(spelling):
+    assert e164(spelling, "US") == "+13035550199"
+
+
+def test_sibling_columns_are_declared_only_for_fields_the_schema_has():
+    properties = {"phone": {}, "email": {}}
+    added = contact_properties(properties, ["phone", "mobile"], ["email", "other_email"])
+    assert sorted(added) == ["email_normalized", "email_valid", "phone_e164"]
+    assert added["email_valid"]["type"] == ["boolean", "null"]
