@@ -125,9 +125,11 @@ def parsed_e164(number: str, region: str) -> str | None:
 
 def email_is_valid(address: str | None) -> bool | None:
     """Whether an address is well formed (None when there is no address)."""
-    if not address or not address.strip():
-        return None
-    return bool(_EMAIL.match(address.strip()))
+    return _well_formed(normalized_email(address))
+
+
+def _well_formed(normalised: str | None) -> bool | None:
+    return None if normalised is None else bool(_EMAIL.match(normalised))
 
 
 def normalized_email(address: str | None) -> str | None:
@@ -135,9 +137,8 @@ def normalized_email(address: str | None) -> str | None:
     (`Ann.Lee@Example.COM ` → `ann.lee@example.com`); None when there is none. The local
     part is case-sensitive by the RFC, but no mail provider the company's customers use
     treats it so, and matching across systems needs one spelling."""
-    if not isinstance(address, str) or not address.strip():
-        return None
-    return address.strip().lower()
+    trimmed = address.strip() if isinstance(address, str) else ""
+    return trimmed.lower() or None
 
 
 def contact_properties(
@@ -179,9 +180,9 @@ class ContactQuality:
                     self.flagged[f"invalid {field}"] += 1
         for field in self.emails:
             if field in record:
-                value = record[field] if isinstance(record[field], str) else None
-                valid = email_is_valid(value)
-                record[f"{field}_normalized"] = normalized_email(value)
+                normalised = normalized_email(record[field])
+                valid = _well_formed(normalised)
+                record[f"{field}_normalized"] = normalised
                 record[f"{field}_valid"] = valid
                 if valid is False:
                     self.flagged[f"invalid {field}"] += 1
