@@ -29,6 +29,7 @@ import typing as t
 from zoneinfo import ZoneInfo
 
 from sandbox import fake_data as fake
+from sandbox import story
 from sandbox.collection import Collection, Record
 from sandbox.server import HTTPError, Request, Response, StandIn
 
@@ -61,6 +62,7 @@ class ArrivyStandIn(StandIn):
         now: datetime.datetime | None = None,
         wrap_lists: bool = False,
         honour_updated_after: bool = True,
+        people: int = story.DEFAULT_PEOPLE,
         host: str = "127.0.0.1",
         port: int = 0,
     ) -> None:
@@ -80,6 +82,9 @@ class ArrivyStandIn(StandIn):
         self.initial_customers = self.customers.size
         self.tasks = Collection("tasks", tasks, self._scheduled_task)
         self.unscheduled = Collection("unscheduled", max(tasks // 10, 2), self._unscheduled_task)
+        self.story = story.Story(self.now, people=people)
+        self.story_tasks = self._place(self.story)
+        self.tasks.protected.update(self.story_tasks)
         self.extra_statuses: dict[int, list[Record]] = {}
         self.born: dict[tuple[str, int], datetime.datetime] = {}
         self.clock = self.now
@@ -119,6 +124,25 @@ class ArrivyStandIn(StandIn):
 
     def task_start(self, index: int) -> datetime.datetime:
         return self.first_start + self.task_spacing * index
+
+    def _place(self, tale: story.Story) -> dict[int, story.Task]:
+        """The story's jobs, each over the first free scheduled task starting at or after
+        its earliest moment (left out past the last)."""
+        placed: dict[int, story.Task] = {}
+        for task in sorted(tale.tasks, key=lambda task: task.not_before):
+            index = max(0, math.ceil((task.not_before - self.first_start) / self.task_spacing))
+            while index in placed:
+                index += 1
+            if index < self.tasks.size:
+                placed[index] = task
+        return placed
+
+    def task_placements(self) -> dict[tuple[int, int], tuple[int, datetime.datetime]]:
+        """Story job → (task id, start), for the expected funnel."""
+        return {
+            task.key: (arrivy_id(4, index), self.task_start(index))
+            for index, task in self.story_tasks.items()
+        }
 
     # Records -------------------------------------------------------------------------------
 
@@ -277,7 +301,19 @@ class ArrivyStandIn(StandIn):
         return record
 
     def _scheduled_task(self, index: int) -> Record:
-        return self._task(index, 4, self.task_start(index))
+        record = self._task(index, 4, self.task_start(index))
+        told = self.story_tasks.get(index)
+        if told is not None:
+            first, last = self.story.name(told.person)
+            status = "COMPLETE" if told.complete else "CONFIRMED"
+            record.update(
+                customer_name=f"{first} {last}",
+                customer_phone=told.phone,
+                customer_email=told.email,
+                status=status,
+                status_title=status.title(),
+            )
+        return record
 
     def _unscheduled_task(self, index: int) -> Record:
         return self._task(index, 5, None)

@@ -40,6 +40,7 @@ from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from sandbox import fake_data as fake
+from sandbox import story
 from sandbox.collection import Collection, Record
 from sandbox.server import HTTPError, Request, Response, StandIn
 
@@ -100,20 +101,37 @@ def _tag_name(index: int) -> str:
 
 class Timeline:
     """When record `index` of a time-ordered list happened: evenly spread over the 90 days
-    before `now` for the generated records, at the moment of the mutation for created ones.
-    Times grow with the index, so a date window is an index range found by bisection."""
+    before `now` for the generated records, at the moment of the mutation for created ones,
+    at the story's moment for the story's (`place`). Times grow with the index, so a date
+    window is an index range found by bisection."""
 
     def __init__(self, now: datetime.datetime, count: int) -> None:
         self.first = now - datetime.timedelta(days=90)
         self.spacing = datetime.timedelta(days=90) / max(count, 1)
         self.base = count
         self.created: dict[int, datetime.datetime] = {}
+        self.placed: dict[int, datetime.datetime] = {}
 
     def time(self, index: int) -> datetime.datetime:
         """When record `index` happened."""
+        if index in self.placed:
+            return self.placed[index]
         if index < self.base:
             return self.first + self.spacing * index
         return self.created[index]
+
+    def place(self, moment: datetime.datetime) -> int | None:
+        """The generated record nearest `moment`, moved to exactly `moment` (None when that
+        record is taken, or moving it would break the order of times)."""
+        index = round((moment - self.first) / self.spacing)
+        if not 0 <= index < self.base or index in self.placed:
+            return None
+        before = self.time(index - 1) if index > 0 else None
+        after = self.time(index + 1) if index + 1 < self.base else None
+        if (before is not None and before >= moment) or (after is not None and after <= moment):
+            return None
+        self.placed[index] = moment
+        return index
 
     def index_range(
         self, start: datetime.datetime, end: datetime.datetime, size: int
@@ -137,7 +155,14 @@ class Timeline:
 class Account:
     """One CallRail account and its lists."""
 
-    def __init__(self, number: int, seed: int, calls: int, now: datetime.datetime) -> None:
+    def __init__(
+        self,
+        number: int,
+        seed: int,
+        calls: int,
+        now: datetime.datetime,
+        tale: story.Story | None = None,
+    ) -> None:
         self.number = number
         self.seed = seed
         self.id = f"ACC{seed % 1000:03d}{number:06d}"
@@ -158,6 +183,28 @@ class Account:
             "form_submissions": Timeline(now, self.forms.size),
             "text-messages": Timeline(now, self.conversations.size),
         }
+        self.story_calls: dict[int, story.Call] = {}
+        self.story_forms: dict[int, story.Form] = {}
+        if tale is not None:
+            self._place(tale)
+
+    def _place(self, tale: story.Story) -> None:
+        """The story's calls and forms of this account, each over the generated record
+        nearest its moment; `mutate` leaves them alone."""
+        for call in tale.calls:
+            index = self.timelines["calls"].place(call.at) if call.account == self.number else None
+            if index is not None:
+                self.story_calls[index] = call
+        for form in tale.forms:
+            timeline = self.timelines["form_submissions"]
+            index = timeline.place(form.at) if form.account == self.number else None
+            if index is not None:
+                self.story_forms[index] = form
+        self.calls.protected.update(self.story_calls)
+        self.forms.protected.update(self.story_forms)
+
+    def call_id(self, index: int) -> str:
+        return f"CAL{self.number:02d}{index:010d}"
 
     def collection(self, name: str) -> Collection:
         """The collection behind list `name` (URL spelling)."""
@@ -322,8 +369,8 @@ class Account:
         answered = profile["answered"]
         started = self.call_time(index)
         start_time = self.local(started)
-        call_id = f"CAL{self.number:02d}{index:010d}"
-        return {
+        call_id = self.call_id(index)
+        record = {
             "id": call_id,
             **profile,
             "customer_phone_number": fake.phone(rng),
@@ -341,12 +388,24 @@ class Account:
             "timeline_url": f"https://app.callrail.com/calls/{call_id}/timeline",
             "person_id": f"PER{self.number:02d}{index % 5000:08d}",
         }
+        told = self.story_calls.get(index)
+        if told is not None:
+            record.update(
+                customer_phone_number=told.phone,
+                customer_name=told.name,
+                person_id=told.person_id,
+                source=told.source,
+                medium=told.medium,
+                campaign=told.campaign,
+                direction="inbound",
+            )
+        return record
 
     def _form(self, index: int) -> Record:
         rng = self.rng("form", index)
         first, last = fake.person(rng)
         submitted = self.timelines["form_submissions"].time(index)
-        return {
+        record = {
             "id": f"FOR{self.number:02d}{index:010d}",
             "company_id": self.company_id(rng.randrange(self.companies.size)),
             "person_id": f"PER{self.number:02d}{index:08d}",
@@ -376,6 +435,15 @@ class Account:
             "utm_campaign": None,
             "form_name": rng.choice(["Contact us", "Free estimate"]),
         }
+        told = self.story_forms.get(index)
+        if told is not None:
+            record.update(
+                person_id=told.person_id,
+                customer_name=told.name,
+                customer_email=told.email,
+                form_data={"name": told.name, "message": "Need a quote, please"},
+            )
+        return record
 
     def _conversation(self, index: int) -> Record:
         rng = self.rng("conversation", index)
@@ -433,6 +501,7 @@ class CallRailStandIn(StandIn):
         calls_per_account: int = 300,
         seed: int = 1,
         now: datetime.datetime | None = None,
+        people: int = story.DEFAULT_PEOPLE,
         host: str = "127.0.0.1",
         port: int = 0,
     ) -> None:
@@ -440,9 +509,12 @@ class CallRailStandIn(StandIn):
         self.api_key = api_key
         self.seed = seed
         self.now = now or datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
+        self.story = story.Story(self.now, people=people, accounts=accounts)
         self.accounts = {
             account.id: account
-            for account in (Account(n, seed, calls_per_account, self.now) for n in range(accounts))
+            for account in (
+                Account(n, seed, calls_per_account, self.now, self.story) for n in range(accounts)
+            )
         }
         self.by_numeric_id = {str(a.numeric_id): a for a in self.accounts.values()}
         self.per_page_caps = dict(PER_PAGE_CAPS)
@@ -453,6 +525,15 @@ class CallRailStandIn(StandIn):
         self.route(
             "GET", r"/v3/a/(?P<account>[^/]+)/(?P<list>[a-z_-]+)(?:\.json)?", self.list_items
         )
+
+    def story_call_ids(self) -> dict[int, str]:
+        """Story person → the id of the call they made (people without a free slot are left
+        out, on a short timeline)."""
+        return {
+            told.person: account.call_id(index)
+            for account in self.accounts.values()
+            for index, told in account.story_calls.items()
+        }
 
     # Errors and auth -----------------------------------------------------------------------
 

@@ -28,6 +28,8 @@ class Collection:
         self.make = make
         self.changed: dict[int, Record] = {}
         self.deleted: list[int] = []
+        self.protected: set[int] = set()
+        """Records `mutate` never picks: the story's (`sandbox.story`), whose funnel is known."""
         self.lock = threading.Lock()
 
     def __len__(self) -> int:
@@ -102,8 +104,8 @@ class Collection:
     ) -> dict[str, list[int]]:
         """Update, delete and create records; returns the indices touched, for the tests."""
         with self.lock:
-            live = list(self.live_indices()) if len(self) < 200_000 else None
-            pick = (lambda: rng.choice(live)) if live else (lambda: rng.randrange(self.size))
+            live = list(self._pickable()) if len(self) < 200_000 else None
+            pick = (lambda: rng.choice(live)) if live else self._random_pick(rng)
             updated = []
             for index in sorted({pick() for _ in range(min(updates, len(self)))}):
                 current = self.record(index)
@@ -118,3 +120,16 @@ class Collection:
             created = list(range(self.size, self.size + creates))
             self.size += creates
         return {"updated": updated, "deleted": removed, "created": created}
+
+    def _pickable(self) -> Iterator[int]:
+        return (index for index in self.live_indices() if index not in self.protected)
+
+    def _random_pick(self, rng: RecordRandom) -> Callable[[], int]:
+        """Any index but a protected one (for collections too long to list)."""
+
+        def pick() -> int:
+            while (index := rng.randrange(self.size)) in self.protected:
+                pass
+            return index
+
+        return pick

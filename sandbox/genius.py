@@ -13,6 +13,10 @@ whether it is HubSpot's; a user points at its `users_userassociations` row
 (`user_associations_id`). Column types follow the old system's Django models.
 The same data goes into SQLite for the demo (without zero dates, which SQLite cannot hold).
 `mutate(engine)` updates, inserts and deletes rows with change stamps after all earlier ones.
+
+On top of the generated rows, the story's people (`sandbox.story`) are prospects with leads,
+appointments and quotes, their ids from `story.FIRST_GENIUS_ID`; generated rows never point
+at them, and `mutate` leaves them alone, so the funnel they make stays as the story says.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import mysql
 
 from sandbox import fake_data as fake
+from sandbox import story as story_module
 
 metadata = sa.MetaData()
 BATCH = 5000
@@ -761,12 +766,14 @@ def seed(
     seed_value: int = 1,
     now: datetime.datetime | None = None,
     only: t.Collection[str] | None = None,
+    people: int = story_module.DEFAULT_PEOPLE,
 ) -> dict[str, int]:
-    """Drop, create and fill every table (or the tables in `only`); returns the row count
-    per table."""
+    """Drop, create and fill every table (or the tables in `only`), the story's `people`
+    included; returns the row count per table."""
     now = now or datetime.datetime.now(datetime.timezone.utc)
     sizes = Sizes(appointments)
     rows = Rows(seed_value, now, sizes, zero_dates=engine.dialect.name == "mysql")
+    story_rows = StoryRows(story_module.Story(now, people=people), rows)
     metadata.drop_all(engine)
     metadata.create_all(engine)
     counts = {}
@@ -774,13 +781,135 @@ def seed(
         if only is not None and name not in only:
             continue
         total = sizes.of(name)
+        told = story_rows.of(name)
         with engine.begin() as connection:
             _prepare(engine, connection)
             for start in range(0, total, BATCH):
                 batch = list(rows.rows(name, start, min(start + BATCH, total)))
                 connection.execute(table.insert(), batch)
-        counts[name] = total
+            if told:
+                connection.execute(table.insert(), told)
+        counts[name] = total + len(told)
     return counts
+
+
+class StoryRows:
+    """The story's rows, each a generated row (for the columns the story does not care
+    about) with the story's values over it."""
+
+    def __init__(self, story: story_module.Story, rows: Rows) -> None:
+        self.story = story
+        self.rows = rows
+
+    def of(self, table: str) -> list[dict[str, t.Any]]:
+        make = getattr(self, f"_{table}s", None)
+        return make() if make else []
+
+    def _prospects(self) -> list[dict[str, t.Any]]:
+        made = []
+        for index, prospect in enumerate(self.story.prospects):
+            created = _naive(prospect.created_at)
+            made.append(
+                {
+                    **self.rows._prospect(index),
+                    "id": prospect.id,
+                    "first_name": prospect.first,
+                    "last_name": prospect.last,
+                    "phone1": prospect.phone1,
+                    "phone2": prospect.phone2,
+                    "email": prospect.email,
+                    "add_date": created,
+                    "updated_at": created,
+                    "third_party_source_id": None,
+                }
+            )
+        return made
+
+    def _prospect_sources(self) -> list[dict[str, t.Any]]:
+        made = []
+        for index, prospect in enumerate(self.story.prospects):
+            created = _naive(prospect.created_at)
+            made.append(
+                {
+                    **self.rows._prospect_source(index),
+                    "id": prospect.prospect_source_id,
+                    "prospect_id": prospect.id,
+                    "marketing_source_id": prospect.marketing_source_id,
+                    "source_date": created,
+                    "add_date": created,
+                    "updated_at": created,
+                }
+            )
+        return made
+
+    def _leads(self) -> list[dict[str, t.Any]]:
+        made = []
+        for index, lead in enumerate(self.story.leads):
+            added = _naive(lead.added_on)
+            made.append(
+                {
+                    **self.rows._lead(index),
+                    "lead_id": lead.id,
+                    "first_name": lead.first,
+                    "last_name": lead.last,
+                    "email": lead.email,
+                    "phone1": lead.phone,
+                    "source": lead.marketing_source_id,
+                    "copied_to_id": lead.prospect_id,
+                    "added_on": added,
+                    "updated_at": added,
+                }
+            )
+        return made
+
+    def _appointments(self) -> list[dict[str, t.Any]]:
+        made = []
+        for index, appointment in enumerate(self.story.appointments):
+            moment = _naive(appointment.at)
+            booked = moment - datetime.timedelta(days=1)
+            complete = appointment.outcome_id is not None
+            made.append(
+                {
+                    **self.rows._appointment(index),
+                    "id": appointment.id,
+                    "prospect_id": appointment.prospect_id,
+                    "prospect_source_id": appointment.prospect_source_id,
+                    "date": moment.date(),
+                    "time": moment.time(),
+                    "email": None,
+                    "add_date": booked,
+                    "assign_date": booked,
+                    "is_complete": complete,
+                    "complete_outcome_id": appointment.outcome_id,
+                    "complete_date": moment + datetime.timedelta(hours=2) if complete else None,
+                    "updated_at": booked,
+                    "third_party_source_id": None,
+                }
+            )
+        return made
+
+    def _quotes(self) -> list[dict[str, t.Any]]:
+        made = []
+        for index, quote in enumerate(self.story.quotes):
+            added = _naive(quote.added_at)
+            made.append(
+                {
+                    **self.rows._quote(index),
+                    "id": quote.id,
+                    "prospect_id": quote.prospect_id,
+                    "appointment_id": quote.appointment_id,
+                    "amount": quote.amount,
+                    "expire_date": (added + datetime.timedelta(days=30)).date(),
+                    "add_date": added,
+                    "updated_at": added,
+                }
+            )
+        return made
+
+
+def _naive(moment: datetime.datetime) -> datetime.datetime:
+    """A moment as the Genius database writes it: naive, in UTC."""
+    return moment.astimezone(datetime.timezone.utc).replace(tzinfo=None)
 
 
 def mutate(engine: sa.Engine, *, round_number: int = 1, seed_value: int = 1) -> dict[str, t.Any]:
@@ -795,7 +924,7 @@ def mutate(engine: sa.Engine, *, round_number: int = 1, seed_value: int = 1) -> 
         summary: dict[str, t.Any] = {}
         for name, key in (("appointment", "id"), ("prospect", "id"), ("quote", "id")):
             table = TABLES[name]
-            top = connection.execute(sa.select(sa.func.max(table.c[key]))).scalar() or 0
+            top = _highest_generated_id(connection, table.c[key])
             changed = sorted({rng.randint(1, top) for _ in range(5)})
             for row_id in changed:
                 values: dict[str, t.Any] = {"updated_at": moment}
@@ -808,7 +937,7 @@ def mutate(engine: sa.Engine, *, round_number: int = 1, seed_value: int = 1) -> 
                 connection.execute(table.update().where(table.c[key] == row_id).values(**values))
             summary[name] = {"updated": changed}
         appointment = TABLES["appointment"]
-        top = connection.execute(sa.select(sa.func.max(appointment.c.id))).scalar() or 0
+        top = _highest_generated_id(connection, appointment.c.id)
         sizes = Sizes(top)
         rows = Rows(
             seed_value + round_number, moment, sizes, zero_dates=engine.dialect.name == "mysql"
@@ -822,3 +951,9 @@ def mutate(engine: sa.Engine, *, round_number: int = 1, seed_value: int = 1) -> 
         connection.execute(appointment.insert(), new_rows)
         summary["appointment"]["created"] = [row["id"] for row in new_rows]
     return summary
+
+
+def _highest_generated_id(connection: sa.Connection, key: sa.Column) -> int:
+    """The highest id below the story's: what `mutate` may change, and where it adds."""
+    below_story = key < story_module.FIRST_GENIUS_ID
+    return connection.execute(sa.select(sa.func.max(key)).where(below_story)).scalar() or 0

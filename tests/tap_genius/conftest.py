@@ -18,6 +18,11 @@ def rows(engine: sa.Engine, sql: str) -> list[dict]:
         return [dict(row._mapping) for row in connection.execute(sa.text(sql))]
 
 
+def table_ids(engine: sa.Engine, table: str, key: str = "id") -> list:
+    """Every key in a table, ascending: what a full read must emit (the story's rows too)."""
+    return [row[key] for row in rows(engine, f"SELECT {key} FROM `{table}` ORDER BY {key}")]
+
+
 def ids(records: list[dict], *key: str) -> list:
     """The key of each record (a tuple for composite keys), in emitted order."""
     if len(key) == 1:
