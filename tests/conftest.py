@@ -20,7 +20,7 @@ import pytest
 from sandbox import warehouse
 from tests.singer_run import meltano_executable
 
-pytest_plugins = ["sandbox.fixtures"]
+pytest_plugins = ["sandbox.fixtures", "tests.funnel"]
 
 ROOT = Path(__file__).resolve().parents[1]
 TEST_DATA = Path(warehouse.PROJECT_ROOT) / ".warehouse" / "test-pgdata"
@@ -77,9 +77,9 @@ def target_config(warehouse_url: str, target_schema: str) -> dict:
 
 MELTANO_PACKAGES = (
     "suite-common", "tap-arrivy", "tap-callrail", "tap-genius", "tap-legacy-erp",
-    "target-warehouse",
+    "target-warehouse", "transform",
 )  # fmt: skip
-"""The folders meltano.yml installs plugins from."""
+"""The folders meltano.yml installs plugins from (and the dbt project its utility runs)."""
 
 
 @dataclass

@@ -2,9 +2,10 @@
 
 Built from the Meltano project (see meltano_project.py): one Dagster job per Meltano job
 (same name, hyphens as underscores), one schedule per Meltano schedule (same name and cron;
-the nightly full refresh keeps its full refresh), and one multi-asset per extractor whose
-assets are the tables it loads (pipelines.py). A job or schedule added to meltano.yml
-appears here with no Python change.
+the nightly full refresh keeps its full refresh), one multi-asset per extractor whose
+assets are the tables it loads (pipelines.py), and the dbt project's models downstream of
+them (transform.py), run by the jobs whose tasks include `dbt-postgres:…`. A job or
+schedule added to meltano.yml appears here with no Python change.
 
 A CallRail job also gets a twin partitioned by account (partitions.py). Every run is tagged
 with its pipelines' state IDs, which the run queue keeps from overlapping (run_queue.py).
@@ -29,6 +30,12 @@ from orchestrate.pipelines import (
 )
 from orchestrate.run_queue import state_tags
 from orchestrate.tables import base_plugin
+from orchestrate.transform import UTILITY, transform_assets
+
+
+def runs_dbt(job: Job) -> bool:
+    """Whether a Meltano job runs the dbt project (a `dbt-postgres:build` task)."""
+    return any(word.startswith(f"{UTILITY}:") for task in job.tasks for word in task.split())
 
 
 def job_config(job: Job, extractors: t.Mapping[str, Extractor], full_refresh: bool) -> dict:
@@ -46,16 +53,22 @@ def job_config(job: Job, extractors: t.Mapping[str, Extractor], full_refresh: bo
 
 
 def asset_job(
-    job: Job, extractors: t.Mapping[str, Extractor], environment: str | None
+    job: Job,
+    extractors: t.Mapping[str, Extractor],
+    environment: str | None,
+    transform: t.Sequence[dg.AssetsDefinition] = (),
 ) -> dg.UnresolvedAssetJobDefinition:
     keys = [
         key
         for name in dict.fromkeys(base_plugin(p.extractor) for p in job.pipelines)
         for key in extractors[name].keys
     ]
+    selection = dg.AssetSelection.assets(*keys)
+    if runs_dbt(job) and transform:
+        selection = selection | dg.AssetSelection.assets(*transform)
     return dg.define_asset_job(
         name=dagster_name(job.name),
-        selection=dg.AssetSelection.assets(*keys),
+        selection=selection,
         config=job_config(job, extractors, full_refresh=False),
         tags=state_tags(job, environment),
         description=f"Meltano job {job.name}: {'; '.join(job.tasks)}",
@@ -83,7 +96,8 @@ def build_definitions(
     way another try may pass is retried by `retry_policy`."""
     # The first read alone: it creates Meltano's system database if there is none yet, which
     # two Meltano processes starting at once on a new database both try, and one fails.
-    jobs = [job for job in project.jobs() if job.pipelines]
+    listed_jobs = project.jobs()
+    jobs = [job for job in listed_jobs if job.pipelines]
     names = list(dict.fromkeys(base_plugin(p.extractor) for job in jobs for p in job.pipelines))
     listed_schedules, *read = at_once(
         project.schedules,
@@ -94,11 +108,18 @@ def build_definitions(
     partitions = dict(zip(names, read[len(names) :], strict=True))
     loaders = dict.fromkeys(p.loader for job in jobs for p in job.pipelines)
     warehouse = functools.cache(lambda: project.plugin_config(next(iter(loaders))))
+    transform, resources = transform_assets(project, extractors)
+    if transform:
+        jobs += [job for job in listed_jobs if runs_dbt(job) and not job.pipelines]
     by_name = {job.name: job for job in jobs}
     return dg.Definitions(
-        assets=[extractor_assets(project, e, warehouse, retry_policy) for e in extractors.values()],
+        assets=[
+            *(extractor_assets(project, e, warehouse, retry_policy) for e in extractors.values()),
+            *transform,
+        ],
+        resources=resources,
         jobs=[
-            *(asset_job(job, extractors, project.environment) for job in jobs),
+            *(asset_job(job, extractors, project.environment, transform) for job in jobs),
             *partitioned_jobs(project, jobs, extractors, partitions, warehouse, retry_policy),
         ],
         schedules=[

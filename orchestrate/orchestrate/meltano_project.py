@@ -2,8 +2,9 @@
 
 meltano.yml stays the single source of truth: its jobs and schedules are read with `meltano
 job list --format=json` and `meltano schedule list --format=json`, a plugin's resolved
-settings with `meltano invoke --dump=config`, the system database with `meltano config
---unsafe print meltano`, and a job runs as `meltano run <job>`. Meltano
+settings with `meltano invoke --dump=config` (a utility's environment with `meltano config
+--unsafe print --format=env`), the system database with `meltano config --unsafe print
+meltano`, and a job runs as `meltano run <job>`. Meltano
 lives in its own virtual environment (it pins its own SQLAlchemy), so it is never imported.
 """
 
@@ -13,6 +14,7 @@ import dataclasses
 import json
 import os
 import re
+import shlex
 import shutil
 import subprocess
 import typing as t
@@ -143,6 +145,10 @@ class MeltanoProject:
         return self._read[args]
 
     def _read_json(self, *args: str) -> t.Any:
+        text = self._read_text(*args)
+        return json.loads(text[text.index("{") :])
+
+    def _read_text(self, *args: str) -> str:
         done = subprocess.run(
             self.command(*args),
             cwd=self.folder,
@@ -154,7 +160,7 @@ class MeltanoProject:
         )
         if done.returncode != 0:
             raise MeltanoError(f"meltano {' '.join(args)} failed: {meltano_reason(done.stderr)}")
-        return json.loads(done.stdout[done.stdout.index("{") :])
+        return done.stdout
 
     def jobs(self) -> list[Job]:
         listed = self._json("job", "list", "--format=json")["jobs"]
@@ -177,6 +183,17 @@ class MeltanoProject:
         (`meltano config print` masks them; the config file `invoke --dump` writes does not).
         Kept in memory, never logged."""
         return self._json("invoke", "--dump=config", plugin)
+
+    def plugin_env(self, plugin: str) -> dict[str, str]:
+        """The environment Meltano gives a plugin it runs (a utility's settings as their
+        `env` names, secrets included): what the plugin needs when run without Meltano.
+        Kept in memory, never logged."""
+        key = ("config", "--unsafe", "print", "--format=env", plugin)
+        if key not in self._read:
+            lines = self._read_text(*key).splitlines()
+            pairs = (shlex.split(line)[0].split("=", 1) for line in lines if "=" in line)
+            self._read[key] = dict(pair for pair in pairs if len(pair) == 2)
+        return self._read[key]
 
     def database_uri(self) -> str:
         """The system database Meltano uses here (state, running jobs): the environment's

@@ -24,6 +24,7 @@ def project_copy(folder: Path, change=None) -> MeltanoProject:
     if change:
         change(project)
     (folder / "meltano.yml").write_text(yaml.safe_dump(project, sort_keys=False))
+    (folder / "transform").symlink_to(ROOT / "transform")
     env = {**os.environ, "MELTANO_DATABASE_URI": f"sqlite:///{folder / 'meltano.db'}"}
     return MeltanoProject(folder, meltano_executable(), "sandbox", env)
 
@@ -115,3 +116,17 @@ def test_a_meltano_that_fails_is_one_line(tmp_path):
     with pytest.raises(Exception, match="meltano job list --format=json failed: ") as failed:
         project.jobs()
     assert "\n" not in str(failed.value)
+
+
+def test_dbt_models_are_assets_downstream_of_the_tables_they_read(repository):
+    _, repo = repository
+    graph = repo.asset_graph
+    funnel = dg.AssetKey(["analytics", "lead_funnel"])
+    assert dg.AssetKey(["staging", "int_call_prospect_matches"]) in graph.get(funnel).parent_keys
+    calls = dg.AssetKey(["staging", "stg_callrail__calls"])
+    assert graph.get(calls).parent_keys == {dg.AssetKey(["callrail", "calls"])}
+    checks = {key.name for key in graph.asset_check_keys if key.asset_key == funnel}
+    assert {"unique_lead_funnel_call_id", "not_null_lead_funnel_call_id"} <= checks
+    transform = repo.get_job("transform").asset_layer.executable_asset_keys
+    assert funnel in transform and dg.AssetKey(["callrail", "calls"]) not in transform
+    assert funnel in repo.get_job("all").asset_layer.executable_asset_keys

@@ -7,7 +7,7 @@ import json
 from collections import Counter
 
 from tests.contact_truth import digits_e164
-from tests.transform.conftest import STORY_MATCH_RATE, dbt
+from tests.funnel import STORY_MATCH_RATE, dbt
 
 FUNNEL_COLUMNS = (
     "call_id", "prospect_id", "matched_on", "lead_id", "appointment_id",

@@ -1,6 +1,7 @@
-"""The three sources the funnel joins, loaded by their taps into a database of their own,
-then the dbt project built on it: what `make demo` does, without Meltano in between (the
-Meltano `transform` job is tested in tests/e2e)."""
+"""pytest fixtures (a plugin of the suite's conftest): the three sources the funnel joins,
+loaded by their taps into a database of their own, then the dbt project built on it, as
+`make demo` does without Meltano in between. Meltano's `transform` job (tests/e2e) and the
+Dagster assets (tests/orchestrate) run on the same database."""
 
 from __future__ import annotations
 
@@ -25,7 +26,7 @@ from sandbox.callrail import CallRailStandIn
 from tests.pipelines import arrivy_pipeline, callrail_pipeline, genius_pipeline
 from tests.singer_run import run_pipeline
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 PROJECT = ROOT / "transform"
 STORY_MATCH_RATE = 0.04
 """What the default sandbox guarantees: 28 of its 600 calls are story calls that match."""
@@ -49,7 +50,7 @@ class Built:
         with psycopg2.connect(self.url) as connection, connection.cursor() as cursor:
             cursor.execute("SET TIME ZONE 'UTC'")
             cursor.execute(sql, args)
-            return cursor.fetchall()
+            return cursor.fetchall() if cursor.description else []
 
 
 def database_url(url: str, name: str) -> str:
