@@ -917,9 +917,13 @@ def mutate(engine: sa.Engine, *, round_number: int = 1, seed_value: int = 1) -> 
     rng = fake.rng_for(seed_value, "genius:mutate", round_number)
     with engine.begin() as connection:
         _prepare(engine, connection)
-        latest = connection.execute(
-            sa.select(sa.func.max(TABLES["appointment"].c.updated_at))
-        ).scalar()
+        latest = max(
+            (
+                connection.execute(sa.select(sa.func.max(TABLES[name].c.updated_at))).scalar()
+                for name in ("appointment", "prospect", "quote")
+            ),
+            key=lambda stamp: stamp or datetime.datetime.min,
+        )
         moment = (latest or datetime.datetime(2026, 1, 1)) + datetime.timedelta(minutes=1)
         summary: dict[str, t.Any] = {}
         for name, key in (("appointment", "id"), ("prospect", "id"), ("quote", "id")):
