@@ -44,13 +44,18 @@ class Built:
 
     @property
     def artefacts(self) -> Path:
-        return Path(tempfile.gettempdir()) / f"dbt-{urlsplit(self.url).path.strip('/')}" / "target"
+        return dbt_output(self.url) / "target"
 
     def query(self, sql: str, *args: object) -> list[tuple]:
         with psycopg2.connect(self.url) as connection, connection.cursor() as cursor:
             cursor.execute("SET TIME ZONE 'UTC'")
             cursor.execute(sql, args)
             return cursor.fetchall() if cursor.description else []
+
+
+def dbt_output(url: str) -> Path:
+    """Where dbt writes its artefacts and logs for a database: never transform/target."""
+    return Path(tempfile.gettempdir()) / f"dbt-{urlsplit(url).path.strip('/')}"
 
 
 def database_url(url: str, name: str) -> str:
@@ -77,7 +82,7 @@ def dbt(
 ) -> subprocess.CompletedProcess:
     """The dbt CLI on the project, as the Meltano utility runs it; its artefacts and logs
     in a folder of the database's own, never the checkout's transform/target."""
-    output = Path(tempfile.gettempdir()) / f"dbt-{urlsplit(url).path.strip('/')}"
+    output = dbt_output(url)
     command = [
         str(Path(sys.executable).with_name("dbt")), *args,
         "--project-dir", str(PROJECT), "--profiles-dir", str(PROJECT / "profiles"),
