@@ -8,12 +8,15 @@ progress, shows the rows per table and the sync history, changes every source
 (`python -m sandbox mutate`) and runs again: Meltano's state makes the second run a delta
 that moves only what changed. Then the reconciliation jobs re-read CallRail's and Arrivy's
 last 90 days: the late changes a delta cannot see land, and what the sources deleted is
-marked in `_sdc_deleted_at`. The warehouse and the stand-ins stay up for `make psql`;
-`make demo-down` stops everything.
+marked in `_sdc_deleted_at`. Last, `meltano run transform` builds and tests the dbt project
+(transform/), and the funnel it answers is printed: calls → matched prospects →
+appointments → sold → tasks, per CallRail source. The warehouse and the stand-ins stay up
+for `make psql`; `make demo-down` stops everything.
 """
 
 from __future__ import annotations
 
+import datetime
 import json
 import os
 import re
@@ -35,7 +38,22 @@ SOURCES = {
     "genius": "genius",
     "legacy-erp": "legacy_erp",
 }
-SHOWN = re.compile(r"Summary|Reconciled|error|Error|4D session|earlier run|zero dates|NaN/Infinity")
+SHOWN = re.compile(
+    r"Summary|Reconciled|error|Error|4D session|earlier run|zero dates|NaN/Infinity"
+    r"|Done\. PASS=|Finished running"
+)
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
+"""dbt colours its log lines."""
+BUILT_SCHEMAS = ("staging", "analytics")
+"""Where the dbt project builds (transform/dbt_project.yml)."""
+FUNNEL_STAGES = (
+    ("calls", "count(*)"),
+    ("matched prospects", "count(prospect_id)"),
+    ("appointments", "count(appointment_id)"),
+    ("sold", "count(*) FILTER (WHERE is_sold)"),
+    ("tasks", "count(arrivy_task_id)"),
+)
+"""The funnel's stages, each counted over analytics.lead_funnel's one row per call."""
 RECONCILED = {"callrail-reconcile": ("callrail", "calls"), "arrivy-reconcile": ("arrivy", "tasks")}
 
 
@@ -73,7 +91,8 @@ def run_meltano(*arguments: str) -> int:
     assert process.stdout is not None
     for line in process.stdout:
         if SHOWN.search(line):
-            message = re.sub(r"^\S+\s+\[\w+\s*\]\s+", "", line.strip())
+            message = re.sub(r"^\S+\s+\[\w+\s*\]\s+", "", ANSI.sub("", line).strip())
+            message = re.sub(r"^(dbt-postgres)\s+\d\d:\d\d:\d\d\s+", r"\1 ", message)
             print(f"    {message}", flush=True)
     return process.wait()
 
@@ -102,18 +121,45 @@ def show_retired(url: str, schema: str, table: str) -> None:
     print(f"    {schema}.{table}: {retired} of {total} rows marked deleted (_sdc_deleted_at)")
 
 
-def show_history(url: str, runs: int) -> None:
+def show_history(url: str, since: datetime.datetime) -> None:
+    """`warehouse-history show` for every run of a round: each stream of all four sources."""
     with tempfile.TemporaryDirectory() as folder:
         config = Path(folder) / "target.json"
         config.write_text(json.dumps(warehouse.target_config(url)))
-        command = [str(BIN / "warehouse-history"), "--config", str(config)]
-        subprocess.run([*command, "show", "--last", str(runs)], check=False)
+        command = [str(BIN / "warehouse-history"), "--config", str(config), "show"]
+        command += ["--since", since.isoformat(), "--last", "1000"]
+        subprocess.run(command, check=False)
+
+
+def funnel_summary(url: str) -> list[tuple[str, dict[str, int]]]:
+    """Per CallRail source (most sales first), then all sources: the count at each stage."""
+    counts = ", ".join(sql for _, sql in FUNNEL_STAGES)
+    with psycopg2.connect(url) as connection, connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT coalesce(source, '(none)'), {counts} FROM analytics.lead_funnel "
+            "GROUP BY 1 ORDER BY 5 DESC, 2 DESC, 1"
+        )
+        rows = cursor.fetchall()
+    names = [name for name, _ in FUNNEL_STAGES]
+    per_source = [(source, dict(zip(names, row, strict=True))) for source, *row in rows]
+    total = {name: sum(counts[name] for _, counts in per_source) for name in names}
+    return [*per_source, ("all sources", total)]
+
+
+def show_funnel(url: str) -> None:
+    print("\n  Which marketing produced jobs (analytics.lead_funnel):")
+    widths = [len(name) + 3 for name, _ in FUNNEL_STAGES]
+    header = "".join(f"{name:>{w}}" for (name, _), w in zip(FUNNEL_STAGES, widths, strict=True))
+    print(f"    {'CallRail source':<24}{header}")
+    for source, counts in funnel_summary(url):
+        cells = "".join(f"{n:>{w}}" for n, w in zip(counts.values(), widths, strict=True))
+        print(f"    {source[:24]:<24}{cells}")
 
 
 def empty_warehouse(url: str) -> None:
     """The demo starts from an empty warehouse, whatever an earlier demo left there."""
     with psycopg2.connect(url) as connection, connection.cursor() as cursor:
-        for schema in [*SOURCES.values(), "orchestration"]:
+        for schema in [*SOURCES.values(), "orchestration", *BUILT_SCHEMAS]:
             cursor.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
 
 
@@ -128,11 +174,12 @@ def main() -> int:
         print(f"\n== {round_name} ==", flush=True)
         # The first round reads everything even when an earlier demo left state behind.
         flags = ["--full-refresh"] if round_name.startswith("First") else []
+        started = datetime.datetime.now(datetime.timezone.utc)
         for source, schema in SOURCES.items():
             failures += run_pipeline(source, *flags) != 0
             show_tables(url, schema)
         print("\n  Sync history (newest first):")
-        show_history(url, runs=12)
+        show_history(url, since=started)
         if round_name.startswith("First"):
             print()
             subprocess.run([sys.executable, "-m", "sandbox", "mutate"], check=True, cwd=ROOT)
@@ -140,6 +187,11 @@ def main() -> int:
     for job, (schema, table) in RECONCILED.items():
         failures += run_meltano(job) != 0
         show_retired(url, schema, table)
+    print("\n== The funnel (dbt build: every model, then its tests) ==", flush=True)
+    built = run_meltano("transform") == 0
+    failures += not built
+    if built:
+        show_funnel(url)
     print("\nThe warehouse and the stand-ins stay up: `make psql`, then `make demo-down`.")
     return 1 if failures else 0
 

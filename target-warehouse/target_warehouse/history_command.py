@@ -1,6 +1,7 @@
 """`warehouse-history`: read the sync history, and turn it into Meltano state.
 
     warehouse-history show [--source arrivy] [--stream tasks] [--status failed] [--last 20]
+                           [--since 2026-12-01T00:00:00Z]
     warehouse-history to-state --source callrail [--table public.sync_history]
     warehouse-history run [--source callrail] -- meltano run callrail
 
@@ -44,6 +45,7 @@ SHOWN = (
     ("records_processed", "processed", 10),
     ("records_created", "created", 9),
     ("records_updated", "updated", 9),
+    ("records_unchanged", "unchanged", 9),
     ("records_failed", "failed", 7),
     ("seconds", "seconds", 8),
     ("error_message", "error", 60),
@@ -68,6 +70,16 @@ def history_table(settings: t.Mapping[str, t.Any], table: str | None) -> str:
     return qualified(str(settings["history_schema"]), "sync_history")
 
 
+def columns(cursor: t.Any, table: str) -> set[str]:
+    """The history table's columns: a legacy table has fewer."""
+    cursor.execute(
+        "SELECT column_name FROM information_schema.columns "
+        "WHERE table_schema || '.' || table_name = %s",
+        (table.replace('"', ""),),
+    )
+    return {row["column_name"] for row in cursor.fetchall()}
+
+
 def show(cursor: t.Any, table: str, args: argparse.Namespace) -> str:
     """Recent runs, newest first, as a fixed-width table."""
     conditions, values = [], []
@@ -78,13 +90,24 @@ def show(cursor: t.Any, table: str, args: argparse.Namespace) -> str:
     if args.status:
         conditions.append("status = %s")
         values.append(args.status)
+    if args.since:
+        conditions.append("start_time >= %s")
+        values.append(args.since)
     where = f"WHERE {' AND '.join(conditions)}" if conditions else ""
+    # Unchanged records are counted in performance_metrics: the table keeps the columns of
+    # the old sync's SyncHistory, which a legacy table may lack.
+    unchanged = (
+        "performance_metrics->>'records_unchanged'"
+        if "performance_metrics" in columns(cursor, table)
+        else "NULL"
+    )
     cursor.execute(
-        f"SELECT *, extract(epoch FROM end_time - start_time) AS seconds FROM {table} "
+        f"SELECT *, extract(epoch FROM end_time - start_time) AS seconds, "
+        f"{unchanged} AS records_unchanged FROM {table} "
         f"{where} ORDER BY start_time DESC, sync_type LIMIT %s",
         [*values, args.last],
     )
-    lines = [" ".join(f"{title:<{width}}" for _, title, width in SHOWN)]
+    lines = [" ".join(f"{title:<{width}}" for _, title, width in SHOWN).rstrip()]
     for row in cursor.fetchall():
         cells = []
         for column, _, width in SHOWN:
@@ -101,12 +124,7 @@ def show(cursor: t.Any, table: str, args: argparse.Namespace) -> str:
 
 def to_state(cursor: t.Any, table: str, args: argparse.Namespace) -> dict:
     """Meltano state from the last successful run of each of a source's streams."""
-    cursor.execute(
-        "SELECT column_name FROM information_schema.columns "
-        "WHERE table_schema || '.' || table_name = %s",
-        (table.replace('"', ""),),
-    )
-    has_bookmarks = "final_bookmark" in {row["column_name"] for row in cursor.fetchall()}
+    has_bookmarks = "final_bookmark" in columns(cursor, table)
     bookmark = "final_bookmark" if has_bookmarks else "NULL AS final_bookmark"
     cursor.execute(
         f"SELECT DISTINCT ON (sync_type) sync_type, start_time, {bookmark} FROM {table} "
@@ -129,6 +147,15 @@ def to_state(cursor: t.Any, table: str, args: argparse.Namespace) -> dict:
     return {"singer_state": {"bookmarks": bookmarks}}
 
 
+def since(text: str) -> datetime.datetime:
+    """An ISO 8601 time for --since; without a zone it is UTC, as the table shows times."""
+    try:
+        moment = datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"not an ISO 8601 time: {text!r}") from exc
+    return moment if moment.tzinfo else moment.replace(tzinfo=datetime.timezone.utc)
+
+
 def parser() -> argparse.ArgumentParser:
     main = argparse.ArgumentParser(prog="warehouse-history", description=__doc__.split("\n")[0])
     main.add_argument("--config", help="target-warehouse config JSON (default: environment)")
@@ -139,6 +166,9 @@ def parser() -> argparse.ArgumentParser:
     shown.add_argument("--stream")
     shown.add_argument("--status", choices=["running", "success", "failed", "partial"])
     shown.add_argument("--last", type=int, default=20, help="rows to show (default 20)")
+    shown.add_argument(
+        "--since", type=since, help="runs started at or after this ISO time (UTC if no zone)"
+    )
     state = commands.add_parser("to-state", help="Meltano state from the last successful runs")
     state.add_argument("--source", required=True, help="crm_source, e.g. callrail")
     state.add_argument(

@@ -132,6 +132,23 @@ def test_show_lists_recent_runs_with_filters(db, target_config):
     header, failed, success = shown.stdout.splitlines()
     assert header.split()[:4] == ["started", "(UTC)", "source", "stream"]
     assert failed.split()[2:5] == ["arrivy", "tasks", "failed"] and "not valid JSON" in failed
-    assert success.split()[2:9] == ["arrivy", "tasks", "success", "1", "1", "0", "0"]
+    assert success.split()[2:10] == ["arrivy", "tasks", "success", "1", "1", "0", "0", "0"]
     only_failed = history_command(config, "show", "--status", "failed", "--last", "5")
     assert len(only_failed.stdout.splitlines()) == 2
+
+
+def test_show_counts_unchanged_records_since_a_time(db, target_config):
+    config = {**target_config, "source_name": "arrivy"}
+    sent = [schema("tasks", PROPS), record("tasks", {"id": 1}), state({"p": 1})]
+    assert run_target(config, sent).returncode == 0
+    with db.cursor() as cursor:
+        cursor.execute("SELECT now()")
+        [(between,)] = cursor.fetchall()
+    assert run_target(config, sent).returncode == 0
+    shown = history_command(config, "show", "--since", between.isoformat())
+    assert shown.returncode == 0, shown.stderr
+    header, second = shown.stdout.splitlines()
+    assert header.split()[6:10] == ["created", "updated", "unchanged", "failed"]
+    assert second.split()[2:10] == ["arrivy", "tasks", "success", "1", "0", "0", "1", "0"]
+    wrong = history_command(config, "show", "--since", "yesterday")
+    assert wrong.returncode == 2 and "not an ISO 8601 time: 'yesterday'" in wrong.stderr
