@@ -19,6 +19,7 @@ from urllib.parse import urlsplit, urlunsplit
 import psycopg2
 import pytest
 import sqlalchemy as sa
+import yaml
 
 from sandbox import genius, warehouse
 from sandbox.arrivy import ArrivyStandIn
@@ -100,8 +101,20 @@ def dbt(
     return done
 
 
+def project_load_methods() -> dict[str, str]:
+    """The per-stream load methods meltano.yml gives target-warehouse (calls, tasks and
+    appointments keep their history), so dbt reads what a Meltano run would load."""
+    project = yaml.safe_load((ROOT / "meltano.yml").read_text())
+    (target,) = [p for p in project["plugins"]["loaders"] if p["name"] == "target-warehouse"]
+    return target["config"]["load_methods"]
+
+
 def load(url: str, pipeline, schema: str) -> None:
-    target = {**warehouse.target_config(url), "default_target_schema": schema}
+    target = {
+        **warehouse.target_config(url),
+        "default_target_schema": schema,
+        "load_methods": project_load_methods(),
+    }
     run = run_pipeline(f"tap-{pipeline.source}", pipeline.tap_config, target)
     assert (run.tap_returncode, run.target_returncode) == (0, 0), run.output[-3000:]
 

@@ -52,10 +52,22 @@ class Pipeline:
     schema: str = field(default_factory=lambda: f"p_{uuid.uuid4().hex[:8]}")
 
 
+def keeps_history(db: t.Any, schema: str, table: str) -> bool:
+    """The table is loaded in history mode (meltano.yml's load_methods): it has a
+    `<table>__current` view of its current versions."""
+    with db.cursor() as cursor:
+        cursor.execute("SELECT to_regclass(%s) IS NOT NULL", (f'"{schema}"."{table}__current"',))
+        return cursor.fetchone()[0]
+
+
 def landed(db: t.Any, schema: str, check: Check) -> dict[str, str]:
+    """The table's rows by key; of a history table, its current versions."""
+    relation = check.table
+    if keeps_history(db, schema, check.table):
+        relation = f"{check.table}__current"
     with db.cursor() as cursor:
         cursor.execute(
-            f'SELECT ({check.key_sql})::text, {check.value_sql} FROM "{schema}"."{check.table}"'
+            f'SELECT ({check.key_sql})::text, {check.value_sql} FROM "{schema}"."{relation}"'
         )
         found = cursor.fetchall()
     keys = [key for key, _ in found]

@@ -21,9 +21,9 @@ import psycopg2
 import psycopg2.errors
 
 from target_warehouse import column_types as ct
-from target_warehouse import reconciliation
+from target_warehouse import reconciliation, scd2_merge, scd2_table
 from target_warehouse.naming import identifier, qualified, quote
-from target_warehouse.table_schema import TableLayout, primary_key_name
+from target_warehouse.table_schema import VALID_TO, TableLayout, primary_key_name
 
 STAGE = "_wh_stage"
 COPY_CHUNK_BYTES = 4 * 1024 * 1024
@@ -80,17 +80,19 @@ class TableLoader:
             (self.layout.qualified_name,),
         )
         actual = {name: ct.CATALOG_NAMES.get(kind, kind) for name, kind in cursor.fetchall()}
-        for column, new_type in widenings.items():
-            current = actual.get(column)
-            wider = ct.widen(current, new_type)
-            if wider == current:
-                continue
+        changes = {c: ct.widen(actual.get(c), kind) for c, kind in widenings.items()}
+        changes = {c: kind for c, kind in changes.items() if kind != actual.get(c)}
+        if changes and self.layout.versioned:
+            cursor.execute(scd2_table.drop_current_view(self.layout))
+        for column, wider in changes.items():
             using = ct.conversion(quote(column), wider)
             cursor.execute(
                 f"ALTER TABLE {self.layout.qualified_name} "
                 f"ALTER COLUMN {quote(column)} TYPE {wider} USING {using}"
             )
             self.layout.columns[column] = wider
+        if changes and self.layout.versioned:
+            scd2_table.recreate_current_view(cursor, self.layout)
 
     def append(self, columns: list[str], rows: list[str]) -> BatchResult:
         """COPY rows straight into the table and commit."""
@@ -109,15 +111,7 @@ class TableLoader:
         """Stage rows, then insert or update them by key in one statement; with
         `remember_keys`, also note their keys for a reconciliation (same transaction)."""
         with self.connection.cursor() as cursor:
-            cursor.execute(
-                f"CREATE TEMPORARY TABLE {STAGE} (LIKE {self.layout.qualified_name}) ON COMMIT DROP"
-            )
-            stage_columns = columns
-            if has_duplicates:
-                cursor.execute(f"ALTER TABLE {STAGE} ADD COLUMN {SEQUENCE_COLUMN} bigint")
-                stage_columns = [*columns, SEQUENCE_COLUMN]
-                rows = [f"{row[:-1]},{position}\n" for position, row in enumerate(rows)]
-            self._copy(cursor, STAGE, stage_columns, rows)
+            self._stage(cursor, columns, rows, numbered=has_duplicates)
             cursor.execute(self._merge_sql(columns, deduplicate=has_duplicates))
             created, updated = cursor.fetchone()
             result = BatchResult(created=created, updated=updated)
@@ -127,6 +121,30 @@ class TableLoader:
             if remember_keys:
                 reconciliation.remember_staged_keys(cursor, self.layout, STAGE)
         return result
+
+    def record_versions(self, columns: list[str], rows: list[str]) -> BatchResult:
+        """History tables: stage rows in input order, then close and insert versions."""
+        with self.connection.cursor() as cursor:
+            self._stage(cursor, columns, rows, numbered=True)
+            counts = scd2_merge.merge(cursor, self.layout, columns, STAGE, SEQUENCE_COLUMN)
+        return BatchResult(
+            created=counts.created,
+            updated=counts.updated,
+            deleted=counts.deleted,
+            unchanged=len(rows) - counts.created - counts.deleted,
+        )
+
+    def _stage(self, cursor: t.Any, columns: list[str], rows: list[str], *, numbered: bool) -> None:
+        """COPY rows into a temporary table shaped like the target; `numbered` adds each
+        row's position in the batch."""
+        cursor.execute(
+            f"CREATE TEMPORARY TABLE {STAGE} (LIKE {self.layout.qualified_name}) ON COMMIT DROP"
+        )
+        if numbered:
+            cursor.execute(f"ALTER TABLE {STAGE} ADD COLUMN {SEQUENCE_COLUMN} bigint")
+            columns = [*columns, SEQUENCE_COLUMN]
+            rows = [f"{row[:-1]},{position}\n" for position, row in enumerate(rows)]
+        self._copy(cursor, STAGE, columns, rows)
 
     def _copy(self, cursor: t.Any, table_sql: str, columns: list[str], rows: list[str]) -> None:
         column_list = ", ".join(quote(column) for column in columns)
@@ -178,7 +196,13 @@ class TableLoader:
         """After ACTIVATE_VERSION: delete, or mark deleted, rows of older table versions."""
         older = "(_sdc_table_version IS NULL OR _sdc_table_version < %s)"
         with self.connection.cursor() as cursor:
-            if self.hard_delete:
+            if self.layout.versioned:
+                cursor.execute(
+                    f"UPDATE {self.layout.qualified_name} SET {scd2_table.CLOSE_NOW} "
+                    f"WHERE {older} AND {quote(VALID_TO)} IS NULL",
+                    (version,),
+                )
+            elif self.hard_delete:
                 cursor.execute(
                     f"DELETE FROM {self.layout.qualified_name} WHERE {older}", (version,)
                 )

@@ -41,10 +41,10 @@ def snake_case(name: str) -> str:
     return cleaned
 
 
-def with_hash_suffix(base: str, original: str) -> str:
-    """`base` cut to fit 63 bytes together with a hash of `original`."""
-    room = MAX_IDENTIFIER_BYTES - _HASH_LENGTH - 1
-    return f"{_truncate_utf8(base, room).rstrip('_')}_{stable_hash(original)}"
+def with_hash_suffix(base: str, original: str, ending: str = "") -> str:
+    """`base` cut to fit 63 bytes together with a hash of `original` and `ending`."""
+    room = MAX_IDENTIFIER_BYTES - _HASH_LENGTH - 1 - len(ending.encode("utf-8"))
+    return f"{_truncate_utf8(base, room).rstrip('_')}_{stable_hash(original)}{ending}"
 
 
 def identifier(name: str) -> str:

@@ -29,6 +29,8 @@ from dataclasses import dataclass, field
 
 from target_warehouse.errors import BadInputError
 from target_warehouse.naming import quote
+from target_warehouse.scd2_table import CLOSE_NOW
+from target_warehouse.table_schema import VALID_TO
 
 if t.TYPE_CHECKING:
     from target_warehouse.table_schema import TableLayout
@@ -132,12 +134,18 @@ def remember_staged_keys(cursor: t.Any, layout: TableLayout, stage: str) -> None
 
 
 def retire_unseen(cursor: t.Any, layout: TableLayout, window: Window, *, hard_delete: bool) -> int:
-    """Retire the window's rows whose key was not loaded since `begin`; how many."""
+    """Retire the window's rows whose key was not loaded since `begin`; how many. In a
+    history table that ends their current version."""
     conditions, parameters = _window_conditions(layout, window)
     matches = " AND ".join(f"{SEEN}.{quote(c)} = target.{quote(c)}" for c in layout.key_columns)
     unseen = f"NOT EXISTS (SELECT FROM {SEEN} WHERE {matches})"
     where = " AND ".join([*conditions, unseen])
-    if hard_delete:
+    if layout.versioned:
+        sql = (
+            f"UPDATE {layout.qualified_name} AS target SET {CLOSE_NOW} "
+            f"WHERE target.{quote(VALID_TO)} IS NULL AND {where}"
+        )
+    elif hard_delete:
         sql = f"DELETE FROM {layout.qualified_name} AS target WHERE {where}"
     else:
         sql = (

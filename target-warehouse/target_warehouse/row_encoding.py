@@ -16,15 +16,13 @@ import typing as t
 from target_warehouse import column_types as ct
 from target_warehouse.copy_encoding import Encoder, EncodingStats, encoder_for
 from target_warehouse.errors import InvalidRecordError, InvalidValueError
+from target_warehouse.table_schema import VALID_FROM, TableLayout
 from target_warehouse.validation import (
     check_keys,
     non_nullable_properties,
     record_check,
     validating_encoder,
 )
-
-if t.TYPE_CHECKING:
-    from target_warehouse.table_schema import TableLayout
 
 # The metadata columns, in the order they end every row.
 METADATA_ORDER = (
@@ -52,6 +50,7 @@ class RowEncoder:
         stats: EncodingStats,
         validate: bool,
         sync_started_at: int,
+        valid_from: bool = False,
     ) -> None:
         self.stream = stream
         self.stats = stats
@@ -68,7 +67,10 @@ class RowEncoder:
         )
         self._record_check = record_check(schema, stream) if validate else None
         self.columns = [properties[prop] for prop in [*data_props, *self.metadata_props]]
-        self._metadata_template = ",".join(f"{{{name}}}" for name in self.metadata_props)
+        # A history table's version starts when its record was extracted (else received).
+        self._metadata_names = [*self.metadata_props, *([VALID_FROM] if valid_from else [])]
+        self.columns += [VALID_FROM] if valid_from else []
+        self._metadata_template = ",".join(f"{{{name}}}" for name in self._metadata_names)
         positions = {prop: index for index, prop in enumerate(data_props)}
         self._key_positions = [positions[key] for key in self.key_properties]
         self._encode_timestamp = encoder_for(ct.TIMESTAMPTZ, "_sdc_", stats)
@@ -100,7 +102,7 @@ class RowEncoder:
                 key = fields[positions[0]]
             else:
                 key = tuple(fields[i] for i in positions)
-        if self.metadata_props:
+        if self._metadata_names:
             fields.append(self._metadata_fields(record, message))
         return ",".join(fields) + "\n", key
 
@@ -130,8 +132,10 @@ class RowEncoder:
             stamp = datetime.datetime.fromtimestamp(now, datetime.timezone.utc)
             self._stamp_text = stamp.isoformat()
         version = message.get("version")
+        extracted = self._timestamp("time_extracted", message.get("time_extracted"))
         return self._metadata_template.format(
-            _sdc_extracted_at=self._timestamp("time_extracted", message.get("time_extracted")),
+            _sdc_extracted_at=extracted,
+            _sdc_valid_from=extracted or self._stamp_text,
             _sdc_received_at=self._stamp_text,
             _sdc_batched_at=self._stamp_text,
             _sdc_deleted_at=self._timestamp("_sdc_deleted_at", record.get("_sdc_deleted_at")),

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from singer_sdk import typing as th
 
+LOAD_METHODS = ["append-only", "upsert", "overwrite", "history"]
+
 CONFIG_SCHEMA = th.PropertiesList(
     th.Property("host", th.StringType, description="Postgres host or Unix socket folder."),
     th.Property("port", th.IntegerType, default=5432, description="Postgres port."),
@@ -32,10 +34,19 @@ CONFIG_SCHEMA = th.PropertiesList(
         "load_method",
         th.StringType,
         default="upsert",
-        allowed_values=["append-only", "upsert", "overwrite"],
+        allowed_values=LOAD_METHODS,
         description=(
             "upsert: insert or update by key; append-only: plain COPY; overwrite: build "
-            "each table anew and swap it in at the end of the stream."
+            "each table anew and swap it in at the end of the stream; history: keep every "
+            "version of a row (_sdc_valid_from, _sdc_valid_to) with a <table>__current view."
+        ),
+    ),
+    th.Property(
+        "load_methods",
+        th.ObjectType(additional_properties=th.StringType(allowed_values=LOAD_METHODS)),
+        description=(
+            'Per stream, the load method instead of load_method, e.g. {"calls": "history"}; '
+            "streams it does not name keep load_method."
         ),
     ),
     th.Property(

@@ -9,14 +9,15 @@ from concurrent.futures import Future, ThreadPoolExecutor
 import psycopg2
 from singer_sdk.sinks import BatchSink
 
-from target_warehouse import history, loading, reconciliation
+from target_warehouse import history, loading, reconciliation, scd2_table
 from target_warehouse.connection import connect
 from target_warehouse.copy_encoding import EncodingStats
-from target_warehouse.errors import InvalidRecordError, LoadError, postgres_reason
+from target_warehouse.errors import BadInputError, InvalidRecordError, LoadError, postgres_reason
 from target_warehouse.load_run import RunServices
 from target_warehouse.naming import identifier, qualified
 from target_warehouse.row_encoding import RowEncoder
 from target_warehouse.table_schema import (
+    TableLayout,
     desired_layout,
     lock_schema_ddl,
     plan,
@@ -46,6 +47,7 @@ class WarehouseSink(BatchSink):
         self._rows: list[str] = []
         self._batch_keys: set[t.Any] = set()
         self._batch_duplicates = 0
+        self._batch_deletes = 0
         self._versions_seen: set[int] = set()
         self._activations: Counter[int] = Counter()
         self._tracks_versions = self.include_sdc_metadata_properties
@@ -67,8 +69,15 @@ class WarehouseSink(BatchSink):
 
     @property
     def load_method(self) -> str:
-        """append-only, upsert or overwrite."""
-        return str(self.config["load_method"])
+        """append-only, upsert, overwrite or history: this stream's entry in
+        `load_methods`, else `load_method`."""
+        chosen = (self.config.get("load_methods") or {}).get(self.stream_name)
+        return str(chosen or self.config["load_method"])
+
+    @property
+    def keeps_history(self) -> bool:
+        """Every version of a row is kept (SCD type 2, see scd2_table)."""
+        return self.load_method == "history"
 
     @property
     def schema_name(self) -> str:
@@ -110,9 +119,14 @@ class WarehouseSink(BatchSink):
             # Append-only tables keep every version of a key, so they get no primary key.
             keys = [] if self.load_method == "append-only" else self.key_properties
             layout = desired_layout(
-                self.schema_name, table, self.schema["properties"], keys, existing
+                self.schema_name,
+                table,
+                self.schema["properties"],
+                keys,
+                existing,
+                versioned=self.keeps_history,
             )
-            statements = plan(layout, existing)
+            statements = self._table_ddl(cursor, layout, existing)
             if self.dry_run:
                 self.pending_ddl = statements
                 self.target.load_run.note_ddl(self.stream_name, statements)
@@ -124,9 +138,10 @@ class WarehouseSink(BatchSink):
         if existing is not None:
             layout.columns = {**existing.column_types, **layout.columns}
         self.layout = layout
-        self.loader = loading.TableLoader(
-            self._connection, layout, hard_delete=bool(self.config.get("hard_delete"))
-        )
+        # A history table keeps what was deleted as a closed version: hard_delete is for
+        # the tables that keep only the present.
+        hard_delete = bool(self.config.get("hard_delete")) and not self.keeps_history
+        self.loader = loading.TableLoader(self._connection, layout, hard_delete=hard_delete)
         self.encoder = RowEncoder(
             self.stream_name,
             self.schema,
@@ -135,8 +150,26 @@ class WarehouseSink(BatchSink):
             stats=self.stats,
             validate=self.validate_schema,
             sync_started_at=self.sync_started_at,
+            valid_from=self.keeps_history,
         )
         self._max_rows = self.max_size
+
+    def _table_ddl(self, cursor: t.Any, layout: TableLayout, existing: t.Any) -> list[str]:
+        """What the table needs; a history table is never loaded by another method."""
+        if self.keeps_history:
+            if not layout.key_columns:
+                raise BadInputError(
+                    "load_method history needs the stream's key properties, and it has none",
+                    fix="load this stream with append-only (its load_methods entry)",
+                    stream=self.stream_name,
+                )
+            exists = scd2_table.view_exists(cursor, layout)
+            return scd2_table.statements(layout, existing, view_exists=exists)
+        live = existing
+        if self.load_method == "overwrite":
+            live = read_existing(cursor, self.schema_name, self.table_name)
+        scd2_table.refuse_other_method(live, layout, self.load_method, self.stream_name)
+        return plan(layout, existing)
 
     def _is_empty(self, table: str) -> bool:
         with self._connection.cursor() as cursor:
@@ -176,6 +209,8 @@ class WarehouseSink(BatchSink):
             if key in self._batch_keys:
                 self._batch_duplicates += 1
             self._batch_keys.add(key)
+        if record.get("_sdc_deleted_at") is not None:
+            self._batch_deletes += 1
         version = message.get("version")
         if version is not None:
             self._versions_seen.add(version)
@@ -198,7 +233,10 @@ class WarehouseSink(BatchSink):
             self.target.load_run.quarantine(self.rejected)
             self.rejected = []
         rows, duplicates = self._rows, self._batch_duplicates
+        # A delete in a history table ends a version: never COPYed straight in.
+        duplicates += self._batch_deletes if self.keeps_history else 0
         self._rows, self._batch_keys, self._batch_duplicates = [], set(), 0
+        self._batch_deletes = 0
         if not rows:
             return
         self.tally_record_read(len(rows))
@@ -225,8 +263,9 @@ class WarehouseSink(BatchSink):
             elif not loading.is_duplicate_in_batch(exc):
                 raise self._load_error(exc, len(rows)) from None
             result = self._load(rows, True, widenings, direct=False)
-        result.unchanged = max(result.unchanged - duplicates, 0)
-        self.tally_duplicate_merged(duplicates)
+        if not self.keeps_history:  # history keeps a key's repeats as versions
+            result.unchanged = max(result.unchanged - duplicates, 0)
+            self.tally_duplicate_merged(duplicates)
         self.totals += result
 
     def _load(
@@ -244,6 +283,11 @@ class WarehouseSink(BatchSink):
             self.loader.widen_columns(cursor, widenings)
         if direct or self.load_method == "append-only" or not self.layout.key_columns:
             result = self.loader.append(self.encoder.columns, rows)
+        elif self.keeps_history:
+            result = self.loader.record_versions(self.encoder.columns, rows)
+            if self.reconciling == "tracking":
+                with self._connection.cursor() as cursor:
+                    reconciliation.remember_staged_keys(cursor, self.layout, loading.STAGE)
         else:
             result = self.loader.upsert(
                 self.encoder.columns,
@@ -290,7 +334,8 @@ class WarehouseSink(BatchSink):
             retired = self.loader.retire_old_versions(new_version)
             self._connection.commit()
             self.totals.deleted += retired
-            action = "deleted" if self.config.get("hard_delete") else "marked deleted"
+            action = "deleted" if self.loader.hard_delete else "marked deleted"
+            action = "closed" if self.keeps_history else action
             self.logger.info("Version %s active: %d older rows %s", new_version, retired, action)
 
     # RECONCILE --------------------------------------------------------------------------
@@ -319,7 +364,7 @@ class WarehouseSink(BatchSink):
     def _why_not_reconciled(self) -> str | None:
         if self.dry_run:
             return "a dry run loads nothing, so it cannot tell what vanished"
-        if self.load_method != "upsert":
+        if self.load_method not in ("upsert", "history"):
             return f"load_method {self.load_method} does not merge by key (use upsert)"
         if not self.layout.key_columns:
             return "the stream has no key properties"
@@ -348,7 +393,7 @@ class WarehouseSink(BatchSink):
                 ", ".join(missing),
             )
             return
-        hard_delete = bool(self.config.get("hard_delete"))
+        hard_delete = self.loader.hard_delete
         with self._connection.cursor() as cursor:
             retired = reconciliation.retire_unseen(
                 cursor, self.layout, window, hard_delete=hard_delete
@@ -360,7 +405,7 @@ class WarehouseSink(BatchSink):
             self.stream_name,
             window.describe(),
             retired,
-            "deleted" if hard_delete else "marked deleted",
+            "closed" if self.keeps_history else "deleted" if hard_delete else "marked deleted",
         )
 
     def _start_tracking_versions(self) -> None:

@@ -17,6 +17,10 @@ from target_warehouse import column_types as ct
 from target_warehouse.errors import BadInputError
 from target_warehouse.naming import column_names, identifier, qualified, quote
 
+VALID_FROM = "_sdc_valid_from"
+VALID_TO = "_sdc_valid_to"
+"""A history table's version interval: [valid_from, valid_to), valid_to null while current."""
+
 
 @dataclass
 class ExistingTable:
@@ -38,11 +42,18 @@ class TableLayout:
     columns: dict[str, str] = field(default_factory=dict)
     property_columns: dict[str, str] = field(default_factory=dict)
     key_columns: list[str] = field(default_factory=list)
+    versioned: bool = False
+    """A history table (load_method history): one row per version of each key."""
 
     @property
     def qualified_name(self) -> str:
         """Quoted schema.table for SQL."""
         return qualified(self.schema, self.table)
+
+    @property
+    def primary_key(self) -> list[str]:
+        """The key, plus the start of each version in a history table."""
+        return [*self.key_columns, VALID_FROM] if self.versioned else self.key_columns
 
 
 def sql_literal(text: str) -> str:
@@ -102,8 +113,11 @@ def desired_layout(
     properties: dict[str, dict[str, t.Any]],
     key_properties: t.Sequence[str],
     existing: ExistingTable | None,
+    *,
+    versioned: bool = False,
 ) -> TableLayout:
-    """Columns and types the stream needs, keeping the names already in use."""
+    """Columns and types the stream needs, keeping the names already in use; a history
+    table also gets its version interval."""
     missing_keys = [key for key in key_properties if key not in properties]
     if missing_keys:
         raise BadInputError(
@@ -117,12 +131,15 @@ def desired_layout(
         wanted = ct.column_type(properties[prop])
         current = existing.column_types.get(column) if existing else None
         columns[column] = ct.widen(current, wanted) or wanted
+    if versioned:
+        columns.update({VALID_FROM: ct.TIMESTAMPTZ, VALID_TO: ct.TIMESTAMPTZ})
     return TableLayout(
         schema=schema,
         table=table,
         columns=columns,
         property_columns=names,
         key_columns=[names[key] for key in key_properties],
+        versioned=versioned,
     )
 
 
@@ -145,14 +162,14 @@ def plan(layout: TableLayout, existing: ExistingTable | None) -> list[str]:
         elif current != pg_type:
             using = ct.conversion(quote(column), pg_type)
             alterations.append(f"ALTER COLUMN {quote(column)} TYPE {pg_type} USING {using}")
-    for column in sorted(existing.not_null - set(layout.columns) - set(layout.key_columns)):
+    for column in sorted(existing.not_null - set(layout.columns) - set(layout.primary_key)):
         alterations.append(f"ALTER COLUMN {quote(column)} DROP NOT NULL")
-    if existing.primary_key != layout.key_columns:
+    if existing.primary_key != layout.primary_key:
         if existing.primary_key_name:
             alterations.append(f"DROP CONSTRAINT {quote(existing.primary_key_name)}")
-        for column in sorted(set(existing.primary_key) - set(layout.key_columns)):
+        for column in sorted(set(existing.primary_key) - set(layout.primary_key)):
             alterations.append(f"ALTER COLUMN {quote(column)} DROP NOT NULL")
-        if layout.key_columns:
+        if layout.primary_key:
             alterations.append(_primary_key_clause(layout, "ADD "))
     if alterations:
         statements.append(f"ALTER TABLE {table} " + ", ".join(alterations))
@@ -161,13 +178,13 @@ def plan(layout: TableLayout, existing: ExistingTable | None) -> list[str]:
 
 
 def _primary_key_clause(layout: TableLayout, prefix: str = "") -> str:
-    keys = ", ".join(quote(column) for column in layout.key_columns)
+    keys = ", ".join(quote(column) for column in layout.primary_key)
     return f"{prefix}CONSTRAINT {quote(primary_key_name(layout.table))} PRIMARY KEY ({keys})"
 
 
 def _create_statements(layout: TableLayout) -> list[str]:
     definitions = [f"{quote(column)} {pg_type}" for column, pg_type in layout.columns.items()]
-    if layout.key_columns:
+    if layout.primary_key:
         definitions.append(_primary_key_clause(layout))
     create = f"CREATE TABLE {layout.qualified_name} (\n    " + ",\n    ".join(definitions) + "\n)"
     return [

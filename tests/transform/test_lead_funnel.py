@@ -41,7 +41,7 @@ def test_one_funnel_row_per_call(built):
     [(rows, distinct)] = built.query(
         "SELECT count(*), count(DISTINCT call_id) FROM analytics.lead_funnel"
     )
-    [(calls,)] = built.query("SELECT count(*) FROM callrail.calls")
+    [(calls,)] = built.query("SELECT count(*) FROM callrail.calls__current")
     assert rows == distinct == calls == built.calls
 
 
@@ -59,7 +59,7 @@ def test_the_funnel_equals_the_story_row_by_row(built):
 def test_every_phone_match_is_a_real_match(built):
     matches = built.query(
         "SELECT f.caller_phone_e164, c.customer_phone_number, p.phone1, p.phone2 "
-        "FROM analytics.lead_funnel f JOIN callrail.calls c ON c.id = f.call_id "
+        "FROM analytics.lead_funnel f JOIN callrail.calls__current c ON c.id = f.call_id "
         "JOIN genius.prospects p ON p.id = f.prospect_id WHERE f.matched_on = 'phone'"
     )
     assert matches

@@ -1,7 +1,21 @@
-{#- The current row per key of a raw table, deleted rows left out. target-warehouse upserts,
-    so there is one row per key already; an append-only load (or a future history mode)
-    has several, and the latest extraction wins. -#}
+{#- The current row per key of a raw table, deleted rows left out. A stream target-warehouse
+    loads in history mode has a `<table>__current` view of its current versions: that is
+    read. Otherwise the table itself: an upsert has one row per key already; an append-only
+    load has several, and the latest extraction wins. -#}
 {% macro current_rows(relation, key) -%}
+    {%- set current_view = none -%}
+    {%- if execute -%}
+        {%- set current_view = adapter.get_relation(
+            database=relation.database,
+            schema=relation.schema,
+            identifier=relation.identifier ~ '__current'
+        ) -%}
+    {%- endif -%}
+    {%- if current_view is not none -%}
+    select raw.*, 1 as _version_rank
+    from {{ current_view }} as raw
+    where _sdc_deleted_at is null
+    {%- else -%}
     select *
     from (
         select
@@ -13,4 +27,5 @@
         from {{ relation }} as raw
     ) as versions
     where _version_rank = 1 and _sdc_deleted_at is null
+    {%- endif -%}
 {%- endmacro %}

@@ -1,0 +1,277 @@
+"""History mode (load_method history): what the history table and its view hold after each
+run, loaded by the target as its users run it."""
+
+from __future__ import annotations
+
+import datetime
+import itertools
+
+from tests.target_warehouse.singer import record, rows, run_target, schema, state
+
+PROPS = {
+    "id": {"type": "integer"},
+    "status": {"type": ["null", "string"]},
+    "_sdc_deleted_at": {"type": ["null", "string"], "format": "date-time"},
+}
+UTC = datetime.timezone.utc
+
+
+def at(minute: int) -> str:
+    """An extraction time: minute `minute` of one fixed hour."""
+    return f"2026-12-01T10:{minute:02d}:00+00:00"
+
+
+def moment(minute: int, microseconds: int = 0) -> datetime.datetime:
+    return datetime.datetime(2026, 12, 1, 10, minute, 0, microseconds, tzinfo=UTC)
+
+
+def change(key: int, status: str | None, minute: int, **fields: object) -> dict:
+    return record(
+        "appointments", {"id": key, "status": status, **fields}, time_extracted=at(minute)
+    )
+
+
+def delete(key: int, minute: int) -> dict:
+    return record(
+        "appointments", {"id": key, "status": None, "_sdc_deleted_at": at(minute)},
+        time_extracted=at(minute),
+    )  # fmt: skip
+
+
+def history_config(target_config: dict) -> dict:
+    return {**target_config, "load_methods": {"appointments": "history"}}
+
+
+def load(config: dict, *messages: dict, props: dict = PROPS) -> str:
+    run = run_target(config, [schema("appointments", props), *messages, state({"n": 1})])
+    assert run.returncode == 0, run.stderr
+    return run.stderr
+
+
+def versions(db, config: dict) -> list[tuple]:
+    """(id, status, valid_from, valid_to) per stored version, in key and time order."""
+    landed = rows(
+        db, config["default_target_schema"], "appointments", order_by="id, _sdc_valid_from"
+    )
+    return [(r["id"], r["status"], r["_sdc_valid_from"], r["_sdc_valid_to"]) for r in landed]
+
+
+def current(db, config: dict) -> list[tuple]:
+    landed = rows(db, config["default_target_schema"], "appointments__current")
+    return [(r["id"], r["status"]) for r in landed]
+
+
+def test_versions_across_three_runs(db, target_config):
+    config = history_config(target_config)
+    load(config, change(1, "booked", 1), change(2, "booked", 1))
+    load(config, change(1, "confirmed", 2), change(2, "booked", 2))
+    summary = load(config, change(1, "sold", 3), change(3, "booked", 3))
+    assert versions(db, config) == [
+        (1, "booked", moment(1), moment(2)),
+        (1, "confirmed", moment(2), moment(3)),
+        (1, "sold", moment(3), None),
+        (2, "booked", moment(1), None),
+        (3, "booked", moment(3), None),
+    ]
+    assert current(db, config) == [(1, "sold"), (2, "booked"), (3, "booked")]
+    assert "appointments: 2 created, 1 updated, 0 unchanged" in summary
+
+
+def test_unchanged_resends_add_nothing(db, target_config):
+    config = history_config(target_config)
+    load(config, change(1, "booked", 1))
+    summary = load(config, change(1, "booked", 5), change(1, "booked", 6))
+    assert versions(db, config) == [(1, "booked", moment(1), None)]
+    assert "0 created, 0 updated, 2 unchanged" in summary
+
+
+def test_in_batch_repeats_keep_every_distinct_version_in_input_order(db, target_config):
+    config = history_config(target_config)
+    load(
+        config,
+        change(1, "booked", 1),
+        change(1, "booked", 1),  # the same again: nothing
+        change(1, "confirmed", 1),  # same extraction time: one microsecond later
+        change(1, "sold", 1),
+        change(1, "confirmed", 1),  # back again: a version of its own
+    )
+    assert versions(db, config) == [
+        (1, "booked", moment(1), moment(1, 1)),
+        (1, "confirmed", moment(1, 1), moment(1, 2)),
+        (1, "sold", moment(1, 2), moment(1, 3)),
+        (1, "confirmed", moment(1, 3), None),
+    ]
+
+
+def test_a_version_never_starts_before_the_current_one(db, target_config):
+    config = history_config(target_config)
+    load(config, change(1, "booked", 5))
+    load(config, change(1, "confirmed", 3))  # extracted by a host whose clock is behind
+    assert versions(db, config) == [
+        (1, "booked", moment(5), moment(5, 1)),
+        (1, "confirmed", moment(5, 1), None),
+    ]
+
+
+def test_the_same_records_loaded_twice_give_the_same_table(db, target_config):
+    config = history_config(target_config)
+    messages = [
+        change(1, "booked", 1),
+        change(1, "confirmed", 1),
+        change(2, "booked", 1),
+        delete(2, 2),
+        change(1, "sold", 3),
+    ]
+    load(config, *messages)
+    first = versions(db, config)
+    summary = load(config, *messages)
+    assert versions(db, config) == first
+    assert "0 created, 0 updated, 5 unchanged, 0 deleted" in summary
+
+
+def test_a_delete_closes_the_version_and_a_reappearance_opens_one(db, target_config):
+    config = history_config(target_config)
+    load(config, change(1, "booked", 1), change(2, "booked", 1))
+    summary = load(config, delete(1, 2), delete(3, 2))  # 3 was never there: nothing
+    assert "1 deleted" in summary
+    assert current(db, config) == [(2, "booked")]
+    load(config, change(1, "booked", 4))
+    assert versions(db, config) == [
+        (1, "booked", moment(1), moment(2)),
+        (1, "booked", moment(4), None),
+        (2, "booked", moment(1), None),
+    ]
+
+
+def test_activate_version_closes_the_rows_a_full_sync_did_not_send(db, target_config):
+    config = history_config(target_config)
+    full = {"type": "ACTIVATE_VERSION", "stream": "appointments"}
+    load(config, {**full, "version": 1}, change(1, "a", 1) | {"version": 1},
+         change(2, "b", 1) | {"version": 1}, {**full, "version": 1})  # fmt: skip
+    load(config, {**full, "version": 2}, change(1, "a", 2) | {"version": 2},
+         {**full, "version": 2})  # fmt: skip
+    assert current(db, config) == [(1, "a")]
+    closed = [v for v in versions(db, config) if v[0] == 2]
+    assert len(closed) == 1 and closed[0][3] is not None
+
+
+def test_schema_evolution_on_a_history_table(db, target_config):
+    config = history_config(target_config)
+    load(config, change(1, "booked", 1))
+    wider = {**PROPS, "amount": {"type": ["null", "number"]}}
+    load(config, change(1, "booked", 2), change(2, "booked", 2, amount=12.5), props=wider)
+    load(config, change(1, "booked", 3, amount=99), props=wider)
+    landed = rows(
+        db, config["default_target_schema"], "appointments", order_by="id, _sdc_valid_from"
+    )
+    assert [(r["id"], r["amount"], r["_sdc_valid_to"]) for r in landed] == [
+        (1, None, moment(3)),
+        (1, 99, None),
+        (2, 12.5, None),
+    ]
+    view = rows(db, config["default_target_schema"], "appointments__current")
+    assert [(r["id"], r["amount"]) for r in view] == [(1, 99), (2, 12.5)]
+    assert "_sdc_valid_from" not in view[0]
+
+
+def test_load_methods_sets_the_method_per_stream(db, target_config):
+    config = {**target_config, "load_methods": {"calls": "history"}}
+    messages = lambda status, minute: [  # noqa: E731
+        schema("calls", PROPS), schema("users", PROPS),
+        record("calls", {"id": 1, "status": status}, time_extracted=at(minute)),
+        record("users", {"id": 1, "status": status}, time_extracted=at(minute)),
+    ]  # fmt: skip
+    assert run_target(config, messages("new", 1)).returncode == 0
+    assert run_target(config, messages("good lead", 2)).returncode == 0
+    name = config["default_target_schema"]
+    assert [r["status"] for r in rows(db, name, "calls", "_sdc_valid_from")] == ["new", "good lead"]
+    assert [r["status"] for r in rows(db, name, "users")] == ["good lead"]
+
+
+def test_switching_from_upsert_keeps_the_rows_as_first_versions(db, target_config):
+    load(target_config, change(1, "booked", 1), change(2, "booked", 1), delete(2, 2))
+    config = history_config(target_config)
+    load(config, change(1, "confirmed", 3))
+    stored = versions(db, config)
+    assert [(v[0], v[1], v[3] is None) for v in stored] == [
+        (1, "booked", False),
+        (1, "confirmed", True),
+        (2, None, False),
+    ]
+    assert stored[0][2:] == (moment(1), moment(3))
+    assert current(db, config) == [(1, "confirmed")]
+
+
+def test_switching_from_history_to_upsert_is_refused_in_one_line(db, target_config):
+    config = history_config(target_config)
+    load(config, change(1, "booked", 1))
+    refused = run_target(target_config, [schema("appointments", PROPS), change(1, "x", 2)])
+    assert refused.returncode == 1
+    lines = [line for line in refused.stderr.splitlines() if "error" in line]
+    assert len(lines) == 1, refused.stderr
+    assert "keeps every version" in lines[0] and "appointments__current" in lines[0]
+    assert "Traceback" not in refused.stderr
+    assert current(db, config) == [(1, "booked")]
+
+
+def test_a_dry_run_on_a_history_table_writes_nothing(db, target_config):
+    config = history_config(target_config)
+    load(config, change(1, "booked", 1))
+    summary = load({**config, "dry_run": True}, change(1, "sold", 2), change(2, "new", 2))
+    assert "2 would be created, 1 would be updated" in summary
+    assert versions(db, config) == [(1, "booked", moment(1), None)]
+
+
+def test_a_reconciliation_ends_the_versions_the_window_no_longer_holds(db, target_config):
+    config = history_config(target_config)
+    load(config, change(1, "booked", 1), change(2, "booked", 1))
+    reconcile = {"type": "RECONCILE", "stream": "appointments"}
+    summary = load(
+        config,
+        {**reconcile, "phase": "begin"},
+        change(1, "confirmed", 2),
+        {**reconcile, "phase": "end", "scope": {"id": [1, 2]}},
+    )
+    assert "1 rows no longer at the source closed" in summary
+    assert current(db, config) == [(1, "confirmed")]
+    assert [v[:2] for v in versions(db, config)] == [
+        (1, "booked"),
+        (1, "confirmed"),
+        (2, "booked"),
+    ]
+
+
+def _numbered_stream(start: int, stop: int, keys: int = 40) -> list[dict]:
+    """Record i is version i // keys of key i % keys, extracted at second i; a state
+    after every 25 records says how far the tap got."""
+    base = datetime.datetime(2026, 12, 1, tzinfo=UTC)
+    messages: list[dict] = [schema("appointments", PROPS)]
+    for i in range(start, stop):
+        moment = (base + datetime.timedelta(seconds=i)).isoformat()
+        messages.append(
+            record("appointments", {"id": i % keys, "status": f"v{i // keys}"},
+                   time_extracted=moment)
+        )  # fmt: skip
+        if i % 25 == 24:
+            messages.append(state({"bookmarks": {"appointments": {"position": i}}}))
+    messages.append(state({"bookmarks": {"appointments": {"position": stop - 1}}}))
+    return messages
+
+
+def test_a_killed_run_resumed_from_its_state_loses_or_doubles_no_version(db, target_config):
+    from tests.target_warehouse.test_state import _run_and_kill
+
+    config = {**history_config(target_config), "batch_size_rows": 30, "state_flush_max_rows": 60}
+    total, keys = 1200, 40
+    everything = _numbered_stream(0, total, keys)
+    seen = _run_and_kill(config, everything, 900, 1.2)
+    last = seen[-1]["bookmarks"]["appointments"]["position"] if seen else -1
+    resumed = run_target(config, _numbered_stream(last + 1, total, keys))
+    assert resumed.returncode == 0, resumed.stderr
+    stored = versions(db, config)
+    expected = [(key, f"v{n}") for key in range(keys) for n in range(total // keys)]
+    assert [(v[0], v[1]) for v in stored] == expected, "a version lost or doubled"
+    for (key, _, _began, ended), (next_key, _, next_began, _) in itertools.pairwise(stored):
+        if key == next_key:
+            assert ended == next_began
+    assert len(current(db, config)) == keys
