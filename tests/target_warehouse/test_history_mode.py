@@ -77,6 +77,21 @@ def test_versions_across_three_runs(db, target_config):
     assert "appointments: 2 created, 1 updated, 0 unchanged" in summary
 
 
+def test_the_sync_history_counts_versions_and_the_quarantine_keeps_bad_records(
+    db, target_config
+):
+    config = history_config(target_config)
+    load(config, change(1, "booked", 1))
+    bad = record("appointments", {"id": "one", "status": "x"}, time_extracted=at(2))
+    load(config, change(1, "sold", 2), change(2, "new", 2), bad)
+    assert current(db, config) == [(1, "sold"), (2, "new")]
+    (kept,) = rows(db, config["history_schema"], "rejected_records")
+    assert kept["record"] == {"id": "one", "status": "x"}
+    newer = rows(db, config["history_schema"], "sync_history", order_by="start_time")[-1]
+    counted = ("records_created", "records_updated", "records_failed", "status")
+    assert tuple(newer[c] for c in counted) == (2, 1, 1, "partial")
+
+
 def test_unchanged_resends_add_nothing(db, target_config):
     config = history_config(target_config)
     load(config, change(1, "booked", 1))
