@@ -77,9 +77,7 @@ def test_versions_across_three_runs(db, target_config):
     assert "appointments: 2 created, 1 updated, 0 unchanged" in summary
 
 
-def test_the_sync_history_counts_versions_and_the_quarantine_keeps_bad_records(
-    db, target_config
-):
+def test_the_sync_history_counts_versions_and_the_quarantine_keeps_bad_records(db, target_config):
     config = history_config(target_config)
     load(config, change(1, "booked", 1))
     bad = record("appointments", {"id": "one", "status": "x"}, time_extracted=at(2))
