@@ -11,6 +11,8 @@ it, whatever its load schema (`callrail` source → tap-callrail's tables).
 # No `from __future__ import annotations`: Dagster reads the context's type at definition time.
 
 import contextlib
+import fcntl
+import json
 import logging
 import os
 import shutil
@@ -33,6 +35,8 @@ from orchestrate.pipelines import Extractor
 
 UTILITY = "dbt-postgres"
 GROUP = "transform"
+DEFINITIONS = Path("target", "dagster")
+"""Where the definitions parse the project, inside its dbt target folder."""
 LOGGER = logging.getLogger(__name__)
 
 
@@ -81,7 +85,7 @@ def dbt_project(project: MeltanoProject) -> tuple[DbtProject, dict[str, str]] | 
         LOGGER.warning("No dbt assets: %s has no dbt_project.yml", folder)
         return None
     profiles = env.get("DBT_PROFILES_DIR", str(folder / "profiles"))
-    return DbtProject(project_dir=folder, profiles_dir=profiles), env
+    return DbtProject(project_dir=folder, profiles_dir=profiles, target_path=DEFINITIONS), env
 
 
 def dbt_resource(dbt: DbtProject) -> DbtCliResource:
@@ -93,11 +97,18 @@ def dbt_resource(dbt: DbtProject) -> DbtCliResource:
     )
 
 
-def manifest_of(dbt: DbtProject, env: Mapping[str, str]) -> Path:
-    """The project's manifest, parsed now: the models and tests as they are on disk."""
-    with _environment(env):
+def manifest_of(dbt: DbtProject, env: Mapping[str, str]) -> dict[str, t.Any]:
+    """The project's manifest, parsed now: the models and tests as they are on disk.
+
+    Each Dagster run worker loads the definitions in a process of its own, so two may parse
+    at once: the parse and the read hold a lock, and the folder is Dagster's alone (dbt run
+    by Meltano writes `target/`), else one reads the manifest while the other writes it."""
+    folder = dbt.project_dir / dbt.target_path
+    folder.mkdir(parents=True, exist_ok=True)
+    with (folder / ".lock").open("w") as lock, _environment(env):
+        fcntl.flock(lock, fcntl.LOCK_EX)
         dbt_resource(dbt).cli(["parse", "--quiet"], target_path=dbt.target_path).wait()
-    return dbt.manifest_path
+        return json.loads(dbt.manifest_path.read_bytes())
 
 
 def transform_assets(
