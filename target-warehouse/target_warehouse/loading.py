@@ -21,9 +21,9 @@ import psycopg2
 import psycopg2.errors
 
 from target_warehouse import column_types as ct
-from target_warehouse import reconciliation, scd2_merge, scd2_table
+from target_warehouse import dependent_views, reconciliation, scd2_merge, scd2_table
 from target_warehouse.naming import identifier, qualified, quote
-from target_warehouse.table_schema import VALID_TO, TableLayout, primary_key_name
+from target_warehouse.table_schema import VALID_TO, TableLayout, primary_key_name, type_change
 
 STAGE = "_wh_stage"
 COPY_CHUNK_BYTES = 4 * 1024 * 1024
@@ -82,17 +82,19 @@ class TableLoader:
         actual = {name: ct.CATALOG_NAMES.get(kind, kind) for name, kind in cursor.fetchall()}
         changes = {c: ct.widen(actual.get(c), kind) for c, kind in widenings.items()}
         changes = {c: kind for c, kind in changes.items() if kind != actual.get(c)}
-        if changes and self.layout.versioned:
-            cursor.execute(scd2_table.drop_current_view(self.layout))
-        for column, wider in changes.items():
-            using = ct.conversion(quote(column), wider)
-            cursor.execute(
-                f"ALTER TABLE {self.layout.qualified_name} "
-                f"ALTER COLUMN {quote(column)} TYPE {wider} USING {using}"
-            )
-            self.layout.columns[column] = wider
-        if changes and self.layout.versioned:
-            scd2_table.recreate_current_view(cursor, self.layout)
+        if not changes:
+            return
+        # The views that read the table (its current view, dbt's models) are made again
+        # over the wider columns.
+        change = type_change({c: f"{actual.get(c)} → {kind}" for c, kind in changes.items()})
+        with dependent_views.set_aside(cursor, self.layout.qualified_name, change=change):
+            for column, wider in changes.items():
+                using = ct.conversion(quote(column), wider)
+                cursor.execute(
+                    f"ALTER TABLE {self.layout.qualified_name} "
+                    f"ALTER COLUMN {quote(column)} TYPE {wider} USING {using}"
+                )
+                self.layout.columns[column] = wider
 
     def append(self, columns: list[str], rows: list[str]) -> BatchResult:
         """COPY rows straight into the table and commit."""
@@ -216,9 +218,12 @@ class TableLoader:
 
 
 def swap_in(cursor: t.Any, schema: str, shadow: str, table: str) -> None:
-    """Replace `table` by `shadow` atomically: readers see the old or the new table, whole."""
-    cursor.execute(f"DROP TABLE IF EXISTS {qualified(schema, table)}")
-    cursor.execute(f"ALTER TABLE {qualified(schema, shadow)} RENAME TO {quote(table)}")
+    """Replace `table` by `shadow` atomically: readers see the old or the new table, whole;
+    the views that read it (dbt's models) are made again over the new one."""
+    live = qualified(schema, table)
+    with dependent_views.set_aside(cursor, live, change="the table is replaced by its new load"):
+        cursor.execute(f"DROP TABLE IF EXISTS {live}")
+        cursor.execute(f"ALTER TABLE {qualified(schema, shadow)} RENAME TO {quote(table)}")
     cursor.execute(
         "SELECT conname FROM pg_constraint WHERE conrelid = to_regclass(%s) AND contype = 'p'",
         (qualified(schema, table),),

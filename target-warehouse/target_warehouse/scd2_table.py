@@ -25,6 +25,7 @@ from target_warehouse.table_schema import (
     ExistingTable,
     TableLayout,
     plan,
+    retyped_columns,
 )
 
 CURRENT_VIEW_ENDING = "__current"
@@ -40,6 +41,11 @@ def current_view_name(table: str) -> str:
     if len(name.encode("utf-8")) <= MAX_IDENTIFIER_BYTES:
         return name
     return with_hash_suffix(table, table, CURRENT_VIEW_ENDING)
+
+
+def current_view(layout: TableLayout) -> str:
+    """The history table's current-version view, schema-qualified."""
+    return qualified(layout.schema, current_view_name(layout.table))
 
 
 def current_index_name(table: str) -> str:
@@ -58,7 +64,7 @@ def refuse_other_method(
     """A history table cannot be loaded with another method without losing its versions."""
     if not is_history_table(existing):
         return
-    view = qualified(layout.schema, current_view_name(layout.table))
+    view = current_view(layout)
     raise BadInputError(
         f"table {layout.qualified_name} keeps every version of its rows (load_method "
         f"history), and load_method {method} would merge them into one row per key",
@@ -82,12 +88,8 @@ def statements(
     evolution = plan(layout, existing)
     if not evolution and view_exists:
         return []
-    retyped = any(
-        existing.column_types.get(column) not in (None, kind)
-        for column, kind in layout.columns.items()
-    )
     # A column used by a view cannot change type; the view is made again right after.
-    drop = [drop_current_view(layout)] if retyped else []
+    drop = [drop_current_view(layout)] if retyped_columns(layout, existing) else []
     return [*drop, *evolution, _current_index(layout), _current_view(layout, existing)]
 
 
@@ -131,7 +133,7 @@ def _current_view(layout: TableLayout, existing: ExistingTable | None) -> str:
     `CREATE OR REPLACE` keeps working as the schema grows."""
     in_table_order = {**(existing.column_types if existing else {}), **layout.columns}
     shown = [c for c in in_table_order if c not in (VALID_FROM, VALID_TO)]
-    view = qualified(layout.schema, current_view_name(layout.table))
+    view = current_view(layout)
     return (
         f"CREATE OR REPLACE VIEW {view} AS SELECT {', '.join(quote(c) for c in shown)} "
         f"FROM {layout.qualified_name} WHERE {quote(VALID_TO)} IS NULL"
@@ -140,18 +142,13 @@ def _current_view(layout: TableLayout, existing: ExistingTable | None) -> str:
 
 def drop_current_view(layout: TableLayout) -> str:
     """Before a column of the table changes type."""
-    return f"DROP VIEW IF EXISTS {qualified(layout.schema, current_view_name(layout.table))}"
-
-
-def recreate_current_view(cursor: t.Any, layout: TableLayout) -> None:
-    """After a load-time widening: the view again, over the columns as they are now."""
-    cursor.execute(_current_view(layout, None))
+    return f"DROP VIEW IF EXISTS {current_view(layout)}"
 
 
 def view_exists(cursor: t.Any, layout: TableLayout) -> bool:
     """Whether the table's current-version view is there (a dry run may not have made it)."""
     cursor.execute(
         "SELECT to_regclass(%s) IS NOT NULL",
-        (qualified(layout.schema, current_view_name(layout.table)),),
+        (current_view(layout),),
     )
     return bool(cursor.fetchone()[0])

@@ -9,7 +9,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 import psycopg2
 from singer_sdk.sinks import BatchSink
 
-from target_warehouse import history, loading, reconciliation, scd2_table
+from target_warehouse import dependent_views, history, loading, reconciliation, scd2_table
 from target_warehouse.connection import connect
 from target_warehouse.copy_encoding import EncodingStats
 from target_warehouse.errors import BadInputError, InvalidRecordError, LoadError, postgres_reason
@@ -22,6 +22,8 @@ from target_warehouse.table_schema import (
     lock_schema_ddl,
     plan,
     read_existing,
+    retyped_columns,
+    type_change,
 )
 
 VERSION_PROPERTIES = {
@@ -59,6 +61,8 @@ class WarehouseSink(BatchSink):
         self.rejected: list[tuple[str, str, str, int | None]] = []
         """Quarantined records not yet stored: (stream, record JSON, error, input line)."""
         self.rejected_total = 0
+        self._retyped: dict[str, str] = {}
+        """Columns the table's DDL changes the type of (see dependent_views)."""
         self.pending_ddl: list[str] = []
         """Dry run: the DDL the table needs, run in each batch's rolled-back transaction."""
         self.reconciling: str | None = None
@@ -127,12 +131,12 @@ class WarehouseSink(BatchSink):
                 versioned=self.keeps_history,
             )
             statements = self._table_ddl(cursor, layout, existing)
+            self._retyped = retyped_columns(layout, existing)
             if self.dry_run:
                 self.pending_ddl = statements
                 self.target.load_run.note_ddl(self.stream_name, statements)
             else:
-                for statement in statements:
-                    cursor.execute(statement)
+                self._apply_ddl(cursor, layout, statements)
         self._connection.commit()
         self._copy_directly = not self.dry_run and (existing is None or self._is_empty(table))
         if existing is not None:
@@ -153,6 +157,21 @@ class WarehouseSink(BatchSink):
             valid_from=self.keeps_history,
         )
         self._max_rows = self.max_size
+
+    def _apply_ddl(self, cursor: t.Any, layout: TableLayout, statements: list[str]) -> None:
+        """The table's DDL. Where a column changes type, the views that read the table
+        (dbt's models) are set aside meanwhile: Postgres refuses the change under them."""
+        if not self._retyped:
+            for statement in statements:
+                cursor.execute(statement)
+            return
+        own_view = scd2_table.current_view(layout) if self.keeps_history else None
+        change = type_change(self._retyped)
+        with dependent_views.set_aside(
+            cursor, layout.qualified_name, change=change, remade={own_view}, stream=self.stream_name
+        ):
+            for statement in statements:
+                cursor.execute(statement)
 
     def _table_ddl(self, cursor: t.Any, layout: TableLayout, existing: t.Any) -> list[str]:
         """What the table needs; a history table is never loaded by another method."""
@@ -278,8 +297,8 @@ class WarehouseSink(BatchSink):
         makes the COPY fail whole; the caller then redoes the batch as an upsert.
         """
         with self._connection.cursor() as cursor:
-            for statement in self.pending_ddl:
-                cursor.execute(statement)
+            if self.pending_ddl:
+                self._apply_ddl(cursor, self.layout, self.pending_ddl)
             self.loader.widen_columns(cursor, widenings)
         if direct or self.load_method == "append-only" or not self.layout.key_columns:
             result = self.loader.append(self.encoder.columns, rows)

@@ -148,6 +148,27 @@ def primary_key_name(table: str) -> str:
     return identifier(f"{table}_pkey")
 
 
+def retyped_columns(layout: TableLayout, existing: ExistingTable | None) -> dict[str, str]:
+    """Columns whose type `plan` changes: column → "old → new" (views that read them must
+    be set aside, see dependent_views)."""
+    if existing is None:
+        return {}
+    return {
+        column: f"{existing.column_types[column]} → {kind}"
+        for column, kind in layout.columns.items()
+        if existing.column_types.get(column) not in (None, kind)
+    }
+
+
+def type_change(retyped: dict[str, str]) -> str:
+    """What a retyping does, as the messages say it: "column v changes type (bigint →
+    numeric)"."""
+    changes = ", ".join(f"{column} ({kinds})" for column, kinds in retyped.items())
+    if len(retyped) == 1:
+        return f"column {changes} changes type"
+    return f"columns {changes} change type"
+
+
 def plan(layout: TableLayout, existing: ExistingTable | None) -> list[str]:
     """DDL statements that turn `existing` into `layout` (empty when nothing changes)."""
     if existing is None:
