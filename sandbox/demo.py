@@ -112,10 +112,25 @@ def show_tables(url: str, schema: str) -> None:
 
 
 def show_retired(url: str, schema: str, table: str) -> None:
+    """What reconciliation retired: rows marked deleted in an upsert table; in a history
+    table (meltano.yml loads calls and tasks so), the ids left with no current version."""
+    qualified = f'"{schema}"."{table}"'
     with psycopg2.connect(url) as connection, connection.cursor() as cursor:
+        cursor.execute("SELECT to_regclass(%s) IS NOT NULL", (f'"{schema}"."{table}__current"',))
+        if cursor.fetchone()[0]:
+            cursor.execute(
+                f"SELECT count(DISTINCT id) FILTER (WHERE id NOT IN "
+                f'(SELECT id FROM "{schema}"."{table}__current")), count(DISTINCT id), count(*) '
+                f"FROM {qualified}"
+            )
+            retired, ids, versions = cursor.fetchone()
+            print(
+                f"    {schema}.{table}: {retired} of {ids} ids retired (no current version "
+                f"left), {versions} versions kept"
+            )
+            return
         cursor.execute(
-            f"SELECT count(*) FILTER (WHERE _sdc_deleted_at IS NOT NULL), count(*) "
-            f'FROM "{schema}"."{table}"'
+            f"SELECT count(*) FILTER (WHERE _sdc_deleted_at IS NOT NULL), count(*) FROM {qualified}"
         )
         retired, total = cursor.fetchone()
     print(f"    {schema}.{table}: {retired} of {total} rows marked deleted (_sdc_deleted_at)")
