@@ -81,6 +81,34 @@ class StreamCounts:
     updated: int = 0
     unchanged: int = 0
     failed: int = 0
+    deleted: int = 0
+    """Rows retired: deleted records, ACTIVATE_VERSION and reconciliation."""
+    reconciled: Reconciled | None = None
+    """What a reconciliation pass of the stream found; None in other runs."""
+
+
+@dataclass(frozen=True)
+class Reconciled:
+    """A reconciliation pass's measure of how far the warehouse was from the source."""
+
+    source_rows: int
+    """Rows the source listed in the pass's scopes."""
+    live_before: int
+    """Rows live in the warehouse there before the pass."""
+    retired: int
+    """Rows retired: the source no longer listed them."""
+    drift: int
+    """Rows the pass wrote: missing or different although no delta had brought them."""
+
+
+RECONCILE_COLUMNS = {
+    "records_deleted": "bigint NOT NULL DEFAULT 0",
+    "reconcile_source_rows": "bigint",
+    "reconcile_live_before": "bigint",
+    "reconcile_retired": "bigint",
+    "reconcile_drift": "bigint",
+}
+"""Columns added to a history table made before reconciliation was measured."""
 
 
 @dataclass
@@ -158,21 +186,29 @@ class SyncHistory:
             else None,
             "records_unchanged": counts.unchanged,
         }
+        found = counts.reconciled
         with self.connection.cursor() as cursor:
             cursor.execute(
                 f"UPDATE {self.table} SET end_time = now(), status = %s, "
                 "records_processed = %s, records_created = %s, records_updated = %s, "
-                "records_failed = %s, error_message = %s, performance_metrics = %s, "
-                "final_bookmark = %s WHERE id = %s",
+                "records_failed = %s, records_deleted = %s, error_message = %s, "
+                "performance_metrics = %s, final_bookmark = %s, reconcile_source_rows = %s, "
+                "reconcile_live_before = %s, reconcile_retired = %s, reconcile_drift = %s "
+                "WHERE id = %s",
                 (
                     status,
                     counts.processed,
                     counts.created,
                     counts.updated,
                     counts.failed,
+                    counts.deleted,
                     error,
                     psycopg2.extras.Json(metrics),
                     psycopg2.extras.Json(bookmark) if bookmark is not None else None,
+                    found.source_rows if found else None,
+                    found.live_before if found else None,
+                    found.retired if found else None,
+                    found.drift if found else None,
                     run.row_id,
                 ),
             )
@@ -223,6 +259,15 @@ def create_history_tables(connection: t.Any, schema: str) -> None:
                 final_bookmark jsonb
             )"""
         )
+        # Checked first: ALTER TABLE locks the table even when the column is there.
+        cursor.execute(
+            "SELECT attname FROM pg_attribute WHERE attrelid = to_regclass(%s) AND attnum > 0",
+            (table,),
+        )
+        present = {row[0] for row in cursor.fetchall()}
+        for column, kind in RECONCILE_COLUMNS.items():
+            if column not in present:
+                cursor.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
         cursor.execute(
             f"CREATE INDEX IF NOT EXISTS sync_history_by_stream ON {table} "
             "(crm_source, sync_type, start_time DESC)"

@@ -11,6 +11,11 @@ variables Meltano sets for the loader's settings (`TARGET_WAREHOUSE_SQLALCHEMY_U
 
 `run` runs a pipeline (from cron) so that its failure is recorded: see pipeline_run.py.
 
+`show` prints, per stream and run, what a reconciliation pass measured: the rows the source
+listed in its scope (`at source`), the rows live in the warehouse there before it (`was
+live`), those it retired, and `drift`: the rows it had to write although no delta had
+brought them (blank for runs that were not a pass).
+
 `to-state` prints `{"singer_state": {"bookmarks": …}}` for `meltano state set`, from the
 last successful run of each stream of a source: the bookmark it recorded, or, in a table
 without bookmarks (the old Django sync's SyncHistory has the same columns otherwise), the
@@ -47,6 +52,11 @@ SHOWN = (
     ("records_updated", "updated", 9),
     ("records_unchanged", "unchanged", 9),
     ("records_failed", "failed", 7),
+    ("records_deleted", "deleted", 8),
+    ("reconcile_source_rows", "at source", 9),
+    ("reconcile_live_before", "was live", 9),
+    ("reconcile_retired", "retired", 8),
+    ("reconcile_drift", "drift", 7),
     ("seconds", "seconds", 8),
     ("error_message", "error", 60),
 )

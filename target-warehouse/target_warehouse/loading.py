@@ -111,23 +111,28 @@ class TableLoader:
         remember_keys: bool = False,
     ) -> BatchResult:
         """Stage rows, then insert or update them by key in one statement; with
-        `remember_keys`, also note their keys for a reconciliation (same transaction)."""
+        `remember_keys`, first note their keys for a reconciliation (same transaction)."""
         with self.connection.cursor() as cursor:
             self._stage(cursor, columns, rows, numbered=has_duplicates)
+            if remember_keys:
+                reconciliation.remember_staged_keys(cursor, self.layout, STAGE)
             cursor.execute(self._merge_sql(columns, deduplicate=has_duplicates))
             created, updated = cursor.fetchone()
             result = BatchResult(created=created, updated=updated)
             result.unchanged = len(rows) - created - updated
             if self.hard_delete and "_sdc_deleted_at" in columns:
-                result.deleted = self._delete_marked(cursor)
-            if remember_keys:
-                reconciliation.remember_staged_keys(cursor, self.layout, STAGE)
+                result.deleted = self._delete_marked(cursor, deduplicated=has_duplicates)
         return result
 
-    def record_versions(self, columns: list[str], rows: list[str]) -> BatchResult:
-        """History tables: stage rows in input order, then close and insert versions."""
+    def record_versions(
+        self, columns: list[str], rows: list[str], *, remember_keys: bool = False
+    ) -> BatchResult:
+        """History tables: stage rows in input order, then close and insert versions (with
+        `remember_keys`, their keys noted first for a reconciliation)."""
         with self.connection.cursor() as cursor:
             self._stage(cursor, columns, rows, numbered=True)
+            if remember_keys:
+                reconciliation.remember_staged_keys(cursor, self.layout, STAGE)
             counts = scd2_merge.merge(cursor, self.layout, columns, STAGE, SEQUENCE_COLUMN)
         return BatchResult(
             created=counts.created,
@@ -184,13 +189,19 @@ class TableLoader:
             "FROM written"
         )
 
-    def _delete_marked(self, cursor: t.Any) -> int:
-        matches = " AND ".join(
-            f"target.{quote(c)} = {STAGE}.{quote(c)}" for c in self.layout.key_columns
-        )
+    def _delete_marked(self, cursor: t.Any, *, deduplicated: bool) -> int:
+        """hard_delete: remove the rows whose last record in the batch says deleted."""
+        keys = [quote(c) for c in self.layout.key_columns]
+        matches = " AND ".join(f"target.{k} = last.{k}" for k in keys)
+        last = STAGE
+        if deduplicated:
+            last = (
+                f"(SELECT DISTINCT ON ({', '.join(keys)}) {', '.join(keys)}, _sdc_deleted_at "
+                f"FROM {STAGE} ORDER BY {', '.join(keys)}, {SEQUENCE_COLUMN} DESC)"
+            )
         cursor.execute(
-            f"DELETE FROM {self.layout.qualified_name} AS target USING {STAGE} "
-            f"WHERE {matches} AND {STAGE}._sdc_deleted_at IS NOT NULL"
+            f"DELETE FROM {self.layout.qualified_name} AS target USING {last} AS last "
+            f"WHERE {matches} AND last._sdc_deleted_at IS NOT NULL"
         )
         return cursor.rowcount
 

@@ -52,6 +52,9 @@ class WarehouseSink(BatchSink):
         self._batch_deletes = 0
         self._versions_seen: set[int] = set()
         self._activations: Counter[int] = Counter()
+        self.pending_activation: int | None = None
+        """A version announced before its records: older rows are retired when the
+        stream's input ends (`finish_activation`)."""
         self._tracks_versions = self.include_sdc_metadata_properties
         self._connection: t.Any = None
         self._load_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix=stream_name)
@@ -68,6 +71,9 @@ class WarehouseSink(BatchSink):
         self.reconciling: str | None = None
         """After RECONCILE begin: "tracking" (keys are remembered) or "skipped" (why was
         logged)."""
+        self.repair: reconciliation.Repair | None = None
+        """What the RECONCILE ends of this stream found; None until one was applied."""
+        self._written_before_pass = 0
 
     # Settings -----------------------------------------------------------------------------
 
@@ -254,6 +260,8 @@ class WarehouseSink(BatchSink):
         rows, duplicates = self._rows, self._batch_duplicates
         # A delete in a history table ends a version: never COPYed straight in.
         duplicates += self._batch_deletes if self.keeps_history else 0
+        # With hard_delete a deleted record removes its row: it goes through the merge.
+        must_merge = bool(self._batch_deletes) and self.loader.hard_delete
         self._rows, self._batch_keys, self._batch_duplicates = [], set(), 0
         self._batch_deletes = 0
         if not rows:
@@ -263,7 +271,9 @@ class WarehouseSink(BatchSink):
         widenings = dict(self.stats.columns_to_widen)
         self.stats.columns_to_widen.clear()
         self.wait_for_load()
-        self._pending_load = self._load_thread.submit(self._load_batch, rows, duplicates, widenings)
+        self._pending_load = self._load_thread.submit(
+            self._load_batch, rows, duplicates, widenings, must_merge
+        )
 
     def wait_for_load(self) -> None:
         """Block until the batch in flight is committed; re-raise its error if it failed."""
@@ -271,8 +281,10 @@ class WarehouseSink(BatchSink):
         if pending is not None:
             pending.result()
 
-    def _load_batch(self, rows: list[str], duplicates: int, widenings: dict[str, str]) -> None:
-        direct = self._copy_directly and not duplicates
+    def _load_batch(
+        self, rows: list[str], duplicates: int, widenings: dict[str, str], must_merge: bool
+    ) -> None:
+        direct = self._copy_directly and not duplicates and not must_merge
         try:
             result = self._load(rows, duplicates > 0, widenings, direct=direct)
         except psycopg2.Error as exc:
@@ -303,10 +315,9 @@ class WarehouseSink(BatchSink):
         if direct or self.load_method == "append-only" or not self.layout.key_columns:
             result = self.loader.append(self.encoder.columns, rows)
         elif self.keeps_history:
-            result = self.loader.record_versions(self.encoder.columns, rows)
-            if self.reconciling == "tracking":
-                with self._connection.cursor() as cursor:
-                    reconciliation.remember_staged_keys(cursor, self.layout, loading.STAGE)
+            result = self.loader.record_versions(
+                self.encoder.columns, rows, remember_keys=self.reconciling == "tracking"
+            )
         else:
             result = self.loader.upsert(
                 self.encoder.columns,
@@ -335,9 +346,12 @@ class WarehouseSink(BatchSink):
     def activate_version(self, new_version: int) -> None:
         """Retire rows of older versions once the new version's records are all loaded.
 
-        A full-table sync announces its version before its first record and again after its
-        last. The first announcement only starts version tracking; rows are retired when the
-        version's records were seen or the version is announced a second time.
+        Taps announce a full-table sync's version before its first record (singer-sdk
+        taps, once), after its last (singer-io's and pipelinewise's tap-mysql), or both.
+        An announcement after the version's records, or a second one, retires the older
+        rows at once; a first one waits for the stream's input to end (`finish_activation`),
+        so a version with no records at all (the source table became empty) retires every
+        older row too, and a run that fails midway retires nothing.
         """
         self.wait_for_load()
         self._activations[new_version] += 1
@@ -348,14 +362,36 @@ class WarehouseSink(BatchSink):
             return
         if not self._tracks_versions:
             self._start_tracking_versions()
+            if new_version in self._versions_seen:
+                self.logger.warning(
+                    "Stream %s: version %s was announced after its first records, which "
+                    "were loaded without a version (add_record_metadata is off): no older "
+                    "row is retired in this run; the next full sync retires them",
+                    self.stream_name,
+                    new_version,
+                )
+                return
+        elif new_version in self._versions_seen or self._activations[new_version] > 1:
+            self._retire_older_than(new_version)
             return
-        if new_version in self._versions_seen or self._activations[new_version] > 1:
-            retired = self.loader.retire_old_versions(new_version)
-            self._connection.commit()
-            self.totals.deleted += retired
-            action = "deleted" if self.loader.hard_delete else "marked deleted"
-            action = "closed" if self.keeps_history else action
-            self.logger.info("Version %s active: %d older rows %s", new_version, retired, action)
+        if self.pending_activation is None or new_version > self.pending_activation:
+            self.pending_activation = new_version
+
+    def finish_activation(self) -> None:
+        """The stream's input ended: a version still waiting retires the older rows."""
+        if self.pending_activation is not None:
+            self.wait_for_load()
+            self._retire_older_than(self.pending_activation)
+
+    def _retire_older_than(self, version: int) -> None:
+        retired = self.loader.retire_old_versions(version)
+        self._connection.commit()
+        self.totals.deleted += retired
+        if self.pending_activation is not None and self.pending_activation <= version:
+            self.pending_activation = None
+        action = "deleted" if self.loader.hard_delete else "marked deleted"
+        action = "closed" if self.keeps_history else action
+        self.logger.info("Version %s active: %d older rows %s", version, retired, action)
 
     # RECONCILE --------------------------------------------------------------------------
 
@@ -379,6 +415,23 @@ class WarehouseSink(BatchSink):
         self._connection.commit()
         self._copy_directly = False  # every batch goes through the stage, whose keys count
         self.reconciling = "tracking"
+        self._written_before_pass = self.rows_written
+
+    @property
+    def rows_written(self) -> int:
+        """Rows this stream's loads created or changed: new and updated rows, or in a
+        history table new versions (a change closes one version and opens one)."""
+        if self.keeps_history:
+            return self.totals.created
+        return self.totals.created + self.totals.updated
+
+    @property
+    def drift_found(self) -> int | None:
+        """Rows the reconciliation pass had to write: missing or different in the warehouse
+        although no delta had brought them. None when no RECONCILE end was applied."""
+        if self.repair is None:
+            return None
+        return self.rows_written - self._written_before_pass
 
     def _why_not_reconciled(self) -> str | None:
         if self.dry_run:
@@ -414,17 +467,22 @@ class WarehouseSink(BatchSink):
             return
         hard_delete = self.loader.hard_delete
         with self._connection.cursor() as cursor:
-            retired = reconciliation.retire_unseen(
+            found = reconciliation.retire_unseen(
                 cursor, self.layout, window, hard_delete=hard_delete
             )
         self._connection.commit()
-        self.totals.deleted += retired
+        self.totals.deleted += found.retired
+        self.repair = self.repair or reconciliation.Repair()
+        self.repair += found
         self.logger.info(
-            "Reconciled %s in %s: %d rows no longer at the source %s",
+            "Reconciled %s in %s: %d rows no longer at the source %s (the source listed %d, "
+            "%d were live before)",
             self.stream_name,
             window.describe(),
-            retired,
+            found.retired,
             "closed" if self.keeps_history else "deleted" if hard_delete else "marked deleted",
+            found.listed,
+            found.live_before,
         )
 
     def _start_tracking_versions(self) -> None:

@@ -21,6 +21,7 @@ from target_warehouse.errors import (
     postgres_reason,
 )
 from target_warehouse.history import (
+    Reconciled,
     StreamCounts,
     StreamRun,
     SyncHistory,
@@ -63,6 +64,8 @@ class TargetWarehouse(TargetAdapter):
             dry_run=self.dry_run,
         )
         self._stream_runs: dict[str, StreamRun] = {}
+        self._early_activations: dict[str, dict] = {}
+        """ACTIVATE_VERSION messages of streams whose SCHEMA has not come yet."""
         self._started = time.monotonic()
         t.cast(NumberedSingerReader, self.message_reader).suite_callbacks[
             reconciliation.MESSAGE_TYPE
@@ -105,12 +108,17 @@ class TargetWarehouse(TargetAdapter):
 
     def _counts(self, sink: WarehouseSink) -> StreamCounts:
         totals = sink.totals
+        repair, drift = sink.repair, sink.drift_found
         return StreamCounts(
             processed=sink.received,
             created=totals.created,
             updated=totals.updated,
             unchanged=totals.unchanged,
             failed=sink.rejected_total,
+            deleted=totals.deleted,
+            reconciled=Reconciled(repair.listed, repair.live_before, repair.retired, drift)
+            if repair is not None and drift is not None
+            else None,
         )
 
     def _finish_history(self, error: str | None) -> None:
@@ -182,12 +190,34 @@ class TargetWarehouse(TargetAdapter):
             if sink is not None and sink.original_schema != message_dict["schema"]:
                 self.drain_one(sink)
                 t.cast(WarehouseSink, sink).wait_for_load()
+        pending = self._pending_activations(stream_name)
         try:
             self.sdk_handle_schema_message(message_dict)
         except WarehouseError as exc:
             exc.stream = exc.stream or stream_name
             raise
         self._start_history(stream_name)
+        self._carry_activations(stream_name, pending)
+        early = self._early_activations.pop(stream_name, None)
+        if early is not None:
+            self.handle_activate_version_message(early)
+
+    def _pending_activations(self, stream_name: str) -> dict[str, int]:
+        """Versions a stream's sinks still wait to activate (a new SCHEMA makes new sinks)."""
+        found = {}
+        for stream_map in self.mapper.stream_maps.get(stream_name, []):
+            sink = self.active_sink(stream_map.stream_alias)
+            pending = getattr(sink, "pending_activation", None)
+            if pending is not None:
+                found[stream_map.stream_alias] = pending
+        return found
+
+    def _carry_activations(self, stream_name: str, pending: dict[str, int]) -> None:
+        for stream_map in self.mapper.stream_maps.get(stream_name, []):
+            sink = self.active_sink(stream_map.stream_alias)
+            version = pending.get(stream_map.stream_alias)
+            if sink is not None and version is not None:
+                t.cast(WarehouseSink, sink).pending_activation = version
 
     def handle_state_message(self, message_dict: dict) -> None:
         """Remember the state; commit and emit it when enough rows or time have passed."""
@@ -196,9 +226,13 @@ class TargetWarehouse(TargetAdapter):
             self.drain_all()
 
     def handle_activate_version_message(self, message_dict: dict) -> None:
-        """Load the stream's buffered rows first so the new version's rows are all in."""
+        """Load the stream's buffered rows first so the new version's rows are all in.
+        One that comes before its stream's SCHEMA (tap-mysql sends it so) is kept until the
+        SCHEMA arrives."""
         checks.require_fields(message_dict, {"stream", "version"})
-        checks.check_known_stream(message_dict, self.mapper.stream_maps)
+        if message_dict["stream"] not in self.mapper.stream_maps:
+            self._early_activations[str(message_dict["stream"])] = message_dict
+            return
         for stream_map in self.mapper.stream_maps.get(message_dict["stream"], []):
             sink = self.active_sink(stream_map.stream_alias)
             if sink is not None:
@@ -246,11 +280,26 @@ class TargetWarehouse(TargetAdapter):
         complete the sync history and log the run's summary."""
         self.drain_all()
         self.wait_for_loads()
+        self._finish_activations()
         self.load_run.swap_overwritten_tables()
         self.latest_state = self.state_gate.final(self.latest_state)
         super().process_endofpipe()
         self._finish_history(None)
         self._log_summary()
+
+    def _finish_activations(self) -> None:
+        """The input ended: versions announced before their records retire older rows;
+        an announcement for a stream that never got a SCHEMA is ignored, with a warning."""
+        for sink in self.active_sinks.values():
+            t.cast(WarehouseSink, sink).finish_activation()
+        for stream, message in self._early_activations.items():
+            self.logger.warning(
+                "ACTIVATE_VERSION %s for stream '%s' is ignored: no SCHEMA message for the "
+                "stream followed it",
+                message.get("version"),
+                stream,
+            )
+        self._early_activations.clear()
 
     def _log_summary(self) -> None:
         """Per stream: created, updated, unchanged, deleted, failed (quarantined) and records

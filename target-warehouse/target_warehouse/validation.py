@@ -103,7 +103,17 @@ def has_rules_beyond_type(schema: dict[str, t.Any]) -> bool:
 def property_check(schema: dict[str, t.Any], stream: str) -> Check | None:
     """A check for one non-null value of a property, or None when anything goes."""
     if has_rules_beyond_type(schema):
-        return _rules_check(_compile(schema, stream))
+        rules = _rules_check(_compile(without_multiples(schema), stream))
+        if not declares_multiples(schema):
+            return rules
+
+        def check_rules_and_multiples(value: t.Any) -> None:
+            rules(value)
+            problem = multiple_of_problem(schema, value)
+            if problem:
+                raise InvalidValueError(problem)
+
+        return check_rules_and_multiples
     allowed = _allowed_types(schema)
     if allowed is None:
         return None
@@ -114,6 +124,74 @@ def property_check(schema: dict[str, t.Any], stream: str) -> Check | None:
             raise InvalidValueError(f"must be {' or '.join(sorted(allowed))}, got {kind}")
 
     return check_type
+
+
+def declares_multiples(schema: t.Any) -> bool:
+    """Whether `multipleOf` appears anywhere in a schema."""
+    if isinstance(schema, dict):
+        return "multipleOf" in schema or any(declares_multiples(v) for v in schema.values())
+    if isinstance(schema, list):
+        return any(declares_multiples(v) for v in schema)
+    return False
+
+
+def without_multiples(schema: t.Any) -> t.Any:
+    """The schema without its `multipleOf` rules, which `multiple_of_problem` checks.
+
+    Compiled validators divide by the rule's float (`Decimal / float` fails, and floats
+    cannot say whether 19.99 is a multiple of 0.01), while the target reads fractions as
+    Decimal: pipelinewise's and singer-io's tap-mysql declare DECIMAL columns so."""
+    if isinstance(schema, dict):
+        return {k: without_multiples(v) for k, v in schema.items() if k != "multipleOf"}
+    if isinstance(schema, list):
+        return [without_multiples(v) for v in schema]
+    return schema
+
+
+def multiple_of_problem(schema: t.Any, value: t.Any, where: str = "") -> str | None:
+    """Where `value` breaks a `multipleOf` of `schema` (exact decimal arithmetic), following
+    `properties`, `items` and `anyOf`/`oneOf`/`allOf` alternatives; None when it does not."""
+    if not isinstance(schema, dict):
+        return None
+    step = schema.get("multipleOf")
+    if step is not None and _is_number(value) and not _is_multiple(value, step):
+        return f"{where} must be a multiple of {step}, got {value}".strip()
+    if isinstance(value, dict) and isinstance(schema.get("properties"), dict):
+        for name, inner in schema["properties"].items():
+            if name in value:
+                problem = multiple_of_problem(inner, value[name], f"{where}.{name}")
+                if problem:
+                    return problem
+    if isinstance(value, list) and isinstance(schema.get("items"), dict):
+        for position, item in enumerate(value):
+            problem = multiple_of_problem(schema["items"], item, f"{where}[{position}]")
+            if problem:
+                return problem
+    for keyword in ("allOf", "anyOf", "oneOf"):
+        options = [multiple_of_problem(o, value, where) for o in schema.get(keyword) or []]
+        if keyword == "allOf" and any(options):
+            return next(problem for problem in options if problem)
+        if keyword != "allOf" and options and all(options):
+            return options[0]
+    return None
+
+
+def _is_number(value: t.Any) -> bool:
+    return isinstance(value, int | float | decimal.Decimal) and not isinstance(value, bool)
+
+
+def _is_multiple(value: t.Any, step: t.Any) -> bool:
+    """Exact: 19.99 is a multiple of 0.01 (a float remainder says it is not)."""
+    exact_step = decimal.Decimal(str(step))
+    exact_value = decimal.Decimal(str(value)) if isinstance(value, float) else value
+    if exact_step == 0 or not decimal.Decimal(exact_value).is_finite():
+        return False
+    with decimal.localcontext() as context:
+        context.prec = 1000
+        try:
+            return decimal.Decimal(exact_value) % exact_step == 0
+        except decimal.InvalidOperation:  # a quotient of over 1000 digits
+            return False
 
 
 def _explain(exc: fastjsonschema.JsonSchemaValueException) -> tuple[str, str]:
@@ -158,7 +236,8 @@ def record_check(schema: dict[str, t.Any], stream: str) -> Check | None:
     """A check of the record-level rules (required, closed properties, …), None without any."""
     if set(schema) <= _RECORD_KEYWORDS:
         return None
-    rules = _compile(schema, stream)
+    # Properties' multipleOf are checked by their property checks, exactly.
+    rules = _compile(without_multiples(schema), stream)
 
     def check_record(record: dict[str, t.Any]) -> None:
         try:

@@ -51,10 +51,6 @@ CASES = {
         {"type": "SCHEMA", "stream": "x", "schema": {"properties": {}}, "key_properties": "id"},
         ["stream 'x'", "key_properties must be a list"],
     ),
-    "activate version before schema": (
-        {"type": "ACTIVATE_VERSION", "stream": "other", "version": 2},
-        ["stream 'other'", "ACTIVATE_VERSION arrived before the stream's SCHEMA"],
-    ),
     "batch message": ({"type": "BATCH", "stream": "s"}, ["BATCH messages are not supported"]),
 }
 

@@ -152,3 +152,29 @@ def test_show_counts_unchanged_records_since_a_time(db, target_config):
     assert second.split()[2:10] == ["arrivy", "tasks", "success", "1", "0", "0", "1", "0"]
     wrong = history_command(config, "show", "--since", "yesterday")
     assert wrong.returncode == 2 and "not an ISO 8601 time: 'yesterday'" in wrong.stderr
+
+
+def test_show_prints_what_a_reconciliation_pass_repaired(db, target_config):
+    """Delta: two rows. Pass: the source lists row 1 changed and row 3, not row 2."""
+    config = {**target_config, "source_name": "genius"}
+    props = {"id": {"type": "integer"}, "v": {"type": ["null", "string"]}}
+    delta = [schema("t", props), record("t", {"id": 1, "v": "a"}), record("t", {"id": 2})]
+    assert run_target(config, delta).returncode == 0
+    reconcile = {"type": "RECONCILE", "stream": "t"}
+    repaired = [
+        schema("t", props),
+        {**reconcile, "phase": "begin"},
+        record("t", {"id": 1, "v": "fixed"}),
+        record("t", {"id": 3}),
+        {**reconcile, "phase": "end", "whole_table": True},
+    ]
+    assert run_target(config, repaired).returncode == 0
+    shown = history_command(config, "show", "--source", "genius")
+    assert shown.returncode == 0, shown.stderr
+    header, passed, plain = shown.stdout.splitlines()
+    assert " ".join(header.split()[10:18]) == "deleted at source was live retired drift seconds"
+    #           processed, created, updated, unchanged, failed, deleted, at source, was live,
+    #           retired, drift
+    assert passed.split()[5:15] == ["2", "1", "1", "0", "0", "1", "2", "2", "1", "2"]
+    assert plain.split()[5:11] == ["2", "2", "0", "0", "0", "0"]
+    assert len(plain.split()) == 12  # no reconciliation figures, then seconds

@@ -216,3 +216,84 @@ def test_retirement_is_committed_before_the_state_after_it(db, loaded):
     assert run.returncode == 0, run.stderr
     assert run.states[-1]["bookmarks"]["calls"]["replication_key_value"] == "x"
     assert _deleted(db, loaded)["A3"] is True
+
+
+def whole_table_end() -> dict:
+    return {"type": "RECONCILE", "stream": "calls", "phase": "end", "whole_table": True}
+
+
+def _history(db, config) -> dict:
+    with db.cursor() as cursor:
+        cursor.execute(
+            f'SELECT * FROM "{config["history_schema"]}".sync_history '
+            "WHERE sync_type = 'calls' ORDER BY id DESC LIMIT 1"
+        )
+        names = [d[0] for d in cursor.description]
+        return dict(zip(names, cursor.fetchone(), strict=True))
+
+
+def test_a_whole_table_end_retires_every_key_not_received_and_measures_the_pass(db, loaded):
+    """The pass re-reads the table: A1-A10 and B1-B3 were loaded; the source now holds
+    A1-A8 (A3 and A5 changed behind the delta's back) and a new A11, and no B at all."""
+    source = [call(n) for n in (1, 2, 4, 6, 7, 8)] + [call(3, note="fixed"), call(5, note="x")]
+    messages = [schema("calls", PROPS), begin(), *source, call(11), whole_table_end()]
+    run = run_target(loaded, [*messages, state({"bookmarks": {}})])
+    assert run.returncode == 0, run.stderr
+    retired = {key for key, gone in _deleted(db, loaded).items() if gone}
+    assert retired == {"A9", "A10", "B1", "B2", "B3"}
+    found = _history(db, loaded)
+    assert found["reconcile_source_rows"] == 9
+    assert found["reconcile_live_before"] == 13
+    assert found["reconcile_retired"] == 5
+    assert found["reconcile_drift"] == 3  # A3 and A5 changed, A11 was missing
+    assert found["records_deleted"] == 5
+    assert "the whole table: 5 rows no longer at the source" in run.stderr
+
+
+def test_drift_counts_rows_brought_back_and_leaves_runs_without_a_pass_blank(db, loaded):
+    first = [schema("calls", PROPS), begin(), call(1), call(2), whole_table_end()]
+    assert run_target(loaded, first).returncode == 0
+    assert _history(db, loaded)["reconcile_live_before"] == 13
+    again = [schema("calls", PROPS), begin(), call(1), call(2), call(3), whole_table_end()]
+    assert run_target(loaded, again).returncode == 0
+    found = _history(db, loaded)
+    assert (found["reconcile_live_before"], found["reconcile_drift"]) == (2, 1)  # A3 revived
+    assert found["reconcile_retired"] == 0
+    assert run_target(loaded, [schema("calls", PROPS), call(4, note="delta")]).returncode == 0
+    delta = _history(db, loaded)
+    assert delta["reconcile_drift"] is None and delta["reconcile_source_rows"] is None
+
+
+def test_windowed_ends_are_measured_within_their_scopes(db, loaded):
+    window = [call(n) for n in (3, 5, 7, 8)] + [call(4, "B")]
+    run = run_target(loaded, [schema("calls", PROPS), begin(), *window, end(3, 8)])
+    assert run.returncode == 0, run.stderr
+    found = _history(db, loaded)
+    assert (found["reconcile_source_rows"], found["reconcile_live_before"]) == (4, 6)
+    assert (found["reconcile_retired"], found["reconcile_drift"]) == (2, 1)  # B4 is new
+
+
+def test_a_whole_table_end_in_a_history_table_closes_versions(db, loaded):
+    loaded["load_method"] = "history"
+    messages = [schema("calls", PROPS), begin(), call(1), whole_table_end()]
+    run = run_target(loaded, messages)
+    assert run.returncode == 0, run.stderr
+    with db.cursor() as cursor:
+        cursor.execute(
+            f'SELECT id FROM "{loaded["default_target_schema"]}"."calls__current" ORDER BY id'
+        )
+        assert [row[0] for row in cursor.fetchall()] == ["A1"]
+    assert _history(db, loaded)["reconcile_retired"] == 12
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        {**whole_table_end(), "scope": {"account_id": "A"}},
+        {**whole_table_end(), "whole_table": "yes"},
+    ],
+)
+def test_a_whole_table_end_takes_no_scope(db, loaded, message):
+    run = run_target(loaded, [schema("calls", PROPS), begin(), call(1), message])
+    assert run.returncode == 1 and "whole_table" in run.stderr
+    assert not any(_deleted(db, loaded).values())

@@ -87,3 +87,36 @@ def test_which_properties_refuse_null():
 
 def test_unknown_json_types_are_named():
     assert unknown_types({"a": {"type": "strng"}, "b": {"type": "string"}}) == ["a"]
+
+
+@pytest.mark.parametrize(
+    ("step", "good", "bad"),
+    [
+        (0.01, decimal.Decimal("19.99"), decimal.Decimal("19.995")),
+        (0.01, decimal.Decimal("0.07"), decimal.Decimal("0.071")),  # 0.07 % 0.01 in floats ≠ 0
+        (1e-08, decimal.Decimal("1.23456789"), decimal.Decimal("1.234567891")),
+        (5, 15, 16),
+        (0.5, 2, decimal.Decimal("2.25")),
+    ],
+)
+def test_multiple_of_is_checked_exactly_on_decimals(step, good, bad):
+    """pipelinewise's and singer-io's tap-mysql declare DECIMAL(10,2) as `multipleOf: 0.01`;
+    the target reads fractions as Decimal, which the compiled validator divided by a float
+    (a `Decimal / float` traceback)."""
+    encode = encoder({"type": ["null", "number"], "multipleOf": step}, ct.NUMERIC)
+    assert encode(good) == str(good)
+    with pytest.raises(InvalidValueError, match=f"multiple of {step}"):
+        encode(bad)
+
+
+def test_multiple_of_inside_objects_and_record_rules_is_exact():
+    nested = {
+        "type": "object",
+        "properties": {"price": {"type": "number", "multipleOf": 0.01}},
+    }
+    encode = encoder(nested, ct.JSONB)
+    encode({"price": decimal.Decimal("4.10")})
+    with pytest.raises(InvalidValueError, match=r"\.price must be a multiple of 0.01"):
+        encode({"price": decimal.Decimal("4.105")})
+    whole = {"type": "object", "properties": {"amount": nested}, "required": ["amount"]}
+    record_check(whole, "items")({"amount": {"price": decimal.Decimal("1.01")}})
