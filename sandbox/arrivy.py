@@ -86,6 +86,9 @@ class ArrivyStandIn(StandIn):
         self.story_tasks = self._place(self.story)
         self.tasks.protected.update(self.story_tasks)
         self.extra_statuses: dict[int, list[Record]] = {}
+        self.removed_status_reports: set[int] = set()
+        """Ids of status reports taken out of their task's history (a correction)."""
+        self.statuses = Collection("statuses", len(STATUS_TYPES) + 23, self._status_definition)
         self.born: dict[tuple[str, int], datetime.datetime] = {}
         self.clock = self.now
         self._mutations = 0
@@ -343,7 +346,8 @@ class ArrivyStandIn(StandIn):
                     "source": rng.choice(["web", "app", "sms"]),
                 }
             )
-        return history + self.extra_statuses.get(task_id, [])
+        history += self.extra_statuses.get(task_id, [])
+        return [status for status in history if status["id"] not in self.removed_status_reports]
 
     def _reading(self, entity_index: int, number: int) -> Record:
         """Location report `number` of an entity: every 30 minutes over the last week."""
@@ -409,28 +413,26 @@ class ArrivyStandIn(StandIn):
     def status_definitions(self, request: Request, match: re.Match[str]) -> Response:
         """Every status definition at once, whatever the paging (Data-Warehouse
         clients/status.py, processors/status.py: 28 of them in the warehouse copy)."""
+        return Response(200, list(self.statuses.live_records()))
+
+    def _status_definition(self, index: int) -> Record:
+        kind = STATUS_TYPES[index] if index < len(STATUS_TYPES) else "CUSTOM"
         created = fake.iso_utc(self.first_start - datetime.timedelta(days=500))
-        return Response(
-            200,
-            [
-                {
-                    "id": arrivy_id(5, index),
-                    "title": kind.title() if index < len(STATUS_TYPES) else f"Custom {index}",
-                    "description": None,
-                    "is_active": index != 27,
-                    "type": kind if index < len(STATUS_TYPES) else "CUSTOM",
-                    "type_id": index,
-                    "order": index,
-                    "visible_to_customer": index % 2 == 0,
-                    "require_signature": kind == "COMPLETE",
-                    "require_rating": False,
-                    "color": "#3366ff",
-                    "created": created,
-                    "updated": created,
-                }
-                for index, kind in enumerate([*STATUS_TYPES, *["CUSTOM"] * 23])
-            ],
-        )
+        return {
+            "id": arrivy_id(5, index),
+            "title": kind.title() if index < len(STATUS_TYPES) else f"Custom {index}",
+            "description": None,
+            "is_active": index != 27,
+            "type": kind,
+            "type_id": index,
+            "order": index,
+            "visible_to_customer": index % 2 == 0,
+            "require_signature": kind == "COMPLETE",
+            "require_rating": False,
+            "color": "#3366ff",
+            "created": created,
+            "updated": created,
+        }
 
     def profile(self, request: Request, match: re.Match[str]) -> Response:
         return Response(

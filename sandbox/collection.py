@@ -121,6 +121,16 @@ class Collection:
             self.size += creates
         return {"updated": updated, "deleted": removed, "created": created}
 
+    def delete(self, index: int) -> Record:
+        """Delete record `index` at the source; returns it as it was."""
+        with self.lock:
+            record = self.record(index)
+            if record is None:
+                raise KeyError(f"{self.name} has no live record {index}")
+            bisect.insort(self.deleted, index)
+            self.changed.pop(index, None)
+        return record
+
     def _pickable(self) -> Iterator[int]:
         return (index for index in self.live_indices() if index not in self.protected)
 

@@ -76,6 +76,16 @@ class RecordRandom:
             raise IndexError("cannot choose from an empty sequence")
         return options[self._draw() % len(options)]
 
+    def sample(self, population: t.Sequence[t.Any], k: int) -> list[t.Any]:
+        """`k` distinct items, in the order drawn (a partial Fisher-Yates shuffle)."""
+        pool = list(population)
+        if k > len(pool):
+            raise ValueError(f"sample of {k} larger than the population of {len(pool)}")
+        for position in range(k):
+            other = self.randrange(position, len(pool))
+            pool[position], pool[other] = pool[other], pool[position]
+        return pool[:k]
+
 
 def rng_for(seed: int, collection: str, index: int) -> RecordRandom:
     """A generator private to one record (stable across runs and Python versions)."""

@@ -24,6 +24,7 @@ from __future__ import annotations
 import datetime
 import typing as t
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import mysql
@@ -961,3 +962,107 @@ def _highest_generated_id(connection: sa.Connection, key: sa.Column) -> int:
     """The highest id below the story's: what `mutate` may change, and where it adds."""
     below_story = key < story_module.FIRST_GENIUS_ID
     return connection.execute(sa.select(sa.func.max(key)).where(below_story)).scalar() or 0
+
+
+@dataclass
+class TableDrift:
+    """Changes made to one table behind a stamp-based delta's back."""
+
+    deleted: list[t.Any] = field(default_factory=list)
+    """Keys deleted (a delta never sees a row that is gone)."""
+    changed: list[t.Any] = field(default_factory=list)
+    """Keys whose row changed while its change stamp did not (an admin's SQL fix), or that
+    were deleted and inserted again under their old stamp, or none."""
+    inserted: list[t.Any] = field(default_factory=list)
+    """Keys of rows inserted without a stamp past every other key: a delta reads these."""
+
+
+def drift(
+    engine: sa.Engine, *, round_number: int = 1, seed_value: int = 1
+) -> dict[str, TableDrift]:
+    """Deletes and changes a stamp-based delta cannot see, per table (`TableDrift`):
+    deleted rows (in a composite-key table, the reserved-name `lead` table and a table
+    keyed by text too), rows changed without touching their stamp, keys deleted and
+    inserted again (under their old stamp, and without one), and a row inserted without a
+    stamp past every key. The story's rows are left alone."""
+    rng = fake.rng_for(seed_value, "genius:drift", round_number)
+    planted = {name: TableDrift() for name in DRIFT_PLAN}
+    with engine.begin() as connection:
+        _prepare(engine, connection)
+        for name, (deletes, changes, column) in DRIFT_PLAN.items():
+            table = TABLES[name]
+            keys = _generated_keys(connection, table)
+            picked = rng.sample(keys, deletes + changes)
+            for key in picked[:deletes]:
+                connection.execute(table.delete().where(_key_is(table, key)))
+                planted[name].deleted.append(key)
+            for key in picked[deletes:]:
+                value: t.Any = rng.randint(1000, 9999)
+                if not isinstance(table.c[column].type, sa.Integer):
+                    value = f"drift {round_number}: {value}"
+                update = table.update().where(_key_is(table, key)).values({column: value})
+                connection.execute(update)
+                planted[name].changed.append(key)
+        touched = set(planted["appointment"].deleted) | set(planted["appointment"].changed)
+        planted["appointment"].changed += _reinsert(connection, rng, round_number, touched)
+        planted["appointment"].inserted.append(_insert_unstamped(connection, round_number))
+    return planted
+
+
+DRIFT_PLAN = {
+    "appointment": (3, 2, "notes"),
+    "appointment_to_service": (2, 0, "updated_at"),
+    "lead": (2, 1, "notes"),
+    "prospect": (0, 1, "notes"),
+    "marketsharp_marketing_source_map": (1, 1, "marketing_source_id"),
+}
+"""Per table: rows deleted, rows changed without their stamp, and the column changed."""
+
+
+def _generated_keys(connection: sa.Connection, table: sa.Table) -> list[t.Any]:
+    """The keys of generated rows (not the story's), in key order."""
+    key = list(table.primary_key.columns)
+    rows = connection.execute(sa.select(*key).order_by(*key)).all()
+    values = [row[0] if len(key) == 1 else tuple(row) for row in rows]
+    return [v for v in values if not isinstance(v, int) or v < story_module.FIRST_GENIUS_ID]
+
+
+def _key_is(table: sa.Table, key: t.Any) -> sa.ColumnElement:
+    columns = list(table.primary_key.columns)
+    values = key if isinstance(key, tuple) else (key,)
+    return sa.and_(*(column == value for column, value in zip(columns, values, strict=True)))
+
+
+def _reinsert(
+    connection: sa.Connection, rng: fake.RecordRandom, round_number: int, touched: set[int]
+) -> list[int]:
+    """Two appointments deleted and inserted again with another city: one under its old
+    stamp, one without a stamp (its key lies below every unstamped key a delta read)."""
+    table = TABLES["appointment"]
+    stamped = [
+        row
+        for row in connection.execute(
+            sa.select(table)
+            .where(table.c.updated_at.is_not(None), table.c.id < 100)
+            .order_by(table.c.id)
+        ).all()
+        if row.id not in touched
+    ]
+    again = []
+    for position, stamp in ((0, "old"), (1, None)):
+        row = dict(rng.choice(stamped[position::2])._mapping)
+        connection.execute(table.delete().where(table.c.id == row["id"]))
+        row["city"] = f"Moved {round_number}"
+        row["updated_at"] = row["updated_at"] if stamp == "old" else None
+        connection.execute(table.insert().values(row))
+        again.append(row["id"])
+    return again
+
+
+def _insert_unstamped(connection: sa.Connection, round_number: int) -> int:
+    """An appointment without a stamp past every generated key: the delta's pass over
+    unstamped rows reads it."""
+    table = TABLES["appointment"]
+    key = _highest_generated_id(connection, table.c.id) + 1
+    connection.execute(table.insert().values(id=key, city=f"Unstamped {round_number}"))
+    return key

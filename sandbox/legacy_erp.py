@@ -687,6 +687,19 @@ class LegacyErpStandIn(StandIn):
         self.clock += datetime.timedelta(minutes=1)
         return self.clock
 
+    def delete(self, table: str, index: int) -> list[tuple[str, Record]]:
+        """Delete a record as 4D does; a document takes its positions with it (the old
+        sync's documents and positions are one sales record). Returns (table, record) of
+        everything deleted."""
+        gone = [(table, self.tables[table].delete(index))]
+        if table == "Belege":
+            positions = self.tables["Belege_Pos"]
+            first = index * POSITIONS_PER_DOCUMENT
+            for position in range(first, first + POSITIONS_PER_DOCUMENT):
+                if positions.record(position) is not None:
+                    gone.append(("Belege_Pos", positions.delete(position)))
+        return gone
+
     def mutate(self, options: dict[str, t.Any]) -> dict[str, t.Any]:
         """New and changed products, customers and documents; stamps advance to today."""
         self._mutations += 1

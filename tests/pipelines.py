@@ -61,13 +61,20 @@ def keeps_history(db: t.Any, schema: str, table: str) -> bool:
 
 
 def landed(db: t.Any, schema: str, check: Check) -> dict[str, str]:
-    """The table's rows by key; of a history table, its current versions."""
+    """The table's live rows by key (not marked deleted); of a history table, its current
+    versions."""
     relation = check.table
     if keeps_history(db, schema, check.table):
         relation = f"{check.table}__current"
     with db.cursor() as cursor:
         cursor.execute(
-            f'SELECT ({check.key_sql})::text, {check.value_sql} FROM "{schema}"."{relation}"'
+            "SELECT 1 FROM information_schema.columns WHERE table_schema = %s "
+            "AND table_name = %s AND column_name = '_sdc_deleted_at'",
+            (schema, relation),
+        )
+        live = "WHERE _sdc_deleted_at IS NULL" if cursor.fetchone() else ""
+        cursor.execute(
+            f'SELECT ({check.key_sql})::text, {check.value_sql} FROM "{schema}"."{relation}" {live}'
         )
         found = cursor.fetchall()
     keys = [key for key, _ in found]

@@ -95,6 +95,8 @@ class PipeRun:
     target_returncode: int
     output: str
     """The tap's stderr, then the target's stdout and stderr."""
+    final_state: dict | None = None
+    """The last state the target emitted (committed)."""
 
 
 def run_pipeline(
@@ -103,18 +105,25 @@ def run_pipeline(
     target_config: dict[str, Any],
     env: dict[str, str] | None = None,
     timeout: float = 600,
+    state: dict | None = None,
 ) -> PipeRun:
-    """`tap | target-warehouse` as Meltano pipes them (`tap_config` as JSON text, or a dict);
-    the tap's stderr goes to a file, so a talkative tap cannot block on a full pipe."""
+    """`tap | target-warehouse` as Meltano pipes them (`tap_config` as JSON text, or a dict;
+    the tap given `state`); the tap's stderr goes to a file, so a talkative tap cannot block
+    on a full pipe."""
     binaries = Path(sys.executable).parent
     environment = {**os.environ, **(env or {})}
     with tempfile.TemporaryDirectory() as folder:
         tap_path, target_path = Path(folder) / "tap.json", Path(folder) / "target.json"
         tap_path.write_text(tap_config if isinstance(tap_config, str) else json.dumps(tap_config))
         target_path.write_text(json.dumps(target_config))
+        state_arguments = []
+        if state is not None:
+            state_path = Path(folder) / "state.json"
+            state_path.write_text(json.dumps(state))
+            state_arguments = ["--state", str(state_path)]
         with open(Path(folder) / "tap.log", "wb") as tap_log:
             extract = subprocess.Popen(
-                [str(binaries / tap), "--config", str(tap_path)],
+                [str(binaries / tap), "--config", str(tap_path), *state_arguments],
                 stdout=subprocess.PIPE,
                 stderr=tap_log,
                 env=environment,
@@ -128,7 +137,13 @@ def run_pipeline(
             )
             extract.wait()
         output = (Path(folder) / "tap.log").read_bytes() + load.stdout + load.stderr
-    return PipeRun(extract.returncode, load.returncode, output.decode(errors="replace"))
+    states = [json.loads(line) for line in load.stdout.decode().splitlines() if line.strip()]
+    return PipeRun(
+        extract.returncode,
+        load.returncode,
+        output.decode(errors="replace"),
+        states[-1] if states else None,
+    )
 
 
 def meltano_executable() -> str:

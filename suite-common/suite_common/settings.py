@@ -111,6 +111,22 @@ def apply_renames(config: dict[str, t.Any], renames: t.Mapping[str, str]) -> lis
     return texts
 
 
+def apply_former_switches(
+    config: dict[str, t.Any], given: t.Collection[str], switches: t.Mapping[str, str]
+) -> list[str]:
+    """A setting that once turned a feature on by being given (former spelling) → its
+    switch: given without the switch, it sets the switch true. One warning text each."""
+    texts = []
+    for former, switch in switches.items():
+        if former in given and switch not in given:
+            config[switch] = True
+            texts.append(
+                f"Setting {former} alone is the former way to turn {switch} on: it was read "
+                f"as {switch}: true; say so"
+            )
+    return texts
+
+
 def null_means_default(config: dict[str, t.Any], properties: t.Mapping[str, t.Any]) -> None:
     """A setting given as null takes its declared default, as an unset one does (the SDK
     fills in defaults for absent settings only), so the code reads every default from
@@ -120,15 +136,24 @@ def null_means_default(config: dict[str, t.Any], properties: t.Mapping[str, t.An
             config[name] = properties[name]["default"]
 
 
-def check_at_start(plugin: PluginBase, renames: t.Mapping[str, str] | None = None) -> None:
+def check_at_start(
+    plugin: PluginBase,
+    renames: t.Mapping[str, str] | None = None,
+    switches: t.Mapping[str, str] | None = None,
+    given: t.Collection[str] | None = None,
+) -> None:
     """What every plugin of the suite does once its settings are read: warn of unknown
     settings (the SDK ignores them silently, so a typo looked like a default), move former
-    names to current ones, give null settings their defaults, and keep METRIC lines (half
+    names to current ones (and former switches, judged on the settings `given` before the
+    SDK filled in defaults), give null settings their defaults, and keep METRIC lines (half
     of every log) for `LOGLEVEL=DEBUG`."""
     properties = plugin.config_jsonschema.get("properties", {})
     texts = unknown_settings(plugin.config, properties)
     config = mutable_config(plugin)
     texts += apply_renames(config, renames or {})
+    present = {name for name in (given or ()) if config.get(name) is not None}
+    declared = {former: s for former, s in (switches or {}).items() if former in properties}
+    texts += apply_former_switches(config, present, declared)
     null_means_default(config, properties)
     for text in texts:
         plugin.logger.warning("%s", text)

@@ -5,7 +5,8 @@
 - A refused setting that is secret is named without its value.
 - A setting the tap does not know (`api_urll`) gets a warning naming the closest known one:
   the SDK ignores unknown settings silently, so a typo looked like a default.
-- A setting's former name (`renamed_settings`) still works, with a warning.
+- A setting's former name (`renamed_settings`) still works, with a warning; so does a
+  setting's former meaning as a switch (`reconcile_days` alone turns `reconcile` on).
 - METRIC lines, half of every log, are shown only at `LOGLEVEL=DEBUG` (or the plugin's own
   `<TAP_NAME>_LOGLEVEL=DEBUG`).
 - After a sync, what the contact checks flagged per stream (`suite_common.contacts`).
@@ -24,6 +25,7 @@ from singer_sdk.exceptions import ConfigValidationError
 from suite_common.drift import SchemaDriftCheck
 from suite_common.http import RateLimiter
 from suite_common.messages import BufferedRecordsWriter
+from suite_common.reconcile import FORMER_SWITCHES
 from suite_common.settings import check_at_start, without_secrets
 
 
@@ -35,11 +37,15 @@ class SuiteTap(SchemaDriftCheck, Tap):
     """Former setting name → current name."""
 
     def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
+        # The settings as given, before the SDK fills in the defaults (in the same dict).
+        given = kwargs.get("config")
+        given_names = set(given) if isinstance(given, dict) else None
         try:
             super().__init__(*args, **kwargs)
         except ConfigValidationError as exc:
             raise without_secrets(exc) from None
-        check_at_start(self, self.renamed_settings)
+        given_names = set(self.config) if given_names is None else given_names
+        check_at_start(self, self.renamed_settings, FORMER_SWITCHES, given_names)
 
     def sync_all(self) -> None:
         """Sync, then report what the contact checks flagged, per stream."""

@@ -12,9 +12,11 @@ Which streams are incremental, and why:
 - groups and entities are full-table: they are small, and every entity must be read so its
   readings can be.
 - task_statuses are read for each task the sync emits (new or changed ones), whole.
-- A reconciliation pass (`reconcile_days`) reads tasks scheduled from N days back, every
-  one whatever its `updated`, and the unscheduled ones; the target then retires the tasks
-  of that schedule window (and the unscheduled ones) that Arrivy no longer lists.
+- A reconciliation pass (`reconcile: true`, see suite_common.reconcile) reads groups,
+  status definitions, customers and entities whole, tasks scheduled from `reconcile_days`
+  back, every one whatever its `updated`, and the unscheduled ones, and each task's status
+  history; the target then retires what Arrivy no longer lists there. Location readings are
+  never retired (see `EntityReadingsStream`).
 """
 
 from __future__ import annotations
@@ -32,14 +34,25 @@ if t.TYPE_CHECKING:
     from singer_sdk.helpers.types import Context
 
 
-class UpdatedSinceStream(BundledSchema, ArrivyStream):
-    """Incremental on `updated`, filtered by the tap whether or not the server filters."""
+class WholeListStream(ReconciledStream, BundledSchema, ArrivyStream):
+    """A list Arrivy sends whole: a reconciliation pass retires what it no longer holds."""
+
+    def read_window(self, context: Context | None) -> ReadWindow | None:
+        return ReadWindow.whole()
+
+
+class UpdatedSinceStream(WholeListStream):
+    """Incremental on `updated`, filtered by the tap whether or not the server filters; a
+    reconciliation pass reads it whole, whatever `updated`."""
 
     replication_key = "updated"
     is_sorted = False
 
     def updated_floor(self, context: Context | None) -> datetime.datetime | None:
-        """Records updated before this are not emitted: the bookmark, else `start_date`."""
+        """Records updated before this are not emitted: the bookmark, else `start_date`;
+        none in a reconciliation pass, where the target must receive every record."""
+        if self.reconciling:
+            return None
         since = self.get_starting_timestamp(context)
         return _aware(since) if since is not None else None
 
@@ -67,14 +80,14 @@ def _aware(moment: datetime.datetime) -> datetime.datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=datetime.timezone.utc)
 
 
-class GroupsStream(BundledSchema, ArrivyStream):
+class GroupsStream(WholeListStream):
     name = "groups"
     path = "/groups"
     primary_keys = ("id",)
     default_page_size = 100
 
 
-class StatusesStream(BundledSchema, ArrivyStream):
+class StatusesStream(WholeListStream):
     """Status definitions: all of them in one answer, which ignores paging (so one page)."""
 
     name = "statuses"
@@ -96,7 +109,7 @@ class CustomersStream(UpdatedSinceStream):
     id_fields = ("id", "owner", "group_id")
 
 
-class EntitiesStream(BundledSchema, ArrivyStream):
+class EntitiesStream(WholeListStream):
     """Team members (crew); full table, and the parent of their location readings."""
 
     name = "entities"
@@ -120,7 +133,11 @@ class EntitiesStream(BundledSchema, ArrivyStream):
 
 
 class EntityReadingsStream(BundledSchema, ArrivyStream):
-    """Location reports of one entity, after its bookmark (`time=`)."""
+    """Location reports of one entity, after its bookmark (`time=`).
+
+    Never retired: a reading is a log entry of where a crew member was, which Arrivy
+    documents no way to delete, and the readings of an entity Arrivy no longer lists stay as
+    history (join them to `entities` and its `_sdc_deleted_at`)."""
 
     name = "entity_readings"
     path = "/entities/{entity_id}/readings"
@@ -139,8 +156,10 @@ class EntityReadingsStream(BundledSchema, ArrivyStream):
         return params
 
 
-class TasksStream(ReconciledStream, UpdatedSinceStream):
+class TasksStream(UpdatedSinceStream):
     """Bookings: the schedule window first, then the unscheduled set."""
+
+    scope_properties = ("start_datetime", "unscheduled")
 
     name = "tasks"
     path = "/tasks"
@@ -219,8 +238,14 @@ class TasksStream(ReconciledStream, UpdatedSinceStream):
         return {"task_id": record["id"]}
 
 
-class TaskStatusesStream(BundledSchema, ArrivyStream):
-    """Status history of each task the sync emits; one bookmark-free stream, not per task."""
+class TaskStatusesStream(ReconciledStream, BundledSchema, ArrivyStream):
+    """Status history of each task the sync emits; one bookmark-free stream, not per task.
+
+    In a reconciliation pass each task's history is read whole, so a status report Arrivy
+    no longer lists for a task read is retired; the reports of a task Arrivy deleted are
+    not read at all and stay (join them to `tasks` and its `_sdc_deleted_at`)."""
+
+    scope_properties = ("task_id",)
 
     name = "task_statuses"
     path = "/tasks/{task_id}/status"
@@ -234,3 +259,7 @@ class TaskStatusesStream(BundledSchema, ArrivyStream):
     def post_process(self, row: dict, context: Context | None = None) -> dict | None:
         row.setdefault("task_id", (context or {}).get("task_id"))
         return super().post_process(row, context)
+
+    def read_window(self, context: Context | None) -> ReadWindow | None:
+        """The status history of one task."""
+        return ReadWindow.within(task_id=(context or {}).get("task_id"))

@@ -1,5 +1,10 @@
 """CallRail streams: accounts, and per account its companies, calls, trackers, forms, texts,
-tags and users. Each account is a partition with its own bookmarks."""
+tags and users. Each account is a partition with its own bookmarks.
+
+A reconciliation pass (`reconcile: true`, see suite_common.reconcile) reads the small lists
+whole (accounts; per account its trackers, tags and users), calls and forms in their
+`reconcile_days` window, and lets the target retire what CallRail no longer lists there.
+Companies and text conversations are read but never retired (see their classes)."""
 
 from __future__ import annotations
 
@@ -22,7 +27,7 @@ if t.TYPE_CHECKING:
 OLDEST_ALLOWED = datetime.timedelta(days=25 * 30)
 
 
-class AccountsStream(CallRailStream):
+class AccountsStream(ReconciledStream, CallRailStream):
     """Every account the key can see (or those in `account_ids`)."""
 
     name = "accounts"
@@ -44,9 +49,17 @@ class AccountsStream(CallRailStream):
     def get_child_context(self, record: dict, context: Context | None) -> dict:
         return {"account_id": record["id"]}
 
+    def read_window(self, context: Context | None) -> ReadWindow | None:
+        """Every account the key sees, or those of `account_ids`."""
+        wanted = self.config.get("account_ids")
+        return ReadWindow.within(id=list(wanted)) if wanted else ReadWindow.whole()
 
-class AccountListStream(ContactColumns, CallRailStream):
-    """A list inside one account: `/a/{account_id}/<name>.json`, full table by default."""
+
+class AccountListStream(ReconciledStream, ContactColumns, CallRailStream):
+    """A list inside one account: `/a/{account_id}/<name>.json`, full table by default,
+    reconciled per account (and per the companies read, where its records name theirs)."""
+
+    scope_properties: tuple[str, ...] = ("account_id", "company_id")
 
     parent_stream_type = AccountsStream
     primary_keys = ("id",)
@@ -72,8 +85,27 @@ class AccountListStream(ContactColumns, CallRailStream):
         row["id"] = str(row["id"])
         return super().post_process(row, context)
 
+    @property
+    def scopes_by_company(self) -> bool:
+        """`company_ids` limits what is read, and the records say their company."""
+        return bool(self.config.get("company_ids")) and "company_id" in self.schema["properties"]
 
-class DateWindowStream(ReconciledStream, AccountListStream):
+    def incomplete_read_reason(self) -> str | None:
+        reason = super().incomplete_read_reason()
+        filtered = self.supports_company_filter and self.config.get("company_ids")
+        if reason is None and filtered and not self.scopes_by_company:
+            return "company_ids filters it, and its records carry no company_id to scope by"
+        return reason
+
+    def read_window(self, context: Context | None) -> ReadWindow | None:
+        """The account's list, of the companies read."""
+        scope: dict[str, t.Any] = {"account_id": (context or {}).get("account_id")}
+        if self.scopes_by_company:
+            scope["company_id"] = list(self.config["company_ids"])
+        return ReadWindow.within(**scope)
+
+
+class DateWindowStream(AccountListStream):
     """Incremental on a timestamp CallRail filters with inclusive `start_date`/`end_date`.
 
     Both dates are always sent: without them CallRail reads its `recent` window (7 days).
@@ -87,8 +119,8 @@ class DateWindowStream(ReconciledStream, AccountListStream):
     a killed run resumes where it stopped. A list without a sort is unsorted: its bookmark
     is the latest value seen, saved when the account's list is done.
 
-    A reconciliation pass (`reconcile_days`) reads from `reconcile_start` instead of the
-    bookmark, and reports each account's window so the target retires what CallRail no
+    A reconciliation pass reads from `reconcile_start` (`reconcile_days` back) instead of
+    the bookmark, and reports each account's window so the target retires what CallRail no
     longer lists there (spam-flagged calls leave the call log).
     """
 
@@ -100,6 +132,10 @@ class DateWindowStream(ReconciledStream, AccountListStream):
     @property
     def is_sorted(self) -> bool:  # type: ignore[override]
         return self.sort_field is not None
+
+    @property
+    def scope_properties(self) -> tuple[str, ...]:  # type: ignore[override]
+        return (*AccountListStream.scope_properties, t.cast(str, self.replication_key))
 
     @property
     def check_sorted(self) -> bool:
@@ -134,9 +170,7 @@ class DateWindowStream(ReconciledStream, AccountListStream):
     def read_window(self, context: Context | None) -> ReadWindow | None:
         """The account's calls (or forms) in the window just read, of the companies read."""
         start, end = self.window(context)
-        scope: dict[str, t.Any] = {"account_id": (context or {}).get("account_id")}
-        if self.config.get("company_ids"):
-            scope["company_id"] = list(self.config["company_ids"])
+        scope = t.cast(ReadWindow, super().read_window(context)).scope
         return ReadWindow(self.replication_key, start, min(end, self.read_started), scope)
 
     def get_url_params(self, context: Context | None, next_page_token: t.Any) -> dict[str, t.Any]:
@@ -196,7 +230,11 @@ def utc_wall_time(moment: datetime.datetime) -> str:
 class CompaniesStream(AccountListStream):
     """Companies; disabled ones stay with `status=disabled` (soft delete). CallRail's docs
     do not say whether the list holds disabled companies when no `status` is sent, so the
-    list is read as it comes, then with `status=disabled`; a company in both is emitted once."""
+    list is read as it comes, then with `status=disabled`; a company in both is emitted once.
+
+    Never retired by a reconciliation pass: CallRail disables companies rather than deleting
+    them, so `status` and `disabled_at` say what became of one, and a company missing from
+    both lists is more likely a list CallRail did not send whole than a deleted company."""
 
     name = "companies"
     path = "/a/{account_id}/companies.json"
@@ -218,6 +256,9 @@ class CompaniesStream(AccountListStream):
         if self.status:
             params["status"] = self.status
         return params
+
+    def read_window(self, context: Context | None) -> ReadWindow | None:
+        return None
 
 
 class CallsStream(DateWindowStream):

@@ -12,6 +12,11 @@ timestamp at a page edge and slows down with depth. Here every read is a keyset 
   later run reads only rows added since;
 - full-table streams are ordered by key.
 
+A reconciliation pass (`reconcile: true`) reads every table whole by key, whatever the
+bookmarks (and `start_date`, `end_date`), between RECONCILE messages (suite_common.reconcile):
+the target retires every key it did not receive and counts the rows it had to repair, which
+a stamp-based delta never sees (deleted rows, changes that left `updated_at` alone).
+
 Each chunk is one query streamed through a server-side cursor (constant memory); a dropped
 connection is retried from the last row read. Values: DECIMAL stays a Decimal, DATETIME
 gets the database's zone (setting `timezone`), TIME becomes `HH:MM:SS`, MySQL's zero dates
@@ -33,6 +38,7 @@ from singer_sdk import Stream
 from suite_common.contacts import ContactColumns
 from suite_common.http import backoff_seconds
 from suite_common.messages import LeanRecordMessages
+from suite_common.reconcile import ReadWindow, ReconciledStream
 from suite_common.sdk_adapter import StreamHooks
 from suite_common.state import SkipNullBookmarks
 
@@ -61,8 +67,11 @@ def clock_time(value: t.Any) -> str | None:
     return f"{sign}{seconds // 3600:02d}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"
 
 
-class GeniusStream(ContactColumns, SkipNullBookmarks, LeanRecordMessages, StreamHooks, Stream):
-    """A Genius table (or a view of it) read with keyset pagination."""
+class GeniusTable(ContactColumns, SkipNullBookmarks, LeanRecordMessages, StreamHooks, Stream):
+    """A Genius table (or a view of it) read with keyset pagination; `GeniusStream` makes
+    it reconcilable (`reconciling` comes from there)."""
+
+    reconciling: bool
 
     phone_fields = ("phone1", "phone2")
     email_fields = ("email", "personal_email")
@@ -78,7 +87,11 @@ class GeniusStream(ContactColumns, SkipNullBookmarks, LeanRecordMessages, Stream
     """Left out unless `include_credential_columns` is set."""
     lookups: tuple[Lookup, ...] = ()
     """Values joined in from other tables (see `joins`)."""
-    is_sorted = True
+
+    @property
+    def is_sorted(self) -> bool:  # type: ignore[override]
+        """The change timeline comes in order; a reconciliation pass reads by key."""
+        return not self.reconciling
 
     @property
     def check_sorted(self) -> bool:
@@ -235,8 +248,8 @@ class GeniusStream(ContactColumns, SkipNullBookmarks, LeanRecordMessages, Stream
     def _records(self, context: Context | None) -> t.Iterator[dict]:
         columns = self.selected_columns()
         convert = self._converter(columns)
-        if self.change_expression is None:
-            yield from map(convert, self._keyset(columns, sa.true(), [], None))
+        if self.reconciling or self.change_expression is None:
+            yield from map(convert, self._whole_table(columns))
             return
         yield from self._unstamped(columns, convert)
         start = self.get_starting_timestamp(context)
@@ -249,6 +262,21 @@ class GeniusStream(ContactColumns, SkipNullBookmarks, LeanRecordMessages, Stream
             condition = sa.and_(condition, self.change_expression < self._database_time(end_time))
         changed = self.change_expression.label("_change")
         yield from map(convert, self._keyset(columns, condition, [changed], None))
+
+    def _whole_table(self, columns: dict[str, sa.ColumnElement]) -> t.Iterator[sa.Row]:
+        """Every row by key; in a pass over a stamped table, with the change value after
+        the columns (the converter's `changed_at`)."""
+        ignored = [name for name in ("start_date", "end_date") if self.config.get(name)]
+        if self.reconciling and ignored:
+            self.logger.info(
+                "%s: a reconciliation pass reads the table whole (%s do not apply)",
+                self.name,
+                " and ".join(ignored),
+            )
+        extra = []
+        if self.change_expression is not None:
+            extra = [self.change_expression.label("_change")]
+        return self._keyset(columns, sa.true(), [], None, extra)
 
     def _unstamped(self, columns: dict[str, sa.ColumnElement], convert: t.Callable) -> t.Iterator:
         """Rows without a change value, by key, after those an earlier run read."""
@@ -274,12 +302,15 @@ class GeniusStream(ContactColumns, SkipNullBookmarks, LeanRecordMessages, Stream
         condition: sa.ColumnElement,
         leading: list[sa.ColumnElement],
         after: tuple | None,
+        extra: list[sa.ColumnElement] | None = None,
     ) -> t.Iterator[sa.Row]:
         """Rows matching `condition` ordered by (*leading, *key), in chunks, each continuing
-        strictly after the last row read; a dropped connection resumes from there."""
+        strictly after the last row read; a dropped connection resumes from there. Each
+        row holds the columns, then `leading`, then `extra`."""
         order = [*leading, *self.key_columns]
         chunk = int(self.config["chunk_size"])
-        statement = sa.select(*[self._as_read(c).label(n) for n, c in columns.items()], *leading)
+        selected = [self._as_read(c).label(n) for n, c in columns.items()]
+        statement = sa.select(*selected, *leading, *(extra or []))
         statement = statement.select_from(self.source())
         statement = statement.where(condition).order_by(*order).limit(chunk)
         positions = [*(c.name for c in leading), *self.key]
@@ -400,6 +431,15 @@ class GeniusStream(ContactColumns, SkipNullBookmarks, LeanRecordMessages, Stream
             return local.astimezone(datetime.timezone.utc).isoformat(timespec="microseconds")
 
         return zoned_text
+
+
+class GeniusStream(ReconciledStream, GeniusTable):
+    """A Genius stream: its table, read whole in a reconciliation pass (the mixin comes
+    first, so it sees each read end)."""
+
+    def read_window(self, context: Context | None) -> ReadWindow | None:
+        """A reconciliation pass reads the table whole."""
+        return ReadWindow.whole()
 
 
 def _zero_date(value: t.Any) -> bool:

@@ -6,6 +6,7 @@ import sqlalchemy as sa
 from singer_sdk import Stream
 from singer_sdk import typing as th
 from suite_common.cli import run_cli
+from suite_common.reconcile import reconcile_settings
 from suite_common.settings import region_setting
 from suite_common.tap import SuiteTap
 
@@ -111,6 +112,7 @@ class TapGenius(SuiteTap):
             description="First wait before a reconnect, doubled each time.",
         ),
         region_setting(),
+        *reconcile_settings(window=False),
     ).to_dict()
 
     def discover_streams(self) -> list[Stream]:

@@ -12,6 +12,11 @@ table added in the `tables` setting is read like the built-in ones.
   positions follow their document's change without a change column of their own.
 - Schemas: bundled for the built-in tables (`schemas/`), given in the `tables` setting, or
   read from a sample page of a new table.
+- A reconciliation pass (`reconcile: true`, see suite_common.reconcile) reads every table
+  whole, whatever the bookmarks, and the target retires every key it did not receive. 4D
+  lists live records only, so that is how a deleted customer or document leaves the
+  warehouse. A child table's scope is the whole table too, once its parent was read whole:
+  the positions of a deleted document, and positions deleted from a live one, are retired.
 """
 
 from __future__ import annotations
@@ -23,7 +28,9 @@ from collections import Counter
 from pathlib import Path
 
 from singer_sdk.exceptions import AbortedSyncFailedException, AbortedSyncPausedException
+from suite_common.reconcile import ReadWindow, ReconciledStream
 from suite_common.schemas import bundled_schema
+from suite_common.sdk_adapter import tap_of
 
 from tap_legacy_erp.client import ErpStream, entities
 from tap_legacy_erp.filters import (
@@ -52,11 +59,13 @@ _CONVERTERS: dict[str, t.Callable[[t.Any], t.Any]] = {
 }
 
 
-class TableStream(ErpStream):
-    """A 4D table (see the module docstring)."""
+class ErpTable(ErpStream):
+    """A 4D table (see the module docstring); `TableStream` makes it reconcilable
+    (`reconciling` comes from there)."""
 
     spec: t.ClassVar[TableSpec]
     is_sorted = False
+    reconciling: bool
 
     def __init__(self, tap: Tap) -> None:
         super().__init__(tap, schema=self.table_schema(tap))
@@ -116,7 +125,8 @@ class TableStream(ErpStream):
     def clauses(self, context: Context | None) -> list[Clause]:
         """Every condition a record must meet: settings, then the change floor."""
         clauses = list(self.setting_clauses)
-        since = self.get_starting_timestamp(context) if self.replication_key else None
+        follows_changes = self.replication_key and not self.reconciling
+        since = self.get_starting_timestamp(context) if follows_changes else None
         if since is not None:
             clauses.append(Condition(t.cast(str, self.replication_key), ">=", since.date()))
         return clauses
@@ -215,6 +225,7 @@ class TableStream(ErpStream):
                 try:
                     child.sync(context=group)
                 except (AbortedSyncFailedException, AbortedSyncPausedException):
+                    t.cast(ChildTableStream, child).read_partly = True
                     continue  # as the SDK does: the other children still sync
 
     def _sync_remaining_children(self) -> None:
@@ -226,6 +237,24 @@ class TableStream(ErpStream):
             self._waiting = None
 
 
+class TableStream(ReconciledStream, ErpTable):
+    """A 4D table, read whole in a reconciliation pass (the mixin comes first, so it sees
+    each read end)."""
+
+    def incomplete_read_reason(self) -> str | None:
+        if self.setting_clauses:
+            return "filters read only part of the table"
+        return super().incomplete_read_reason()
+
+    def read_window(self, context: Context | None) -> ReadWindow | None:
+        """The whole table; and, the parent's read being done (its children's with it),
+        the whole of each child table that read every group of parents."""
+        for child in self.child_streams:
+            if isinstance(child, ChildTableStream) and child.read_every_group:
+                child.finished_windows.append(ReadWindow.whole())
+        return ReadWindow.whole()
+
+
 class ChildTableStream(TableStream):
     """Records of a child table for a group of parent records (context `parents`).
 
@@ -234,11 +263,33 @@ class ChildTableStream(TableStream):
     groups' records are held, so memory stays flat."""
 
     state_partitioning_keys: t.ClassVar[list[str]] = []
+    read_partly = False
+    """A group of parents whose children were not all read (the SDK stopped the sync)."""
 
     def __init__(self, tap: Tap) -> None:
         super().__init__(tap)
         self._reader = concurrent.futures.ThreadPoolExecutor(1, f"{self.name}-ahead")
         self._ahead: dict[tuple[str, ...], concurrent.futures.Future[list[dict]]] = {}
+
+    def incomplete_read_reason(self) -> str | None:
+        reason = super().incomplete_read_reason()
+        parent = t.cast(TableStream, self._parent_stream)
+        if reason is None and not parent.reconciling:
+            return f"its parent {parent.name} is not read whole"
+        return reason
+
+    @property
+    def read_every_group(self) -> bool:
+        """In a reconciliation pass, every group of parents was read whole."""
+        return self.reconciling and self.selected and not self.read_partly
+
+    @property
+    def _parent_stream(self) -> TableStream:
+        return t.cast(TableStream, tap_of(self).streams[self.parent_stream_type.name])
+
+    def read_window(self, context: Context | None) -> ReadWindow | None:
+        """None per group: the parent notes the child's whole table once it is done."""
+        return None
 
     def read_ahead(self, context: Context) -> None:
         """Start requesting the records of a group of parents."""

@@ -10,6 +10,7 @@ from pathlib import Path
 from singer_sdk import Stream
 from singer_sdk import typing as th
 from suite_common.cli import run_cli
+from suite_common.reconcile import reconcile_settings
 from suite_common.settings import (
     former_names,
     page_size_setting,
@@ -97,6 +98,7 @@ class TapLegacyErp(SuiteTap):
             ),
         ),
         th.Property("max_pages", th.IntegerType, description="Stop each table after N pages."),
+        *reconcile_settings(window=False),
         *retry_settings(),
         *tls_settings(),
     ).to_dict()

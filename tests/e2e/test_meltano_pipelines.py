@@ -19,11 +19,14 @@ import subprocess
 import typing as t
 from pathlib import Path
 
+from sandbox import genius as sandbox_genius
 from tests.conftest import Installed
 from tests.pipelines import (
     Pipeline,
     assert_equal_to_source,
     callrail_pipeline,
+    erp_pipeline,
+    genius_pipeline,
     keeps_history,
     landed,
 )
@@ -185,6 +188,54 @@ def test_callrail_reconciliation_job_through_meltano(
             cursor.execute(f'DROP SCHEMA IF EXISTS "{pipeline.schema}_history" CASCADE')
 
 
+def test_genius_and_erp_reconciliation_jobs_through_meltano(
+    meltano_installed, warehouse_url, db, genius_db, mariadb_server, erp_server, tmp_path
+):
+    """`meltano run genius-reconcile` and `legacy-erp-reconcile` after a delta: what the
+    sources deleted is retired (appointments, a history table in meltano.yml, get their
+    versions closed), the Genius drift is repaired and counted, each pass with its own
+    state ID."""
+    genius = genius_pipeline(genius_db, mariadb_server.url)
+    erp = erp_pipeline(erp_server)
+    projects = [
+        Project(meltano_installed, tmp_path / p.source, p, warehouse_url) for p in (genius, erp)
+    ]
+    try:
+        for project in projects:
+            (tmp_path / project.pipeline.source).mkdir()
+            project.run()
+        planted = sandbox_genius.drift(genius_db)
+        erp_server.delete("Belege", 7)
+        for project in projects:
+            project.run()
+            project.meltano("run", f"{project.pipeline.source}-reconcile")
+            assert_equal_to_source(db, project.pipeline.schema, project.pipeline)
+        counts = pass_counts(db, genius)
+        appointment = planted["appointment"]
+        assert counts["appointments"] == (len(appointment.deleted), len(appointment.changed))
+        assert counts["appointment_services"] == (2, 0)
+        assert pass_counts(db, erp)["belege_pos"] == (3, 0)
+        listed = projects[0].meltano("state", "list").stdout.split()
+        assert "sandbox:tap-genius--reconcile-to-target-warehouse" in listed
+    finally:
+        with db.cursor() as cursor:
+            for project in projects:
+                cursor.execute(f'DROP SCHEMA IF EXISTS "{project.pipeline.schema}" CASCADE')
+                schema = f"{project.pipeline.schema}_history"
+                cursor.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+
+def pass_counts(db: t.Any, pipeline: Pipeline) -> dict[str, tuple[int, int]]:
+    """(retired, drift) of each stream's latest reconciliation pass."""
+    with db.cursor() as cursor:
+        cursor.execute(
+            "SELECT DISTINCT ON (sync_type) sync_type, reconcile_retired, reconcile_drift "
+            f'FROM "{pipeline.schema}_history".sync_history '
+            "WHERE reconcile_retired IS NOT NULL ORDER BY sync_type, start_time DESC"
+        )
+        return {row[0]: (row[1], row[2]) for row in cursor.fetchall()}
+
+
 def test_jobs_and_schedules_are_declared(meltano_installed):
     env = {**os.environ, "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false"}
     listed = subprocess.run(
@@ -198,10 +249,8 @@ def test_jobs_and_schedules_are_declared(meltano_installed):
     assert listed.returncode == 0, listed.stderr[-2000:]
     schedules = {s["name"]: s for s in json.loads(listed.stdout)["schedules"]["job"]}
     assert schedules["legacy-erp-incremental"]["cron_interval"] == "*/5 * * * *"
-    nightly = schedules["legacy-erp-nightly-full"]
-    assert nightly["cron_interval"] == "0 2 * * *"
-    assert nightly["env"]["MELTANO_RUN_FULL_REFRESH"] == "true"
+    assert schedules["legacy-erp-reconcile-nightly"]["cron_interval"] == "0 2 * * *"
     assert {"arrivy-incremental", "callrail-incremental", "genius-incremental"} <= set(schedules)
-    for source in ("arrivy", "callrail"):
+    for source in ("arrivy", "callrail", "genius", "legacy-erp"):
         nightly = schedules[f"{source}-reconcile-nightly"]
         assert nightly["job"]["tasks"] == [f"tap-{source}--reconcile target-warehouse"]

@@ -54,15 +54,31 @@ def test_one_dagster_job_per_meltano_job_and_one_schedule_per_schedule(repositor
     assert {s.name for s in repo.schedule_defs} == {
         s.name.replace("-", "_") for s in project.schedules()
     }
-    nightly = repo.get_schedule_def("legacy_erp_nightly_full")
+    nightly = repo.get_schedule_def("legacy_erp_reconcile_nightly")
     assert nightly.cron_schedule == "0 2 * * *"
-    assert nightly.job_name == "legacy_erp"
+    assert nightly.job_name == "legacy_erp_reconcile"
     incremental = repo.get_schedule_def("legacy_erp_incremental")
     config = {name: ops["config"] for name, ops in tick_config(nightly)["ops"].items()}
-    assert config == {"load_legacy_erp": {"tasks": ["tap-legacy-erp target-warehouse"],
-                      "full_refresh": True, "state_id_suffix": None, "env": {}}}  # fmt: skip
+    assert config == {"load_legacy_erp": {"tasks": ["tap-legacy-erp--reconcile target-warehouse"],
+                      "full_refresh": False, "state_id_suffix": None, "env": {}}}  # fmt: skip
+    delta = tick_tags(incremental)
+    assert delta.items() <= tick_tags(nightly).items(), "the pass waits for the delta"
+    assert tick_tags(nightly)[f"{STATE_TAG_PREFIX}tap-legacy-erp--reconcile-to-target-warehouse"]
+
+
+def test_a_schedule_with_full_refresh_runs_its_job_so(tmp_path):
+    def nightly_full(project: dict) -> None:
+        project["schedules"].append(
+            {"name": "legacy-erp-nightly-full", "interval": "0 2 * * *", "job": "legacy-erp",
+             "env": {"MELTANO_RUN_FULL_REFRESH": "true"}}
+        )  # fmt: skip
+
+    repo = build_definitions(project_copy(tmp_path, nightly_full)).get_repository_def()
+    full = repo.get_schedule_def("legacy_erp_nightly_full")
+    incremental = repo.get_schedule_def("legacy_erp_incremental")
+    assert tick_config(full)["ops"]["load_legacy_erp"]["config"]["full_refresh"] is True
     assert not tick_config(incremental)["ops"]["load_legacy_erp"]["config"]["full_refresh"]
-    assert tick_tags(nightly) == tick_tags(incremental), "both wait for the same state ID"
+    assert tick_tags(full) == tick_tags(incremental), "both wait for the same state ID"
 
 
 def test_each_table_is_an_asset_and_each_job_selects_its_extractors_tables(repository):

@@ -196,7 +196,7 @@ def test_the_webserver_lists_every_job_schedule_and_table_of_meltano_yml(webserv
     assert {"arrivy", "callrail", "genius", "legacy_erp", "all", "callrail_reconcile"} <= jobs
     schedules = {s["name"]: s["cronSchedule"] for s in found["schedules"]}
     assert schedules["legacy_erp_incremental"] == "*/5 * * * *"
-    assert schedules["legacy_erp_nightly_full"] == "0 2 * * *"
+    assert schedules["legacy_erp_reconcile_nightly"] == "0 2 * * *"
     tables = {"/".join(node["assetKey"]["path"]) for node in found["assetNodes"]}
     schemas = webserver.schemas  # each table's asset key is its load schema and name
     assert {

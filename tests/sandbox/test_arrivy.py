@@ -153,3 +153,29 @@ def test_a_page_is_capped_whatever_items_per_page_asks(arrivy_server):
     arrivy_server.max_items_per_page = 40
     pages = [get(arrivy_server, "/customers", items_per_page=100, page=n).json() for n in (1, 4)]
     assert [len(page) for page in pages] == [40, 30]
+
+
+def test_a_deleted_record_leaves_every_list_and_a_removed_report_its_task(arrivy_server):
+    """Deletion at the source, as a reconciliation pass must see it: gone from the list."""
+
+    def listed(path):  # status definitions come at once, whatever the paging
+        if path == "/statuses":
+            return [r["id"] for r in get(arrivy_server, path).json()]
+        return [r["id"] for r in all_pages(arrivy_server, path, 500)]
+
+    for path, collection in (
+        ("/groups", arrivy_server.groups),
+        ("/statuses", arrivy_server.statuses),
+        ("/entities", arrivy_server.entities),
+        ("/customers", arrivy_server.customers),
+    ):
+        before = listed(path)
+        gone = collection.record(1)["id"]
+        collection.deleted.append(1)
+        after = listed(path)
+        assert gone in before and after == [i for i in before if i != gone], path
+    task = next(t for t in arrivy_server.tasks.live_records() if arrivy_server.statuses_of(t))
+    report = arrivy_server.statuses_of(task)[0]["id"]
+    arrivy_server.removed_status_reports.add(report)
+    history = get(arrivy_server, f"/tasks/{task['id']}/status").json()
+    assert report not in [r["id"] for r in history]

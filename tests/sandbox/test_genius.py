@@ -228,3 +228,36 @@ def test_datetimes_stay_without_fractions_when_dagster_is_imported(mariadb_serve
         assert column_types(engine)[("appointment", "updated_at")] == "datetime"
     finally:
         engine.dispose()
+
+
+def test_drift_changes_rows_behind_the_stamps_back(genius_db):
+    """What a stamp-based delta cannot see: deleted rows, changes that keep the stamp, a
+    key deleted and inserted again, rows inserted without a stamp."""
+
+    def snapshot(table):
+        with genius_db.connect() as connection:
+            rows = connection.execute(sa.select(genius.TABLES[table])).mappings().all()
+        key = [c.name for c in genius.TABLES[table].primary_key.columns]
+        return {tuple(r[k] for k in key) if len(key) > 1 else r[key[0]]: dict(r) for r in rows}
+
+    before = {name: snapshot(name) for name in genius.DRIFT_PLAN}
+    planted = genius.drift(genius_db)
+    for name, (deletes, changes, _column) in genius.DRIFT_PLAN.items():
+        after = snapshot(name)
+        found = planted[name]
+        assert len(found.deleted) == deletes and not set(found.deleted) & set(after)
+        for key in found.changed[:changes]:  # changed in place: the stamp stays
+            assert after[key]["updated_at"] == before[name][key]["updated_at"], (name, key)
+            assert after[key] != before[name][key]
+        assert all(key < story.FIRST_GENIUS_ID for key in found.deleted if isinstance(key, int))
+    appointments = snapshot("appointment")
+    assert len(planted["appointment"].changed) == 4  # two changed in place, two re-inserted
+    moved = planted["appointment"].changed[2:]
+    assert [appointments[k]["city"] for k in moved] == ["Moved 1", "Moved 1"]
+    assert appointments[moved[0]]["updated_at"] == before["appointment"][moved[0]]["updated_at"]
+    assert appointments[moved[1]]["updated_at"] is None
+    (unstamped,) = planted["appointment"].inserted
+    assert appointments[unstamped]["updated_at"] is None
+    assert unstamped > max(k for k in before["appointment"] if k < story.FIRST_GENIUS_ID)
+    assert all(isinstance(k, tuple) for k in planted["appointment_to_service"].deleted)
+    assert all(isinstance(k, str) for k in planted["marketsharp_marketing_source_map"].deleted)

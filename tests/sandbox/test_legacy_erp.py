@@ -203,3 +203,24 @@ def test_mutate_advances_change_columns(erp_server):
 def test_malformed_filters_are_refused(text):
     with pytest.raises(ValueError):
         parse_filter(text)
+
+
+def test_a_deleted_record_is_no_longer_listed_and_a_document_takes_its_positions(erp_server):
+    """4D's REST server lists live entities only; a document's positions go with it."""
+    client = session(erp_server)
+
+    def listed(table, **params):
+        found = body(get(client, f"{erp_server.url}/rest/{table}", **{"$top": 10000, **params}))
+        return [entity["__KEY"] for entity in found["__ENTITIES"]]
+
+    customer = erp_server.delete("Kunden", 3)[0][1]
+    assert customer["__KEY"] not in listed("Kunden") and len(listed("Kunden")) == 149
+    gone = erp_server.delete("Belege", 10)
+    document, positions = gone[0][1], [record for table, record in gone[1:]]
+    assert len(positions) == 3 and {p["AbsNr"] for p in positions} == {document["AbsNr"]}
+    assert str(document["AbsNr"]) not in [str(k) for k in listed("Belege")]
+    left = listed("Belege_Pos", **{"$filter": f"'AbsNr = {document['AbsNr']}'"})
+    assert left == []
+    erp_server.delete("Belege_Pos", 11 * 3 + 1)  # one line of a live document
+    lines = listed("Belege_Pos", **{"$filter": f"'AbsNr = {700011}'"})
+    assert lines == ["700011.1", "700011.3"]

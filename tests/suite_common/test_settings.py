@@ -37,3 +37,16 @@ def test_a_setting_given_as_null_takes_its_declared_default():
     tap = TapCallRail(config={"api_key": "k", "lookback_minutes": None, "api_url": None})
     assert tap.config["lookback_minutes"] == 1440
     assert tap.config["api_url"] == "https://api.callrail.com/v3"
+
+
+def test_reconcile_days_alone_is_the_former_way_to_turn_the_pass_on(caplog):
+    """`reconcile: true` is the switch in every tap; `reconcile_days` alone once was."""
+    former = TapCallRail(config={"api_key": "k", "reconcile_days": 30})
+    assert former.config["reconcile"] is True and former.config["reconcile_days"] == 30
+    assert "Setting reconcile_days alone is the former way to turn reconcile on" in caplog.text
+    window_only = TapCallRail(config={"api_key": "k", "reconcile": False, "reconcile_days": 30})
+    assert window_only.config["reconcile"] is False
+    default = TapCallRail(config={"api_key": "k"})
+    assert (default.config["reconcile"], default.config["reconcile_days"]) == (False, 90)
+    erp = TapLegacyErp(config={"base_url": "http://erp.example", "reconcile": True})
+    assert erp.config["reconcile"] is True and "reconcile_days" not in erp.config
