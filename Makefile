@@ -40,10 +40,22 @@ $(MELTANO_STAMP):
 	$(MELTANO_VENV)/bin/pip install --quiet "meltano[postgres]>=4.4,<5"
 	touch $(MELTANO_STAMP)
 
-install: $(STAMP) $(MELTANO_STAMP)
+# Two other Singer taps of MySQL, singer-io's and pipelinewise's (PyPI), each in a venv of
+# its own (they pin old libraries): the tests load their output over the Genius test
+# database through target-warehouse, an oracle the suite's own tap cannot share.
+OTHER_TAPS := .venv-other-taps
+OTHER_TAPS_STAMP := $(OTHER_TAPS)/.installed
+$(OTHER_TAPS_STAMP):
+	python3 -m venv $(OTHER_TAPS)/singer-io
+	$(OTHER_TAPS)/singer-io/bin/pip install --quiet "tap-mysql==1.17.7"
+	python3 -m venv $(OTHER_TAPS)/pipelinewise
+	$(OTHER_TAPS)/pipelinewise/bin/pip install --quiet "pipelinewise-tap-mysql==1.6.0"
+	touch $(OTHER_TAPS_STAMP)
 
-test: $(STAMP) $(MELTANO_STAMP) mariadb-server
-	MELTANO=$(abspath $(MELTANO)) $(BIN)/pytest -q
+install: $(STAMP) $(MELTANO_STAMP) $(OTHER_TAPS_STAMP)
+
+test: $(STAMP) $(MELTANO_STAMP) $(OTHER_TAPS_STAMP) mariadb-server
+	MELTANO=$(abspath $(MELTANO)) OTHER_TAPS=$(abspath $(OTHER_TAPS)) $(BIN)/pytest -q
 
 # tap-genius is tested against a real MariaDB: installed where this user can (root with
 # apt), else one line says how; GENIUS_TEST_URL points the tests at a server instead.

@@ -168,6 +168,8 @@ def _date(value: t.Any) -> str:
 
 
 def _time(value: t.Any) -> str:
+    if isinstance(value, str) and value[1:2] == ":" and value[:1].isdigit():
+        value = f"0{value}"  # H:MM:SS: MySQL's TIME as tap-mysql writes it (a timedelta)
     return _parse(value, datetime.time, "an ISO 8601 time (HH:MM:SS)").isoformat()
 
 

@@ -35,6 +35,7 @@ def encode(column_type: str, value, stats: EncodingStats | None = None) -> str:
         (ct.TIMESTAMPTZ, "2024-03-01T10:00:00", "2024-03-01T10:00:00+00:00"),
         (ct.DATE, "2024-03-01", "2024-03-01"),
         (ct.TIME, "07:30:00", "07:30:00"),
+        (ct.TIME, "7:30:00", "07:30:00"),  # MySQL TIME as tap-mysql writes it
         (ct.TEXT, 'say "hi"', '"say ""hi"""'),
         (ct.TEXT, "", '""'),
         (ct.TEXT, 5, '"5"'),
@@ -56,6 +57,8 @@ def test_values_are_encoded_exactly(column_type, value, field):
         (ct.BOOLEAN, "true", "expected true or false"),
         (ct.TIMESTAMPTZ, "yesterday", "expected an ISO 8601 date-time"),
         (ct.DATE, "03/01/2024", "expected an ISO 8601 date"),
+        (ct.TIME, "25:00:00", "expected an ISO 8601 time"),  # a TIME past a day
+        (ct.TIME, "-1:00:00", "expected an ISO 8601 time"),
         (ct.JSONB, float("nan"), "is not valid JSON"),
         (STRING_ONLY, 5, "must be string, got int 5"),
     ],
