@@ -4,7 +4,9 @@ An extractor's tables are one set of assets (`callrail/calls`, …) whichever Me
 loads them (`callrail`, `all`, `callrail-reconcile`); a job tells the asset which of its
 tasks to run (the op's `tasks` config). Each materialization carries what the sync history
 says of that stream in this run; a stream that ended `partial` fails its asset check with a
-warning that names the quarantine table; a failed pipeline has its history rows marked
+warning that names the quarantine table; `in_step_with_source` warns while the latest
+reconciliation pass of the table found drift (rows the deltas had missed), whichever job ran
+last, so a delta that keeps missing changes is seen; a failed pipeline has its history rows marked
 failed and fails the step with the tap's one-line error. A step is retried, with backoff,
 only when the failure may pass (the process was killed, the source kept failing): the retry
 resumes from the state the target committed.
@@ -17,15 +19,16 @@ import datetime
 import typing as t
 
 import dagster as dg
-from target_warehouse.history import mark_pipeline_failed
+from target_warehouse.history import mark_pipeline_failed, source_name
 from target_warehouse.pipeline_run import STOPPED_UNANNOUNCED, one_line_error
 
 from orchestrate.meltano_project import MeltanoProject
 from orchestrate.run_directory import private_sys_dir
-from orchestrate.sync_history import StreamResult, run_results
+from orchestrate.sync_history import StreamResult, last_passes, run_results
 from orchestrate.tables import base_plugin, loaded_tables
 
 PARTIAL_CHECK = "no_quarantined_records"
+DRIFT_CHECK = "in_step_with_source"
 RETRY_POLICY = dg.RetryPolicy(
     max_retries=3, delay=30, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS
 )
@@ -91,10 +94,18 @@ def extractor_assets(
         for key in extractor.keys
     ]  # fmt: skip
     checks = [
-        dg.AssetCheckSpec(
-            PARTIAL_CHECK, asset=key, description="No record of this stream was quarantined."
-        )
+        spec
         for key in extractor.keys
+        for spec in (
+            dg.AssetCheckSpec(
+                PARTIAL_CHECK, asset=key, description="No record of this stream was quarantined."
+            ),
+            dg.AssetCheckSpec(
+                DRIFT_CHECK,
+                asset=key,
+                description="The latest reconciliation pass found nothing the deltas had missed.",
+            ),
+        )
     ]
 
     @dg.multi_asset(
@@ -109,11 +120,14 @@ def extractor_assets(
     ) -> t.Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
         results = run_pipeline(context, project, extractor, warehouse(), config)
         quarantine = quarantine_table(warehouse())
+        passes = last_passes(warehouse(), source_name({"source_name": extractor.name}))
         for key in extractor.keys:
             outcome = stream_outcome(key, results.get(key.path[-1]), quarantine)
             if outcome.metadata is not None:
                 yield dg.MaterializeResult(asset_key=key, metadata=outcome.metadata)
             yield dg.AssetCheckResult(asset_key=key, check_name=PARTIAL_CHECK, **outcome.check)
+            found = drift_check(passes.get(key.path[-1]))
+            yield dg.AssetCheckResult(asset_key=key, check_name=DRIFT_CHECK, **found)
 
     return pipeline
 
@@ -182,3 +196,33 @@ def stream_outcome(key: dg.AssetKey, result: StreamResult | None, quarantine: st
         "metadata": {"records_failed": result.failed},
     }
     return StreamOutcome(result.metadata(), check)
+
+
+def drift_check(last_pass: StreamResult | None) -> dict[str, t.Any]:
+    """The `in_step_with_source` check: passed, severity, description and metadata from the
+    table's latest reconciliation pass (a warning while it found drift)."""
+    if last_pass is None or last_pass.reconciled is None:
+        return {
+            "passed": True,
+            "description": "No reconciliation pass of this table yet",
+            "metadata": {"reconciled": False},
+        }
+    found = last_pass.reconciled
+    when = last_pass.started.isoformat() if last_pass.started else "?"
+    metadata = {
+        "reconciled_at": when,
+        "rows_at_source": found.source_rows,
+        "rows_live_before": found.live_before,
+        "rows_retired": found.retired,
+        "drift_found": found.drift,
+    }
+    description = (
+        f"The pass of {when} retired {found.retired} rows the source no longer lists and "
+        f"found {found.drift} rows the deltas had missed (changed or missing)"
+    )
+    return {
+        "passed": found.drift == 0,
+        "severity": dg.AssetCheckSeverity.WARN,
+        "description": description,
+        "metadata": metadata,
+    }

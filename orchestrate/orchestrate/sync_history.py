@@ -13,6 +13,7 @@ import typing as t
 
 import psycopg2.extras
 from target_warehouse.connection import connect
+from target_warehouse.history import Reconciled
 from target_warehouse.naming import identifier, qualified
 
 
@@ -32,6 +33,9 @@ class StreamResult:
     records_per_second: float | None
     bookmark: t.Any
     error: str | None
+    started: datetime.datetime | None = None
+    reconciled: Reconciled | None = None
+    """What the run found, when it was a reconciliation pass of the stream."""
 
     def metadata(self) -> dict[str, t.Any]:
         """Asset materialization metadata (Dagster plots the numbers over runs)."""
@@ -53,6 +57,22 @@ def run_results(
     warehouse: t.Mapping[str, t.Any], meltano_run_id: str, since: datetime.datetime
 ) -> list[StreamResult]:
     """The streams of a Meltano run (rows started since `since`), newest row per stream."""
+    return _newest_per_stream(
+        warehouse, "meltano_run_id = %s AND start_time >= %s", (meltano_run_id, since)
+    )
+
+
+def last_passes(warehouse: t.Mapping[str, t.Any], source: str) -> dict[str, StreamResult]:
+    """Per stream of a source, its latest completed reconciliation pass."""
+    found = _newest_per_stream(
+        warehouse, "crm_source = %s AND reconcile_drift IS NOT NULL", (source,)
+    )
+    return {result.stream: result for result in found}
+
+
+def _newest_per_stream(
+    warehouse: t.Mapping[str, t.Any], condition: str, values: tuple
+) -> list[StreamResult]:
     table = qualified(identifier(str(warehouse["history_schema"])), "sync_history")
     connection = connect(warehouse)
     try:
@@ -62,9 +82,8 @@ def run_results(
                 return []
             cursor.execute(
                 f"SELECT DISTINCT ON (crm_source, sync_type) * FROM {table} "
-                "WHERE meltano_run_id = %s AND start_time >= %s "
-                "ORDER BY crm_source, sync_type, start_time DESC",
-                (meltano_run_id, since),
+                f"WHERE {condition} ORDER BY crm_source, sync_type, start_time DESC",
+                values,
             )
             return [_result(row) for row in cursor.fetchall()]
     finally:
@@ -86,4 +105,13 @@ def _result(row: dict[str, t.Any]) -> StreamResult:
         records_per_second=metrics.get("records_per_second"),
         bookmark=row.get("final_bookmark"),
         error=row.get("error_message"),
+        started=row.get("start_time"),
+        reconciled=Reconciled(
+            row["reconcile_source_rows"],
+            row["reconcile_live_before"],
+            row["reconcile_retired"],
+            row["reconcile_drift"],
+        )
+        if row.get("reconcile_drift") is not None
+        else None,
     )

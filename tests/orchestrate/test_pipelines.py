@@ -8,7 +8,7 @@ import subprocess
 
 import dagster as dg
 from orchestrate.definitions import build_definitions
-from orchestrate.pipelines import PARTIAL_CHECK
+from orchestrate.pipelines import DRIFT_CHECK, PARTIAL_CHECK
 
 from tests.orchestrate.conftest import history_rows, project_for
 from tests.pipelines import arrivy_pipeline, assert_equal_to_source, erp_pipeline
@@ -77,3 +77,46 @@ def test_a_refused_key_fails_the_run_once_and_marks_its_history_failed(
     rows = history_rows(db, history, result.run_id)
     assert rows and {row["status"] for row in rows.values()} == {"failed"}
     assert {row["error_message"] for row in rows.values()} == {error}
+
+
+def drift_checks(result: dg.ExecuteInProcessResult) -> dict[str, dg.AssetCheckEvaluation]:
+    return {
+        c.asset_key.path[-1]: c
+        for c in result.get_asset_check_evaluations()
+        if c.check_name == DRIFT_CHECK
+    }
+
+
+def test_in_step_with_source_warns_while_the_last_pass_found_drift(
+    meltano_installed, warehouse_url, db, tmp_path, erp_server, schemas
+):
+    """A customer changed behind its change column: the delta misses it, the nightly pass
+    repairs it and its check warns; the next delta's run still shows that warning."""
+    erp = erp_pipeline(erp_server)
+    project, _ = project_for(meltano_installed, tmp_path, warehouse_url, schemas, **erp.env)
+    defs = build_definitions(project)
+
+    def run(job: str) -> dg.ExecuteInProcessResult:
+        result = defs.resolve_job_def(job).execute_in_process(
+            instance=dg.DagsterInstance.ephemeral()
+        )
+        assert result.success
+        return result
+
+    first = drift_checks(run("legacy_erp"))
+    assert first["kunden"].passed and first["kunden"].metadata["reconciled"].value is False
+    clean = drift_checks(run("legacy_erp_reconcile"))
+    assert clean["kunden"].passed and clean["kunden"].metadata["drift_found"].value == 0
+
+    customers = erp_server.tables["Kunden"]
+    behind = customers.record(4)
+    behind["Rabatt"] = 12.5  # last_modified left alone: no delta sees it
+    customers.changed[4] = behind
+    erp_server.delete("Kunden", 9)
+    run("legacy_erp")
+    found = drift_checks(run("legacy_erp_reconcile"))["kunden"]
+    assert not found.passed and found.severity == dg.AssetCheckSeverity.WARN
+    assert found.metadata["drift_found"].value == 1
+    assert found.metadata["rows_retired"].value == 1
+    assert drift_checks(run("legacy_erp"))["kunden"].passed is False, "a delta keeps the warning"
+    assert_equal_to_source(db, schemas["tap-legacy-erp"], erp)
