@@ -8,6 +8,8 @@ up      starts the embedded warehouse (Postgres), a MariaDB with the Genius tabl
         this checkout's own running stand-ins are reused.
 status  says what runs and where.
 mutate  creates, updates and deletes records in every source, for a delta sync to pick up.
+drift   changes a delta cannot see, for a reconciliation pass to repair: Genius rows
+        deleted or changed behind their stamps, ERP customers and documents deleted.
 down    stops everything `up` started.
 """
 
@@ -230,14 +232,32 @@ def mutate(args: argparse.Namespace) -> int:
     for name in PORTS:
         response = requests.post(f"{settings[name]}/_sandbox/mutate", json={}, timeout=30)
         print(f"{name:<11} mutated: {response.status_code}")
-    engines = [sa.create_engine(f"sqlite:///{settings['genius_sqlite']}")]
-    if settings.get("genius_url"):
-        engines.append(sa.create_engine(str(settings["genius_url"])))
     round_number = int(time.time())
-    for engine in engines:
+    for engine in _genius_engines(settings):
         genius.mutate(engine, round_number=round_number)
     print("genius      mutated")
     return 0
+
+
+def drift(args: argparse.Namespace) -> int:
+    """Change Genius and the ERP behind a delta's back (see sandbox.genius.drift)."""
+    settings = _settings()
+    deletes = {"delete": {"Kunden": 3, "Belege": 2}}
+    response = requests.post(f"{settings['legacy_erp']}/_sandbox/mutate", json=deletes, timeout=30)
+    print(f"legacy_erp  deleted: {response.json().get('deleted', {})}")
+    for engine in _genius_engines(settings):
+        planted = genius.drift(engine, round_number=int(time.time()))
+    found = {table: (len(d.deleted), len(d.changed)) for table, d in planted.items()}
+    print(f"genius      (deleted, changed behind the stamp) per table: {found}")
+    return 0
+
+
+def _genius_engines(settings: dict) -> list[sa.Engine]:
+    """The SQLite copy, and the MariaDB where it runs."""
+    engines = [sa.create_engine(f"sqlite:///{settings['genius_sqlite']}")]
+    if settings.get("genius_url"):
+        engines.append(sa.create_engine(str(settings["genius_url"])))
+    return engines
 
 
 def down(args: argparse.Namespace) -> int:
@@ -264,6 +284,7 @@ def main(argv: list[str]) -> int:
         ("up", up),
         ("status", status),
         ("mutate", mutate),
+        ("drift", drift),
         ("down", down),
         ("serve", serve),
     ):

@@ -258,7 +258,7 @@ class Account:
 
     def _tracker(self, index: int) -> Record:
         rng = self.rng("tracker", index)
-        company = index % self.companies.size
+        company = index % self.initial_companies
         return {
             "id": f"TRK{self.number:02d}{index:06d}",
             "name": rng.choice(["Website pool", "Google Ads", "Yard sign", "Direct mail"]),
@@ -407,7 +407,7 @@ class Account:
         submitted = self.timelines["form_submissions"].time(index)
         record = {
             "id": f"FOR{self.number:02d}{index:010d}",
-            "company_id": self.company_id(rng.randrange(self.companies.size)),
+            "company_id": self.company_id(rng.randrange(self.initial_companies)),
             "person_id": f"PER{self.number:02d}{index:08d}",
             "form_data": {"name": f"{first} {last}", "message": "Need a quote, please"},
             "form_url": "https://example.com/contact",
@@ -452,7 +452,7 @@ class Account:
         tracker = index % self.trackers.size
         return {
             "id": f"SCI{self.number:02d}{index:010d}",
-            "company_id": self.company_id(rng.randrange(self.companies.size)),
+            "company_id": self.company_id(rng.randrange(self.initial_companies)),
             "initial_tracker_id": f"TRK{self.number:02d}{tracker:06d}",
             "current_tracker_id": f"TRK{self.number:02d}{tracker:06d}",
             "customer_name": f"{first} {last}",

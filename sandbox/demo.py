@@ -6,12 +6,14 @@ Meltano's `sandbox` environment), installs the plugins (`meltano install`), runs
 `meltano --environment sandbox run tap-<source> target-warehouse` for each source with its
 progress, shows the rows per table and the sync history, changes every source
 (`python -m sandbox mutate`) and runs again: Meltano's state makes the second run a delta
-that moves only what changed. Then the reconciliation jobs re-read CallRail's and Arrivy's
-last 90 days: the late changes a delta cannot see land, and what the sources deleted is
-marked in `_sdc_deleted_at`. Last, `meltano run transform` builds and tests the dbt project
-(transform/), and the funnel it answers is printed: calls → matched prospects →
-appointments → sold → tasks, per CallRail source. The warehouse and the stand-ins stay up
-for `make psql`; `make demo-down` stops everything.
+that moves only what changed. Then `python -m sandbox drift` deletes Genius and ERP rows and
+changes Genius rows behind their stamps, and the four reconciliation jobs run: CallRail's and
+Arrivy's last 90 days and small lists, every Genius and ERP table whole. The late changes a
+delta cannot see land, what the sources deleted is marked in `_sdc_deleted_at`, and the
+sync history shows what each pass repaired. Last, `meltano run transform` builds and tests
+the dbt project (transform/), and the funnel it answers is printed: calls → matched
+prospects → appointments → sold → tasks, per CallRail source. The warehouse and the
+stand-ins stay up for `make psql`; `make demo-down` stops everything.
 """
 
 from __future__ import annotations
@@ -54,7 +56,7 @@ FUNNEL_STAGES = (
     ("tasks", "count(arrivy_task_id)"),
 )
 """The funnel's stages, each counted over analytics.lead_funnel's one row per call."""
-RECONCILED = {"callrail-reconcile": ("callrail", "calls"), "arrivy-reconcile": ("arrivy", "tasks")}
+RECONCILED = ("callrail-reconcile", "arrivy-reconcile", "genius-reconcile", "legacy-erp-reconcile")
 
 
 def meltano_command() -> list[str]:
@@ -109,31 +111,6 @@ def show_tables(url: str, schema: str) -> None:
             cursor.execute(f'SELECT count(*) FROM "{schema}"."{table}"')
             counts.append(f"{table} {cursor.fetchone()[0]}")
         print(f"    {schema}: " + ", ".join(counts))
-
-
-def show_retired(url: str, schema: str, table: str) -> None:
-    """What reconciliation retired: rows marked deleted in an upsert table; in a history
-    table (meltano.yml loads calls and tasks so), the ids left with no current version."""
-    qualified = f'"{schema}"."{table}"'
-    with psycopg2.connect(url) as connection, connection.cursor() as cursor:
-        cursor.execute("SELECT to_regclass(%s) IS NOT NULL", (f'"{schema}"."{table}__current"',))
-        if cursor.fetchone()[0]:
-            cursor.execute(
-                f"SELECT count(DISTINCT id) FILTER (WHERE id NOT IN "
-                f'(SELECT id FROM "{schema}"."{table}__current")), count(DISTINCT id), count(*) '
-                f"FROM {qualified}"
-            )
-            retired, ids, versions = cursor.fetchone()
-            print(
-                f"    {schema}.{table}: {retired} of {ids} ids retired (no current version "
-                f"left), {versions} versions kept"
-            )
-            return
-        cursor.execute(
-            f"SELECT count(*) FILTER (WHERE _sdc_deleted_at IS NOT NULL), count(*) FROM {qualified}"
-        )
-        retired, total = cursor.fetchone()
-    print(f"    {schema}.{table}: {retired} of {total} rows marked deleted (_sdc_deleted_at)")
 
 
 def show_history(url: str, since: datetime.datetime) -> None:
@@ -198,10 +175,13 @@ def main() -> int:
         if round_name.startswith("First"):
             print()
             subprocess.run([sys.executable, "-m", "sandbox", "mutate"], check=True, cwd=ROOT)
-    print("\n== Reconciliation (late changes and deletions a delta cannot see) ==", flush=True)
-    for job, (schema, table) in RECONCILED.items():
+    print("\n== Reconciliation (deletions and changes a delta cannot see) ==", flush=True)
+    subprocess.run([sys.executable, "-m", "sandbox", "drift"], check=True, cwd=ROOT)
+    started = datetime.datetime.now(datetime.timezone.utc)
+    for job in RECONCILED:
         failures += run_meltano(job) != 0
-        show_retired(url, schema, table)
+    print("\n  What each pass repaired (at source, was live, retired, drift):")
+    show_history(url, since=started)
     print("\n== The funnel (dbt build: every model, then its tests) ==", flush=True)
     built = run_meltano("transform") == 0
     failures += not built

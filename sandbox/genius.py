@@ -1024,7 +1024,13 @@ def _generated_keys(connection: sa.Connection, table: sa.Table) -> list[t.Any]:
     key = list(table.primary_key.columns)
     rows = connection.execute(sa.select(*key).order_by(*key)).all()
     values = [row[0] if len(key) == 1 else tuple(row) for row in rows]
-    return [v for v in values if not isinstance(v, int) or v < story_module.FIRST_GENIUS_ID]
+    return [v for v in values if not _is_the_storys(v)]
+
+
+def _is_the_storys(key: t.Any) -> bool:
+    """A key of the story's rows (or, composite, one that leads with such a key)."""
+    first = key[0] if isinstance(key, tuple) else key
+    return isinstance(first, int) and first >= story_module.FIRST_GENIUS_ID
 
 
 def _key_is(table: sa.Table, key: t.Any) -> sa.ColumnElement:

@@ -687,6 +687,15 @@ class LegacyErpStandIn(StandIn):
         self.clock += datetime.timedelta(minutes=1)
         return self.clock
 
+    def _delete_some(self, rng: fake.RecordRandom, counts: dict[str, int]) -> dict[str, t.Any]:
+        deleted: dict[str, list[t.Any]] = {}
+        for table, count in counts.items():
+            live = list(self.tables[table].live_indices())
+            for index in rng.sample(live, min(int(count), len(live))):
+                for name, record in self.delete(table, index):
+                    deleted.setdefault(name, []).append(record.get("__KEY"))
+        return {"deleted": deleted}
+
     def delete(self, table: str, index: int) -> list[tuple[str, Record]]:
         """Delete a record as 4D does; a document takes its positions with it (the old
         sync's documents and positions are one sales record). Returns (table, record) of
@@ -701,9 +710,12 @@ class LegacyErpStandIn(StandIn):
         return gone
 
     def mutate(self, options: dict[str, t.Any]) -> dict[str, t.Any]:
-        """New and changed products, customers and documents; stamps advance to today."""
+        """New and changed products, customers and documents; stamps advance to today.
+        `{"delete": {"Kunden": 3, "Belege": 2}}` deletes that many (only), as 4D does."""
         self._mutations += 1
         rng = fake.rng_for(self.seed, "mutate", self._mutations)
+        if options.get("delete"):
+            return self._delete_some(rng, options["delete"])
         changes: dict[str, t.Any] = {}
         for name in ("Artikel_Variante", "Kunden", "Belege"):
             table = self.tables[name]
