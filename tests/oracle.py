@@ -10,7 +10,10 @@ mistake of the tap or the target. What it is given here, and why:
 - its MySQL driver connects as utf8mb3 in a transaction, so the session is switched to
   utf8mb4 (emoji) and autocommit (else every later comparison reads an old snapshot);
 - `skip_sort_results`: one side may hold NULL where the other holds text;
-- 0.6.0 cannot key on a text column: such a table is compared here, row by row.
+- 0.6.0 cannot key on a text column: such a table is compared here, row by row;
+- its Postgres driver installs psycopg2's wait callback for the whole process, which refuses
+  COPY (the target's in-process tests load with it): the callback is taken away again after
+  every use.
 """
 
 from __future__ import annotations
@@ -61,11 +64,13 @@ class GeniusOracle:
         postgres = {"driver": "postgresql", **psycopg2.extensions.parse_dsn(warehouse_url)}
         postgres["database"] = postgres.pop("dbname")
         self.warehouse = reladiff.connect(postgres)
+        _without_wait_callback()
 
     def close(self) -> None:
         self.source.close()
         self.warehouse.close()
         self.engine.dispose()
+        _without_wait_callback()
 
     def differences(self, streams: dict[str, str]) -> dict[str, TableDiff]:
         """Per stream (stream → source table), how its table differs; only those that do."""
@@ -77,6 +82,12 @@ class GeniusOracle:
         return found
 
     def compare(self, stream: str, table: str) -> TableDiff:
+        try:
+            return self._compare(stream, table)
+        finally:
+            _without_wait_callback()
+
+    def _compare(self, stream: str, table: str) -> TableDiff:
         key = [column.name for column in genius.TABLES[table].primary_key.columns]
         columns = self._compared_columns(stream, table, key)
         if any(isinstance(genius.TABLES[table].c[k].type, sa.String) for k in key):
@@ -136,6 +147,11 @@ class GeniusOracle:
                 k for k in both if [_plain(v) for v in source[k]] != [_plain(v) for v in loaded[k]]
             ),
         )
+
+
+def _without_wait_callback() -> None:
+    """sqeleton sets `psycopg2.extras.wait_select` for every connection of the process."""
+    psycopg2.extensions.set_wait_callback(None)
 
 
 def _plain(value: t.Any) -> str:

@@ -66,8 +66,9 @@ CONFIG_SCHEMA = th.PropertiesList(
         th.BooleanType,
         default=False,
         description=(
-            "Delete rows retired by ACTIVATE_VERSION (and rows whose _sdc_deleted_at is "
-            "set) instead of marking them in _sdc_deleted_at."
+            "Delete rows retired by ACTIVATE_VERSION or a reconciliation pass, and rows whose "
+            "record says _sdc_deleted_at (on every load, the first included), instead of "
+            "marking them in _sdc_deleted_at."
         ),
     ),
     th.Property(
