@@ -42,7 +42,9 @@ $(MELTANO_STAMP):
 
 # Two other Singer taps of MySQL, singer-io's and pipelinewise's (PyPI), each in a venv of
 # its own (they pin old libraries): the tests load their output over the Genius test
-# database through target-warehouse, an oracle the suite's own tap cannot share.
+# database through target-warehouse, an oracle the suite's own tap cannot share. Test-only,
+# outside the suite's environment: tap-mysql is published as a pure-Python sdist alone, and
+# pipelinewise pins pendulum 2.1.2, which has no wheel past Python 3.9 (pip builds both).
 OTHER_TAPS := .venv-other-taps
 OTHER_TAPS_STAMP := $(OTHER_TAPS)/.installed
 $(OTHER_TAPS_STAMP):

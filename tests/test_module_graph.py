@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.syntax import parse
+
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = {
     "suite_common": ROOT / "suite-common" / "suite_common",
@@ -23,7 +25,7 @@ PACKAGES = {
 def imports(path: Path) -> set[str]:
     """Every module a file imports, wherever the import statement is."""
     found: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_text())):
+    for node in ast.walk(parse(path)):
         if isinstance(node, ast.Import):
             found |= {alias.name for alias in node.names}
         elif isinstance(node, ast.ImportFrom) and node.module and not node.level:

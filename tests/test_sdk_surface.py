@@ -9,34 +9,15 @@ changes; the adapters list theirs and are tested against the installed SDK
 from __future__ import annotations
 
 import ast
-import pickle
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import singer_sdk
 
+from tests.syntax import parse
 from tests.test_module_graph import PACKAGES
 
 ADAPTER = "sdk_adapter.py"
-
-
-def parse(path: Path) -> ast.Module:
-    """The file's syntax tree. CPython 3.11.7 can refuse to build one ("AST constructor
-    recursion depth mismatch") once a deep recursion elsewhere in the process has upset its
-    counter; a fresh interpreter then builds it."""
-    try:
-        return ast.parse(path.read_text(encoding="utf-8"))
-    except SystemError:
-        code = (
-            "import ast, pickle, sys; tree = ast.parse(open(sys.argv[1], encoding='utf-8').read());"
-            " sys.stdout.buffer.write(pickle.dumps(tree))"
-        )
-        done = subprocess.run(
-            [sys.executable, "-c", code, str(path)], capture_output=True, check=True
-        )
-        return pickle.loads(done.stdout)  # our own interpreter's output
 
 
 def is_private(name: str) -> bool:

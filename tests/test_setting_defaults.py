@@ -15,6 +15,7 @@ from tap_genius.tap import TapGenius
 from tap_legacy_erp.tap import TapLegacyErp
 from target_warehouse.target import TargetWarehouse
 
+from tests.syntax import parse
 from tests.test_module_graph import PACKAGES
 
 PLUGINS = {
@@ -48,7 +49,7 @@ def setting_read(node: ast.AST) -> str | None:
 def fallbacks(path: Path, names: set[str]) -> list[str]:
     """Each `get("name", default)` or `get("name") or default` of a defaulted setting."""
     found = []
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+    for node in ast.walk(parse(path)):
         if isinstance(node, ast.BoolOp) and isinstance(node.op, ast.Or):
             name = setting_read(node.values[0])
             if name in names:
