@@ -20,6 +20,8 @@ class TapRun:
     returncode: int
     stderr: str
     messages: list[dict] = field(default_factory=list)
+    catalog: dict | None = None
+    """The catalog the tap was given, if any."""
 
     def records(self, stream: str) -> list[dict]:
         return [
@@ -64,16 +66,20 @@ def run_tap(
     state: dict | None = None,
     select: list[str] | None = None,
     timeout: float = 300,
+    catalog: dict | None = None,
 ) -> TapRun:
-    """Run `tap` with `config` (and `state`; only the `select` streams), return its messages."""
+    """Run `tap` with `config` (and `state`; only the `select` streams, or the `catalog`
+    given), return its messages."""
     executable = str(Path(sys.executable).with_name(tap))
     with tempfile.TemporaryDirectory() as folder:
         config_path = Path(folder) / "config.json"
         config_path.write_text(json.dumps(config))
         command = [executable, "--config", str(config_path), *args]
         if select is not None:
+            catalog = catalog_selecting(executable, config_path, select)
+        if catalog is not None:
             catalog_path = Path(folder) / "catalog.json"
-            catalog_path.write_text(json.dumps(catalog_selecting(executable, config_path, select)))
+            catalog_path.write_text(json.dumps(catalog))
             command += ["--catalog", str(catalog_path)]
         if state is not None:
             state_path = Path(folder) / "state.json"
@@ -84,7 +90,7 @@ def run_tap(
     for line in done.stdout.decode().splitlines():
         if line.startswith("{"):
             messages.append(json.loads(line, parse_float=decimal.Decimal))
-    return TapRun(done.returncode, done.stderr.decode(), messages)
+    return TapRun(done.returncode, done.stderr.decode(), messages, catalog)
 
 
 @dataclass

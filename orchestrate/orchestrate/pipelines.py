@@ -7,9 +7,11 @@ says of that stream in this run; a stream that ended `partial` fails its asset c
 warning that names the quarantine table; `in_step_with_source` warns while the latest
 reconciliation pass of the table found drift (rows the deltas had missed), whichever job ran
 last, so a delta that keeps missing changes is seen; a failed pipeline has its history rows marked
-failed and fails the step with the tap's one-line error. A step is retried, with backoff,
-only when the failure may pass (the process was killed, the source kept failing): the retry
-resumes from the state the target committed.
+failed and fails the step with the tap's one-line error. When the tap named the streams that
+failed while it synced the others, only their rows are marked: the other tables are
+materialized and their checks run, and then the step fails, so those tables' assets fail.
+A step is retried, with backoff, only when the failure may pass (the process was killed, the
+source kept failing): the retry resumes from the state the target committed.
 """
 
 # No `from __future__ import annotations`: Dagster reads the step's config type at run time.
@@ -20,7 +22,7 @@ import typing as t
 
 import dagster as dg
 from target_warehouse.history import mark_pipeline_failed, source_name
-from target_warehouse.pipeline_run import STOPPED_UNANNOUNCED, one_line_error
+from target_warehouse.pipeline_run import STOPPED_UNANNOUNCED, failed_streams, one_line_error
 
 from orchestrate.meltano_project import MeltanoProject
 from orchestrate.run_directory import private_sys_dir
@@ -118,16 +120,21 @@ def extractor_assets(
     def pipeline(
         context: dg.AssetExecutionContext, config: PipelineConfig
     ) -> t.Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
-        results = run_pipeline(context, project, extractor, warehouse(), config)
+        results, failure = run_pipeline(context, project, extractor, warehouse(), config)
         quarantine = quarantine_table(warehouse())
         passes = last_passes(warehouse(), source_name({"source_name": extractor.name}))
         for key in extractor.keys:
-            outcome = stream_outcome(key, results.get(key.path[-1]), quarantine)
+            result = results.get(key.path[-1])
+            if result is not None and result.status == "failed":
+                continue  # not materialized: the step's failure names it
+            outcome = stream_outcome(key, result, quarantine)
             if outcome.metadata is not None:
                 yield dg.MaterializeResult(asset_key=key, metadata=outcome.metadata)
             yield dg.AssetCheckResult(asset_key=key, check_name=PARTIAL_CHECK, **outcome.check)
             found = drift_check(passes.get(key.path[-1]))
             yield dg.AssetCheckResult(asset_key=key, check_name=DRIFT_CHECK, **found)
+        if failure is not None:
+            raise failure
 
     return pipeline
 
@@ -138,11 +145,13 @@ def run_pipeline(
     extractor: Extractor,
     warehouse: t.Mapping[str, t.Any],
     config: PipelineConfig,
-) -> dict[str, StreamResult]:
+) -> tuple[dict[str, StreamResult], dg.Failure | None]:
     """`meltano run` the step's tasks under the Dagster run's ID, in a Meltano system
     directory of the try's own (run_directory.py); each stream's sync-history row of this
     try. A failed run has its rows marked failed and fails the step with the
-    tap's one-line error, to be retried only when another try may pass."""
+    tap's one-line error, to be retried only when another try may pass; when the tap named
+    the streams that failed, that failure is returned, for the step to raise once the other
+    tables are materialized."""
     started = datetime.datetime.now(datetime.timezone.utc)
     run_id = context.run.run_id
     with private_sys_dir(project, run_id) as own_directory:
@@ -154,16 +163,20 @@ def run_pipeline(
             env={**config.env, **own_directory},
             log=context.log.debug,
         )
+    if outcome.returncode == 0:
+        return {r.stream: r for r in run_results(warehouse, run_id, started)}, None
+    error = one_line_error(outcome.stderr_tail, outcome.returncode)
+    streams = failed_streams(outcome.stderr_tail)
+    mark_pipeline_failed(warehouse, run_id, extractor.load_schema, error, streams)
     results = {r.stream: r for r in run_results(warehouse, run_id, started)}
-    if outcome.returncode != 0:
-        error = one_line_error(outcome.stderr_tail, outcome.returncode)
-        mark_pipeline_failed(warehouse, run_id, extractor.load_schema, error)
-        raise dg.Failure(
-            description=error,
-            metadata={"streams_recorded": len(results)},
-            allow_retries=is_transient(error, outcome.returncode),
-        )
-    return results
+    failure = dg.Failure(
+        description=error,
+        metadata={"streams_recorded": len(results), "streams_failed": sorted(streams)},
+        allow_retries=is_transient(error, outcome.returncode),
+    )
+    if not streams:
+        raise failure
+    return results, failure
 
 
 def quarantine_table(warehouse: t.Mapping[str, t.Any]) -> str:

@@ -4,7 +4,8 @@ Every tap's `main()` hands `run_cli` its own table of errors and fixes; the ones
 shares are added here once: a config, state or catalog file that is missing or not JSON
 (checked before the SDK reads it, so the line names the file), settings the config schema
 refuses (each named), a host that cannot be reached, a certificate that cannot be verified,
-and an API that kept failing or refused a request.
+an API that kept failing or refused a request, and streams that failed while the others
+were synced (`suite_common.isolation`).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from pathlib import Path
 
 from singer_sdk.exceptions import ConfigValidationError, FatalAPIError, RetriableAPIError
 
+from suite_common.isolation import StreamsFailedError, streams_failed_fix
 from suite_common.sdk_adapter import SDK_INTERNALS, Internal, SdkChangedError, check_sdk_internals
 from suite_common.streams import TLS_FIX, UNREACHABLE_FIX
 
@@ -55,7 +57,10 @@ def _settings_refused(exc: ConfigValidationError) -> str:
     return f"invalid settings: {problems}"
 
 
-COMMON_ERRORS: list[tuple[type[BaseException], str]] = [
+ErrorFix = tuple[type[BaseException], str | t.Callable[[t.Any], str]]
+"""An error type and its fix: a text, or a function of the error that writes it."""
+
+COMMON_ERRORS: list[ErrorFix] = [
     (SdkChangedError, "install the singer-sdk version the plugin's pyproject pins"),
     (MissingFileError, "give the path of an existing JSON file"),
     (NotJsonError, "correct the file: one JSON object"),
@@ -64,13 +69,14 @@ COMMON_ERRORS: list[tuple[type[BaseException], str]] = [
     TLS_FIX,
     (RetriableAPIError, "the source kept failing after retries; try again later"),
     (FatalAPIError, "check the settings the message names"),
+    (StreamsFailedError, streams_failed_fix),
 ]
 
 
 def run_cli(
     name: str,
     cli: t.Callable[[], t.Any],
-    errors: t.Sequence[tuple[type[BaseException], str]],
+    errors: t.Sequence[ErrorFix],
     sdk_internals: t.Iterable[Internal] = SDK_INTERNALS,
 ) -> None:
     """Run `cli`; an exception of a listed type (the tap's, and `COMMON_ERRORS`) ends the
@@ -93,6 +99,7 @@ def run_cli(
             key=lambda entry: lineage.index(entry[0]),
         )
         text = _settings_refused(exc) if isinstance(exc, ConfigValidationError) else str(exc)
-        sys.stderr.write(f"{name}: error: {text.rstrip('.')}. Fix: {fix}\n")
+        said = fix(exc) if callable(fix) else fix
+        sys.stderr.write(f"{name}: error: {text.rstrip('.')}. Fix: {said}\n")
         sys.stderr.flush()
         sys.exit(1)

@@ -3,7 +3,8 @@
 The SDK has no public hook for a few things the taps need: writing RECORD messages without
 its per-record selection walk, a message right after a stream's SCHEMA, skipping a record's
 bookmark update, its request call (retries and request metrics) inside the taps' own page
-loop, a stream's tap, and the settings behind the read-only `config` view. The mixins and
+loop, a stream's tap, the settings behind the read-only `config` view, and the steps of its
+`sync_all` around each stream (to go on past a stream that failed). The mixins and
 functions here forward each to a public name; nothing else in the suite touches them.
 
 `SDK_INTERNALS` lists them, and `check_sdk_internals` (run by every tap's command before
@@ -17,12 +18,13 @@ import dataclasses
 import inspect
 import typing as t
 
+from singer_sdk import Tap
+from singer_sdk.exceptions import AbortedSyncFailedException, AbortedSyncPausedException
 from singer_sdk.plugin_base import PluginBase
 from singer_sdk.streams import RESTStream, Stream
 
 if t.TYPE_CHECKING:
     import requests
-    from singer_sdk import Tap
     from singer_sdk.helpers.types import Context
     from singer_sdk.singerlib import RecordMessage
 
@@ -75,6 +77,9 @@ SDK_INTERNALS: tuple[Internal, ...] = (
     Internal(Stream, "_tap"),
     Internal(RESTStream, "_request", ("prepared_request", "context")),
     Internal(PluginBase, "_config"),
+    Internal(Stream, "_sync_children", ("child_context",)),
+    Internal(Tap, "_reset_state_progress_markers", ()),
+    Internal(Tap, "_set_compatible_replication_methods", ()),
 )
 
 
@@ -107,6 +112,22 @@ class StreamHooks:
         self, latest_record: dict, *, context: Context | None = None
     ) -> None:
         self.advance_bookmark(latest_record, context=context)
+
+    def _sync_children(self, child_context: Context | None) -> None:
+        if child_context is None:  # the SDK warns and skips
+            super()._sync_children(child_context)  # type: ignore[misc]
+            return
+        for child in self.child_streams:  # type: ignore[attr-defined]
+            if child.selected or child.has_selected_descendents:
+                self.sync_child(child, child_context)
+
+    def sync_child(self, child: Stream, context: Context) -> None:
+        """Read `child`'s records of one parent record (the SDK's loop over the children:
+        a sync the SDK aborted on purpose goes on with the next child)."""
+        try:
+            child.sync(context=context)
+        except (AbortedSyncFailedException, AbortedSyncPausedException):
+            return
 
     def record_messages(self, record: dict) -> t.Generator[RecordMessage]:
         """The RECORD messages of one record, one per stream map."""
@@ -141,3 +162,25 @@ def sdk_request(
     """One request as the SDK sends it (authenticated, timed in its metrics, validated),
     for a page loop of the tap's own; no retries (wrap it in `request_decorator`)."""
     return RESTStream._request(stream, prepared_request, context)
+
+
+def sync_top_level_streams(tap: Tap, sync_one: t.Callable[[Stream], None]) -> int:
+    """The SDK's `sync_all`, each selected top-level stream synced through `sync_one`
+    (which reads it and makes its state final, or records its failure and returns).
+    Returns how many streams were attempted, children included."""
+    tap._reset_state_progress_markers()  # type: ignore[attr-defined]
+    tap._set_compatible_replication_methods()  # type: ignore[attr-defined]
+    if tap.state:
+        tap.state_writer.write_state(tap.state)
+    attempted = 0
+    for stream in tap.streams.values():
+        if not stream.selected and not stream.has_selected_descendents:
+            tap.logger.info("Skipping deselected stream '%s'.", stream.name)
+            continue
+        attempted += 1
+        if stream.parent_stream_type:  # read inside its parent's loop
+            continue
+        sync_one(stream)
+    for stream in tap.streams.values():
+        stream.log_sync_costs()
+    return attempted

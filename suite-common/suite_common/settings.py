@@ -25,7 +25,7 @@ def retry_settings() -> list[th.Property]:
             th.IntegerType,
             default=6,
             description=(
-                "Tries per request before the run fails (429, 5xx, timeouts, dropped "
+                "Tries per request before its stream fails (429, 5xx, timeouts, dropped "
                 "connections, bodies that are not JSON)."
             ),
         ),

@@ -2,7 +2,8 @@
 
 - Each request first waits for the tap's shared `RateLimiter` (the key is per account or
   per credential, as the API counts), so the tap does not run into 429s.
-- 401/403 raise `CredentialsError` (one line, naming the setting, never the secret); 429
+- 401 raises `CredentialsError` (one line, naming the setting, never the secret), which
+  stops the run; 403 (a key without the permission for one list) fails that stream; 429
   and bodies that are not JSON are retried like 5xx, timeouts and dropped connections,
   waiting for `Retry-After` when the answer carries one, else exponentially.
 - JSON is parsed once per response, numbers with a fraction as exact Decimals.
@@ -14,6 +15,7 @@
 - RECORD messages skip the SDK's per-record selection walk (`LeanRecordMessages`).
 - A list ends, with a warning, when the server sends the very same page again: a server
   that ignores the paging parameter would otherwise be read forever when it sends no totals.
+- A child stream that fails under a parent without a bookmark fails alone (`sync_child`).
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ import requests
 from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
 from singer_sdk.helpers.conform import TypeConformanceLevel
 from singer_sdk.pagination import BaseAPIPaginator, SinglePagePaginator
-from singer_sdk.streams import RESTStream
+from singer_sdk.streams import RESTStream, Stream
 from singer_sdk.streams.rest import PageContext
 
 from suite_common.http import retry_waits
@@ -45,6 +47,11 @@ if t.TYPE_CHECKING:
 
 class CredentialsError(FatalAPIError):
     """The API refused the credentials: retrying cannot help."""
+
+
+class AccessDeniedError(FatalAPIError):
+    """The API refused one request's resource to valid credentials (403): that stream
+    fails, the others go on."""
 
 
 class TlsVerificationError(FatalAPIError):
@@ -132,7 +139,9 @@ class SuiteRESTStream(LeanRecordMessages, StreamHooks, RESTStream):
     service = "the API"
     """Name used in messages, e.g. "CallRail"."""
     credentials_name = "the credentials"
-    """What a 401/403 refused, e.g. "the API key"."""
+    """What a 401 refused, e.g. "the API key"."""
+    credentials_refused_codes: tuple[int, ...] = (401,)
+    """Statuses that mean the credentials were refused (every stream would fail)."""
     error_fields: tuple[str, ...] = ("error",)
     """Keys of the API's error body that explain a failure."""
     TYPE_CONFORMANCE_LEVEL = TypeConformanceLevel.NONE
@@ -153,6 +162,17 @@ class SuiteRESTStream(LeanRecordMessages, StreamHooks, RESTStream):
         if size is None:
             return self.max_page_size
         return min(int(size), self.max_page_size or int(size))
+
+    def sync_child(self, child: Stream, context: Context) -> None:
+        """A child that fails does not stop this stream and its other children when this
+        stream keeps no bookmark (CallRail's accounts): the tap records the failure and
+        asks that child no more. Under a bookmark the failure stops this stream too, so
+        the bookmark never passes parent records whose children were not read."""
+        tap = tap_of(self)
+        if self.replication_key or not hasattr(tap, "isolated"):
+            super().sync_child(child, context)
+            return
+        tap.isolated(child, lambda: super(SuiteRESTStream, self).sync_child(child, context))
 
     def page_totals(self, response: requests.Response) -> PageTotals:
         """What a page says about its list (a tap reads its API's totals here); by
@@ -309,9 +329,14 @@ class SuiteRESTStream(LeanRecordMessages, StreamHooks, RESTStream):
 
     def validate_response(self, response: requests.Response) -> None:
         path = urlsplit(response.url).path
-        if response.status_code in (401, 403):
+        if response.status_code in self.credentials_refused_codes:
             raise CredentialsError(
                 f"{self.service} refused {self.credentials_name} ({response.status_code} on {path})"
+            )
+        if response.status_code == 403:
+            raise AccessDeniedError(
+                f"{self.service} refused access to {path} (403): {self.credentials_name} may "
+                "lack the permission for it"
             )
         if response.status_code == 429:
             raise RetriableAPIError(f"rate limited (429) on {path}", response)
@@ -330,7 +355,8 @@ class SuiteRESTStream(LeanRecordMessages, StreamHooks, RESTStream):
         except (ValueError, AttributeError):
             detail = response.text[:200]
         path = urlsplit(response.url).path
-        return f"{response.status_code} from {self.service} on {path}: {detail}"
+        said = f": {detail}" if detail else ""
+        return f"{response.status_code} from {self.service} on {path}{said}"
 
     def backoff_wait_generator(self) -> t.Generator[float, t.Any, None]:
         """Retry-After when the API sends it, else exponential waits (capped), plus jitter."""

@@ -12,6 +12,8 @@
 - After a sync, what the contact checks flagged per stream (`suite_common.contacts`).
 - One `rate_limiter` for all streams, from `requests_per_hour` and `requests_per_minute`
   when the tap declares them (`suite_common.http.RateLimiter`).
+- A stream that fails does not stop the others (`suite_common.isolation`), unless the
+  failure would stop every stream (`run_stopping_errors`) or `fail_fast` is set.
 """
 
 from __future__ import annotations
@@ -19,14 +21,23 @@ from __future__ import annotations
 import functools
 import typing as t
 
-from singer_sdk import Tap
-from singer_sdk.exceptions import ConfigValidationError
+from singer_sdk import Stream, Tap
+from singer_sdk.exceptions import ConfigValidationError, FatalAPIError, RetriableAPIError
 
 from suite_common.drift import SchemaDriftCheck
 from suite_common.http import RateLimiter
+from suite_common.isolation import (
+    StreamFailure,
+    StreamsFailedError,
+    failures_of,
+    reason_of,
+    write_failure_lines,
+)
 from suite_common.messages import BufferedRecordsWriter
 from suite_common.reconcile import FORMER_SWITCHES
+from suite_common.sdk_adapter import SdkChangedError, sync_top_level_streams
 from suite_common.settings import check_at_start, without_secrets
+from suite_common.streams import CredentialsError, TlsVerificationError, UnreachableError
 
 
 class SuiteTap(SchemaDriftCheck, Tap):
@@ -35,6 +46,20 @@ class SuiteTap(SchemaDriftCheck, Tap):
     message_writer_class = BufferedRecordsWriter
     renamed_settings: t.ClassVar[dict[str, str]] = {}
     """Former setting name → current name."""
+    run_stopping_errors: t.ClassVar[tuple[type[BaseException], ...]] = (
+        CredentialsError,
+        UnreachableError,
+        TlsVerificationError,
+        ConfigValidationError,
+        SdkChangedError,
+    )
+    """Failures every other stream would run into too: they stop the run at once."""
+    explained_errors: t.ClassVar[tuple[type[BaseException], ...]] = (
+        FatalAPIError,
+        RetriableAPIError,
+    )
+    """Failures whose message says it all: a stream's is logged without a traceback (any
+    other is a bug, and keeps it)."""
 
     def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
         # The settings as given, before the SDK fills in the defaults (in the same dict).
@@ -48,12 +73,67 @@ class SuiteTap(SchemaDriftCheck, Tap):
         check_at_start(self, self.renamed_settings, FORMER_SWITCHES, given_names)
 
     def sync_all(self) -> None:
-        """Sync, then report what the contact checks flagged, per stream."""
-        super().sync_all()
+        """Sync every selected stream, going on past one that fails (see
+        `suite_common.isolation`); then report what the contact checks flagged, per stream,
+        and end with `StreamsFailedError` if a stream failed."""
+
+        def sync_one(stream: Stream) -> None:
+            def read() -> None:
+                stream.sync()
+                stream.finalize_state_progress_markers()
+
+            self.isolated(stream, read)
+
+        attempted = sync_top_level_streams(self, sync_one)
+        missing = self.unavailable_streams()
         for stream in self.streams.values():
             contacts = getattr(stream, "contacts", None)
             if contacts is not None and (contacts.phones or contacts.emails):
                 self.logger.info("Data quality, %s: %s", stream.name, contacts.summary())
+        failures = [*self.failures, *missing]
+        if failures:  # each finished stream wrote its state when it finished
+            write_failure_lines(self.name, failures)
+            raise StreamsFailedError(failures, attempted + len(missing))
+
+    @functools.cached_property
+    def failures(self) -> list[StreamFailure]:
+        """The streams that failed in this run, and why."""
+        return []
+
+    def isolated(self, stream: Stream, read: t.Callable[[], None]) -> bool:
+        """Run `read` (which reads `stream`); a failure that need not stop the run is
+        logged and recorded, and False returned. A stream that already failed in this
+        run (a child, read once per parent record) is not asked again."""
+        if any(failure.stream == stream.name for failure in self.failures):
+            return False
+        try:
+            read()
+        except self.run_stopping_errors:
+            raise
+        except Exception as exc:
+            if self.config.get("fail_fast"):
+                raise
+            self.failures.extend(self.stream_failed(exc, stream))
+            return False
+        return True
+
+    def stream_failed(self, exc: Exception, stream: Stream) -> list[StreamFailure]:
+        """Log a stream's failure (with its traceback when it is not one the suite
+        explains: a bug) and say what it cost."""
+        found = failures_of(exc, stream)
+        explained = isinstance(exc, self.explained_errors)
+        self.logger.error(
+            "Stream %s failed, the run goes on with the others: %s",
+            found[0].stream,
+            reason_of(exc),
+            exc_info=None if explained else exc,
+        )
+        return found
+
+    def unavailable_streams(self) -> list[StreamFailure]:
+        """Streams the catalog selects that the source no longer offers (a table dropped,
+        or hidden from the database user): a tap that can tell lists them here."""
+        return []
 
     @functools.cached_property
     def rate_limiter(self) -> RateLimiter:

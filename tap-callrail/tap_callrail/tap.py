@@ -5,6 +5,7 @@ from __future__ import annotations
 from singer_sdk import Stream
 from singer_sdk import typing as th
 from suite_common.cli import run_cli
+from suite_common.isolation import fail_fast_setting
 from suite_common.reconcile import reconcile_settings
 from suite_common.settings import (
     former_names,
@@ -113,6 +114,7 @@ class TapCallRail(SuiteTap):
             "bookmark, because tags, lead status, notes and value change after them.",
         ),
         *reconcile_settings(window=True),
+        fail_fast_setting(),
         page_size_setting(250, "Records per request (CallRail's per_page, at most 250)."),
         *former_names(RENAMED_NUMBERS, th.IntegerType),
         *former_names(RENAMED_TEXTS, th.StringType),

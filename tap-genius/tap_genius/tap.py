@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import functools
+
 import sqlalchemy as sa
 from singer_sdk import Stream
 from singer_sdk import typing as th
 from suite_common.cli import run_cli
+from suite_common.isolation import StreamFailure, fail_fast_setting, selected_in_catalog
 from suite_common.reconcile import reconcile_settings
 from suite_common.settings import region_setting
 from suite_common.tap import SuiteTap
@@ -23,6 +26,13 @@ from tap_genius.streams import STREAM_TYPES
 
 class TapGenius(SuiteTap):
     """Singer tap for the Genius CRM database (MySQL 8, MariaDB, or SQLite for the demo)."""
+
+    run_stopping_errors = (
+        *SuiteTap.run_stopping_errors,
+        GeniusCredentialsError,
+        GeniusUnreachableError,
+    )
+    explained_errors = (*SuiteTap.explained_errors, GeniusConnectionError)
 
     name = "tap-genius"
     config_jsonschema = th.PropertiesList(
@@ -113,6 +123,7 @@ class TapGenius(SuiteTap):
         ),
         region_setting(),
         *reconcile_settings(window=False),
+        fail_fast_setting(),
     ).to_dict()
 
     def discover_streams(self) -> list[Stream]:
@@ -132,22 +143,32 @@ class TapGenius(SuiteTap):
     def _readable(self, stream_type: type[GeniusStream], tables: dict[str, sa.Table]) -> bool:
         table = tables.get(stream_type.table_name)
         if table is None:
-            self.logger.warning(
-                "%s: the database has no table %s; the stream is left out",
-                stream_type.name,
-                stream_type.table_name,
+            why = (
+                f"the database has no table {stream_type.table_name}, or does not let user "
+                f"{self.config.get('user')!r} read it"
             )
-            return False
-        absent = [name for name in stream_type.key if name not in table.c]
-        if absent:
-            self.logger.warning(
-                "%s: %s has no key column %s; the stream is left out",
-                stream_type.name,
-                stream_type.table_name,
-                ", ".join(absent),
-            )
-            return False
-        return True
+        else:
+            absent = [name for name in stream_type.key if name not in table.c]
+            if not absent:
+                return True
+            why = f"{stream_type.table_name} has no key column {', '.join(absent)}"
+        self.left_out[stream_type.name] = why
+        self.logger.warning("%s: %s; the stream is left out", stream_type.name, why)
+        return False
+
+    @functools.cached_property
+    def left_out(self) -> dict[str, str]:
+        """Streams discovery left out, and why."""
+        return {}
+
+    def unavailable_streams(self) -> list[StreamFailure]:
+        """The streams left out that the catalog selects (a table dropped, renamed or
+        hidden from the user since the catalog was made)."""
+        return [
+            StreamFailure(name, why)
+            for name, why in self.left_out.items()
+            if selected_in_catalog(self.input_catalog, name)
+        ]
 
     def schema_drift(self) -> int:
         """`--test=schema`: the database's columns against the columns each stream reads

@@ -274,6 +274,7 @@ class ErpStream(SkipNullBookmarks, SuiteRESTStream):
 
     service = "the ERP"
     credentials_name = "the username and password"
+    credentials_refused_codes = (401, 403)  # 4D answers 403 to a failed authentication
     body_decoder = staticmethod(decode_body)
 
     @property

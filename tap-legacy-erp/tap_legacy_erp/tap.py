@@ -10,6 +10,7 @@ from pathlib import Path
 from singer_sdk import Stream
 from singer_sdk import typing as th
 from suite_common.cli import run_cli
+from suite_common.isolation import fail_fast_setting
 from suite_common.reconcile import reconcile_settings
 from suite_common.settings import (
     former_names,
@@ -99,11 +100,18 @@ class TapLegacyErp(SuiteTap):
         ),
         th.Property("max_pages", th.IntegerType, description="Stop each table after N pages."),
         *reconcile_settings(window=False),
+        fail_fast_setting(),
         *retry_settings(),
         *tls_settings(),
     ).to_dict()
 
     renamed_settings = RENAMED
+    run_stopping_errors = (
+        *SuiteTap.run_stopping_errors,
+        TooManySessionsError,
+        TableSettingError,
+        FilterSettingError,
+    )
 
     @property
     def rest_url(self) -> str:

@@ -288,12 +288,18 @@ def create_history_tables(connection: t.Any, schema: str) -> None:
 
 
 def mark_pipeline_failed(
-    config: t.Mapping[str, t.Any], meltano_run_id: str, source: str, error: str
+    config: t.Mapping[str, t.Any],
+    meltano_run_id: str,
+    source: str,
+    error: str,
+    streams: t.Mapping[str, str] | None = None,
 ) -> int:
     """A pipeline that failed (its tap refused a key, was killed, …) leaves rows the target
     completed as `success`: every row of the Meltano run is marked `failed` with the
     pipeline's one-line error, or, when the target wrote none, one `(pipeline)` row says
-    so. Returns the rows marked."""
+    so. When the tap named the `streams` that failed (stream → reason) while it synced the
+    others, only those are marked, each with its reason (a row is added for a stream the
+    target never saw), and the others keep their status. Returns the rows marked."""
     connection = connect(config)
     connection.autocommit = True
     schema = identifier(str(config["history_schema"]))
@@ -301,6 +307,11 @@ def mark_pipeline_failed(
     try:
         create_history_tables(connection, schema)
         with connection.cursor() as cursor:
+            if streams:
+                return sum(
+                    _mark_stream_failed(cursor, table, meltano_run_id, source, stream, reason)
+                    for stream, reason in streams.items()
+                )
             cursor.execute(
                 f"UPDATE {table} SET status = 'failed', end_time = coalesce(end_time, now()), "
                 "error_message = coalesce(error_message, %s) "
@@ -310,16 +321,37 @@ def mark_pipeline_failed(
             marked = cursor.rowcount
             cursor.execute(f"SELECT 1 FROM {table} WHERE meltano_run_id = %s", (meltano_run_id,))
             if cursor.fetchone() is None:
-                cursor.execute(
-                    f"INSERT INTO {table} (run_id, meltano_run_id, crm_source, sync_type, "
-                    "start_time, end_time, status, error_message) "
-                    "VALUES (%s, %s, %s, '(pipeline)', now(), now(), 'failed', %s)",
-                    (str(uuid.uuid4()), meltano_run_id, source, error),
-                )
+                _insert_failed(cursor, table, meltano_run_id, source, "(pipeline)", error)
                 marked = 1
     finally:
         connection.close()
     return marked
+
+
+def _mark_stream_failed(
+    cursor: t.Any, table: str, meltano_run_id: str, source: str, stream: str, reason: str
+) -> int:
+    """Mark the run's rows of one stream failed with its reason, or add one."""
+    cursor.execute(
+        f"UPDATE {table} SET status = 'failed', end_time = coalesce(end_time, now()), "
+        "error_message = %s WHERE meltano_run_id = %s AND sync_type = %s",
+        (reason, meltano_run_id, stream),
+    )
+    if cursor.rowcount:
+        return int(cursor.rowcount)
+    _insert_failed(cursor, table, meltano_run_id, source, stream, reason)
+    return 1
+
+
+def _insert_failed(
+    cursor: t.Any, table: str, meltano_run_id: str, source: str, stream: str, error: str
+) -> None:
+    cursor.execute(
+        f"INSERT INTO {table} (run_id, meltano_run_id, crm_source, sync_type, "
+        "start_time, end_time, status, error_message) "
+        "VALUES (%s, %s, %s, %s, now(), now(), 'failed', %s)",
+        (str(uuid.uuid4()), meltano_run_id, source, stream, error),
+    )
 
 
 _JSON = msgspec.json.Encoder(decimal_format="number")

@@ -4,7 +4,10 @@ The target records only its own failures: when the tap fails (a refused key, a k
 process), the target ends cleanly and its rows say `success`. Run through this wrapper (cron)
 or the Dagster adapter, a pipeline gets a Meltano run ID (`MELTANO_RUN_ID`, which the target
 writes into every row), and when it exits non-zero its rows are marked `failed` with the
-pipeline's one-line error (`history.mark_pipeline_failed`).
+pipeline's one-line error (`history.mark_pipeline_failed`). When the tap went on past
+streams that failed, it named each on a line of its own (`tap-x: stream failed: <stream>:
+<reason>`, see suite_common.isolation): only those streams' rows are marked, each with its
+reason.
 """
 
 from __future__ import annotations
@@ -24,6 +27,8 @@ PLUGIN_ERROR = re.compile(r"\b((?:tap|target)-[\w-]+: error: .*)")
 FAILED_BLOCK = re.compile(r"\bmeltano\s+(Extractor and loader|Extractor|Loader|Mappers) failed\b")
 """Meltano's line for a plugin that exited non-zero. With no one-line error of its own, the
 plugin did not stop by its own decision: a signal (a kill, the OOM killer) or a crash."""
+FAILED_STREAM = re.compile(r"\b(?:tap-[\w-]+): stream failed: (?P<stream>[^:\s]+): (?P<reason>.*)")
+"""A stream the tap could not finish while it synced the others (suite_common.isolation)."""
 MELTANO_FIELDS = re.compile(r"\s+cmd_type=\S+.*$")
 """The fields Meltano's log appends to each line of a plugin's output."""
 
@@ -58,6 +63,16 @@ def one_line_error(lines: t.Iterable[str], returncode: int) -> str:
     return f"the pipeline exited with code {returncode}"
 
 
+def failed_streams(lines: t.Iterable[str]) -> dict[str, str]:
+    """The streams the tap named as failed (stream → reason), in the order it named them."""
+    found = {}
+    for line in lines:
+        match = FAILED_STREAM.search(line)
+        if match:
+            found[match["stream"]] = MELTANO_FIELDS.sub("", match["reason"]).strip()
+    return found
+
+
 def pipeline_source(command: t.Sequence[str]) -> str:
     """The source a command syncs, for a history row: its first tap (`tap-callrail` →
     `callrail`), else `unknown`."""
@@ -81,7 +96,8 @@ def run_recorded(
     if process.returncode == 0:
         return 0
     error = one_line_error(tail, process.returncode)
-    marked = mark_pipeline_failed(settings, run_id, source or pipeline_source(command), error)
+    source = source or pipeline_source(command)
+    marked = mark_pipeline_failed(settings, run_id, source, error, failed_streams(tail))
     sys.stderr.write(
         f"warehouse-history: the pipeline failed ({error}); {marked} sync-history rows of "
         f"run {run_id} marked failed\n"

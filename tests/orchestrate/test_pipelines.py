@@ -7,6 +7,7 @@ import json
 import subprocess
 
 import dagster as dg
+import requests
 from orchestrate.definitions import build_definitions
 from orchestrate.pipelines import DRIFT_CHECK, PARTIAL_CHECK
 
@@ -120,3 +121,34 @@ def test_in_step_with_source_warns_while_the_last_pass_found_drift(
     assert found.metadata["rows_retired"].value == 1
     assert drift_checks(run("legacy_erp"))["kunden"].passed is False, "a delta keeps the warning"
     assert_equal_to_source(db, schemas["tap-legacy-erp"], erp)
+
+
+def test_a_stream_that_fails_alone_fails_its_asset_and_the_others_materialize(
+    meltano_installed, warehouse_url, db, tmp_path, arrivy_server, schemas
+):
+    fault = {"kind": "404", "path": "/api/statuses", "times": 100_000}
+    requests.post(f"{arrivy_server.url}/_sandbox/faults", json={"faults": [fault]}, timeout=5)
+    arrivy = arrivy_pipeline(arrivy_server)
+    project, history = project_for(
+        meltano_installed, tmp_path, warehouse_url, schemas, **arrivy.env
+    )
+    job = build_definitions(project).resolve_job_def("arrivy")
+    result = job.execute_in_process(instance=dg.DagsterInstance.ephemeral(), raise_on_error=False)
+    assert not result.success
+    (failure,) = [e for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
+    error = failure.step_failure_data.user_failure_data.description
+    assert error.startswith("tap-arrivy: error: 1 of ")
+    assert "statuses (404 from Arrivy on /api/statuses)" in error
+    rows = history_rows(db, history, result.run_id)
+    assert rows["statuses"]["status"] == "failed"
+    assert rows["statuses"]["error_message"] == "404 from Arrivy on /api/statuses"
+    others = {stream: row for stream, row in rows.items() if stream != "statuses"}
+    assert others and {row["status"] for row in others.values()} == {"success"}
+    assert set(materializations(result)) == set(others)
+    assert_equal_to_source(db, schemas["tap-arrivy"], arrivy)  # customers and tasks
+    state = subprocess.run(
+        project.command("state", "get", "sandbox:tap-arrivy-to-target-warehouse"),
+        cwd=project.folder, env=project.env, capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    bookmarks = json.loads(state.stdout)["singer_state"]["bookmarks"]
+    assert bookmarks["tasks"]["partitions"], "the streams that finished kept their state"

@@ -100,10 +100,12 @@ def test_max_pages_caps_paging(capsys, only_accounts):
         assert mock.call_count == 3
 
 
-def test_403_is_a_credentials_error_too(capsys):
+def test_403_fails_the_stream_asked_not_the_run(capsys):
+    """A key without the permission for one list: that stream fails (the others go on, see
+    tests/suite_common/test_isolation.py); 401 is the refused key that stops the run."""
     with rm.Mocker() as mock:
         mock.get(f"{BASE}/a.json", status_code=403, json={"error": "Forbidden"})
-        from suite_common.streams import CredentialsError
+        from suite_common.isolation import StreamsFailedError
 
-        with pytest.raises(CredentialsError, match="403"):
+        with pytest.raises(StreamsFailedError, match=r"accounts \(CallRail refused access"):
             run_in_process(capsys, {})

@@ -43,7 +43,8 @@ def test_persistent_failure_is_one_line_after_retries(callrail_server, callrail_
     run = run_tap("tap-callrail", callrail_config)
     assert run.returncode == 1
     (line,) = run.error_lines("tap-callrail")
-    assert "kept failing after retries" in line and "/users.json" in line
+    assert "users (500 from CallRail on " in line and "/users.json" in line
+    assert line.endswith("where the source kept failing, try again later")
     assert "Traceback" not in run.stderr
 
 

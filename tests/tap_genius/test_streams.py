@@ -125,7 +125,7 @@ def test_a_database_without_a_join_or_a_table_warns_and_reads_the_rest(genius_co
     assert "Traceback" not in run.stderr
     assert "no table third_party_source_type, so hubspot_appointment_id is null" in run.stderr
     assert "no user_data.user_associations_id, so primary_user_id is null" in run.stderr
-    assert "no table user_title; the stream is left out" in run.stderr
+    assert "no table user_title, or does not let user" in run.stderr
     assert "quote has no column label" in run.stderr
     assert "quote has no change column updated_at" in run.stderr
     appointments = run.records("appointments")

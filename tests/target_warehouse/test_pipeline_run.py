@@ -11,8 +11,10 @@ import subprocess
 import sys
 import textwrap
 
-from target_warehouse.pipeline_run import one_line_error, pipeline_source
+import requests
+from target_warehouse.pipeline_run import failed_streams, one_line_error, pipeline_source
 
+from tests.pipelines import arrivy_pipeline
 from tests.target_warehouse.singer import TARGET, lines, record, schema
 
 MELTANO_LINE = (
@@ -129,3 +131,29 @@ def test_a_pipeline_that_succeeds_keeps_its_rows(tmp_path, target_config, db, ta
     command = pipeline_script(tmp_path, target_config, fail=False)
     assert recorded(tmp_path, target_config, command, run_id).returncode == 0
     assert history_rows(db, target_schema, run_id) == [("callrail", "calls", "success", None)]
+
+
+def test_only_the_streams_the_tap_named_failed_are_marked(
+    tmp_path, target_config, db, target_schema, arrivy_server
+):
+    """tap-arrivy against its stand-in with /statuses answering 404: the tap syncs the
+    others and names statuses (suite_common.isolation)."""
+    fault = {"kind": "404", "path": "/api/statuses", "times": 100_000}
+    requests.post(f"{arrivy_server.url}/_sandbox/faults", json={"faults": [fault]}, timeout=5)
+    tap_config = tmp_path / "tap.json"
+    tap_config.write_text(json.dumps(arrivy_pipeline(arrivy_server).tap_config))
+    (tmp_path / "target.json").write_text(json.dumps(target_config))
+    tap = str(TARGET[0]).replace("target-warehouse", "tap-arrivy")
+    pipe = f"{tap} --config {tap_config} | {TARGET[0]} --config {tmp_path / 'target.json'}"
+    run_id = "44444444-4444-4444-8444-444444444444"
+    done = recorded(tmp_path, target_config, ["bash", "-o", "pipefail", "-c", pipe], run_id)
+    assert done.returncode == 1
+    rows = {stream: (status, error) for _, stream, status, error in history_rows(
+        db, target_schema, run_id
+    )}  # fmt: skip
+    assert rows.pop("statuses") == ("failed", "404 from Arrivy on /api/statuses")
+    assert {"tasks", "customers", "groups"} <= set(rows)
+    assert set(rows.values()) == {("success", None)}
+    assert failed_streams(done.stderr.splitlines()) == {
+        "statuses": "404 from Arrivy on /api/statuses"
+    }
