@@ -47,6 +47,14 @@ def with_hash_suffix(base: str, original: str, ending: str = "") -> str:
     return f"{_truncate_utf8(base, room).rstrip('_')}_{stable_hash(original)}{ending}"
 
 
+def stream_table(stream: str) -> str:
+    """The table a stream loads into, before normalisation: a stream named
+    `<schema>-<table>` (as tap-mysql, tap-postgres and the SDK's SQL taps name theirs) loads
+    into `<table>`, as the SDK's SQL targets (MeltanoLabs' target-postgres) and
+    pipelinewise's read it, so a user moving from them finds the tables they expect."""
+    return stream.rsplit("-", 1)[-1] if "-" in stream else stream
+
+
 def identifier(name: str) -> str:
     """Normalised identifier for one name, shortened with a stable hash when too long."""
     cleaned = snake_case(name)

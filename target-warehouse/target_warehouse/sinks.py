@@ -14,7 +14,7 @@ from target_warehouse.connection import connect
 from target_warehouse.copy_encoding import EncodingStats
 from target_warehouse.errors import BadInputError, InvalidRecordError, LoadError, postgres_reason
 from target_warehouse.load_run import RunServices
-from target_warehouse.naming import identifier, qualified
+from target_warehouse.naming import identifier, qualified, stream_table
 from target_warehouse.row_encoding import RowEncoder
 from target_warehouse.table_schema import (
     TableLayout,
@@ -96,8 +96,9 @@ class WarehouseSink(BatchSink):
 
     @property
     def table_name(self) -> str:
-        """The table this stream's rows end up in (after any overwrite swap)."""
-        return identifier(self.stream_name)
+        """The table this stream's rows end up in (after any overwrite swap):
+        `<schema>-<table>` loads into `<table>` (naming.stream_table)."""
+        return identifier(stream_table(self.stream_name))
 
     @property
     def dry_run(self) -> bool:
@@ -110,7 +111,9 @@ class WarehouseSink(BatchSink):
     # Table setup --------------------------------------------------------------------------
 
     def setup(self) -> None:
-        """Connect, then create or evolve the table so this schema fits."""
+        """Claim the table for this stream, connect, then create or evolve the table so
+        this schema fits."""
+        self.target.claim_table(self.schema_name, self.table_name, self.stream_name)
         self._connection = connect(self.config)
         self._prepare_table()
 

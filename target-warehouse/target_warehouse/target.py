@@ -17,6 +17,7 @@ from target_warehouse import message_checks as checks
 from target_warehouse import reconciliation
 from target_warehouse.errors import (
     BadInputError,
+    ConfigurationError,
     WarehouseError,
     postgres_reason,
 )
@@ -67,9 +68,24 @@ class TargetWarehouse(TargetAdapter):
         self._early_activations: dict[str, dict] = {}
         """ACTIVATE_VERSION messages of streams whose SCHEMA has not come yet."""
         self._started = time.monotonic()
+        self._table_streams: dict[tuple[str, str], str] = {}
+        """(schema, table) → the stream that loads into it in this run."""
         t.cast(NumberedSingerReader, self.message_reader).suite_callbacks[
             reconciliation.MESSAGE_TYPE
         ] = self.handle_reconcile_message
+
+    def claim_table(self, schema: str, table: str, stream: str) -> None:
+        """One stream per table in a run: two streams that would land in one table (`a-users`
+        and `b-users` both name `users`) are refused in one line that names both."""
+        owner = self._table_streams.setdefault((schema, table), stream)
+        if owner != stream:
+            raise ConfigurationError(
+                f"streams '{owner}' and '{stream}' would both load into {schema}.{table} (a "
+                "stream named <schema>-<table> loads into <table>)",
+                fix=f"rename one with a stream map, e.g. stream_maps: {{\"{stream}\": "
+                "{\"__alias__\": \"<another name>\"}}, or select only one of them",
+                stream=stream,
+            )
 
     # Sync history ---------------------------------------------------------------------------
 

@@ -91,13 +91,16 @@ def stream_name(tap: str, table: str) -> str:
     return table if tap == "singer-io" else f"genius-{table}"
 
 
-def counts(db, schema: str, history: str, stream: str) -> tuple[int, int, int]:
-    """Live rows, rows marked deleted, and quarantined records of a stream."""
+def counts(db, schema: str, history: str, tap: str, table: str) -> tuple[int, int, int]:
+    """Live rows, rows marked deleted, and quarantined records of a table's stream. The
+    stream `genius-<table>` (pipelinewise's name) lands in `<table>`, as in pipelinewise's
+    and MeltanoLabs' Postgres targets."""
+    stream = stream_name(tap, table)
     with db.cursor() as cursor:
         cursor.execute(
             f"SELECT count(*) FILTER (WHERE _sdc_deleted_at IS NULL), "
             "count(*) FILTER (WHERE _sdc_deleted_at IS NOT NULL) "
-            f'FROM "{schema}"."{identifier(stream)}"'
+            f'FROM "{schema}"."{identifier(table)}"'
         )
         live, deleted = cursor.fetchone()
         cursor.execute(
@@ -114,7 +117,7 @@ def test_another_taps_full_sync_loads_and_its_next_one_retires_deleted_rows(
     state = run_other_tap(tap, mariadb_server.settings(), target_config, None)
     source = {name: _count(genius_db, name) for name in genius.TABLES}
     for table, rows in source.items():
-        live, deleted, quarantined = counts(db, schema, history, stream_name(tap, table))
+        live, deleted, quarantined = counts(db, schema, history, tap, table)
         assert (live + quarantined, deleted) == (rows, 0), (table, live, quarantined)
         if quarantined:  # only MySQL's zero dates, refused by a date-time column
             with db.cursor() as cursor:
@@ -124,20 +127,20 @@ def test_another_taps_full_sync_loads_and_its_next_one_retires_deleted_rows(
                 )
                 errors = [row[0] for row in cursor.fetchall()]
             assert all("0000-00-00" in error for error in errors), errors
-    _amounts_are_exact(db, schema, stream_name(tap, "quote"), genius_db)
+    _amounts_are_exact(db, schema, "quote", genius_db)
 
     planted = genius.drift(genius_db)
     run_other_tap(tap, mariadb_server.settings(), target_config, state)
     for table, found in planted.items():
-        live, deleted, _ = counts(db, schema, history, stream_name(tap, table))
+        live, deleted, _ = counts(db, schema, history, tap, table)
         assert deleted == len(found.deleted), table
 
 
-def _amounts_are_exact(db, schema: str, stream: str, engine: sa.Engine) -> None:
+def _amounts_are_exact(db, schema: str, table: str, engine: sa.Engine) -> None:
     with engine.connect() as connection:
         truth = dict(connection.exec_driver_sql("SELECT id, amount FROM quote").all())
     with db.cursor() as cursor:
-        cursor.execute(f'SELECT id, amount FROM "{schema}"."{identifier(stream)}"')
+        cursor.execute(f'SELECT id, amount FROM "{schema}"."{identifier(table)}"')
         landed = dict(cursor.fetchall())
     assert landed == truth
     assert all(isinstance(v, decimal.Decimal) for v in landed.values() if v is not None)

@@ -103,7 +103,7 @@ def test_long_reserved_and_odd_names(db, target_config):
         "userId": {"type": ["null", "string"]},
         "user_id": {"type": ["null", "string"]},
     }
-    stream = "Weird Stream-Name " + "y" * 70
+    stream = "Weird Stream.Name " + "y" * 70  # a hyphen would name <schema>-<table>
     data = {"id": 1, **{name: f"value of {name}" for name in props if name != "id"}}
     run = run_target(target_config, [schema(stream, props), record(stream, data)])
     assert run.returncode == 0, run.stderr
