@@ -146,6 +146,10 @@ TABLES = {
         _text("inactive_reason_other"),
         _col("inactive_transfer_division_id"),
         _col("user_associations_id"),
+        # The real table has many more columns, among them an SSN and Google-calendar
+        # tokens (reference: genius.md, 131d6b8), which must never be read.
+        _text("ssn", 11),
+        _text("google_calendar_token"),
     ),
     "users_userassociations": _table(
         "users_userassociations",

@@ -68,9 +68,10 @@ class Fault:
     kinds: status codes ("429", "500", "502", "503"), "slow" (wait `delay` seconds, then
     answer), "drop" (close the connection without an answer), "truncate" (cut the body in
     half), "invalid_json" (a body that is not JSON), "empty" (the page without its records,
-    totals and paging links unchanged), "duplicate" (every record of the page twice).
-    `retry_after` adds that header to a 429. `after` lets that many matching requests
-    through first.
+    totals and paging links unchanged), "duplicate" (every record of the page twice),
+    "new_field" (every record of the page gains `field` with `value`, as an API does when it
+    adds a field). `retry_after` adds that header to a 429. `after` lets that many matching
+    requests through first.
     """
 
     kind: str
@@ -79,6 +80,8 @@ class Fault:
     after: int = 0
     delay: float = 0.0
     retry_after: str | None = None
+    field: str = ""
+    value: JSON = None
 
 
 @dataclass
@@ -254,6 +257,18 @@ def _emptied(body: JSON) -> JSON:
     return body
 
 
+def _with_field(body: JSON, field: str, value: JSON) -> JSON:
+    """The page with `field` added to every record (a list, or every list in an object)."""
+    if isinstance(body, list):
+        return [{**r, field: value} if isinstance(r, dict) else r for r in body]
+    if isinstance(body, dict):
+        return {
+            key: _with_field(value_, field, value) if isinstance(value_, list) else value_
+            for key, value_ in body.items()
+        }
+    return body
+
+
 def _doubled(body: JSON) -> JSON:
     """The page with every record twice (what offset paging over moving data can give)."""
     if isinstance(body, list):
@@ -320,6 +335,9 @@ class _RequestHandler(BaseHTTPRequestHandler):
     def _send(self, response: Response, fault: Fault | None = None) -> None:
         if fault is not None and fault.kind in ("empty", "duplicate"):
             body = _emptied(response.body) if fault.kind == "empty" else _doubled(response.body)
+            response = Response(response.status, body, response.headers)
+        if fault is not None and fault.kind == "new_field":
+            body = _with_field(response.body, fault.field, fault.value)
             response = Response(response.status, body, response.headers)
         body = self.server.encode(response.body)
         if fault is not None and fault.kind == "truncate":

@@ -28,6 +28,7 @@ from orchestrate.pipelines import (
     Extractor,
     PipelineConfig,
     dagster_name,
+    failed_alone,
     quarantine_table,
     run_pipeline,
     stream_outcome,
@@ -106,11 +107,14 @@ def partitioned_job(
 
     @dg.op(name=extractor.step, retry_policy=retry_policy)
     def pipeline(context: dg.OpExecutionContext, config: PipelineConfig) -> None:
-        results = run_pipeline(context, project, extractor, warehouse(), config)
+        results, failure = run_pipeline(context, project, extractor, warehouse(), config)
         quarantine = quarantine_table(warehouse())
         account = {"partition": context.partition_key}
         for key in extractor.keys:
-            outcome = stream_outcome(key, results.get(key.path[-1]), quarantine)
+            result = results.get(key.path[-1])
+            if failed_alone(result):
+                continue
+            outcome = stream_outcome(key, result, quarantine)
             if outcome.metadata is not None:
                 context.log_event(
                     dg.AssetMaterialization(key, metadata={**outcome.metadata, **account})
@@ -118,6 +122,8 @@ def partitioned_job(
             context.log_event(
                 dg.AssetCheckEvaluation(asset_key=key, check_name=PARTIAL_CHECK, **outcome.check)
             )
+        if failure is not None:
+            raise failure
 
     @dg.job(
         name=dagster_name(job.name) + JOB_SUFFIX,

@@ -78,7 +78,7 @@ def differences(
     for name in sorted(set(sent) - set(properties)):
         lines.append(
             f"{stream}: the source sends {name} ({json_type(sent[name])}), which the schema "
-            "lacks: it is not loaded"
+            "lacks: it is not a column (REST taps keep it in _sdc_extra)"
         )
     refused: dict[str, tuple[set[str], t.Any]] = {}
     for record in emitted:

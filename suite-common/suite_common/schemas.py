@@ -1,10 +1,17 @@
-"""Stream schemas bundled with a tap: `schemas/<stream name>.json`, found one way.
+"""Stream schemas: bundled with a tap (`schemas/<stream name>.json`, found one way), and
+kept ahead of a cached catalog.
 
 The Meltano SDK's cookiecutter keeps each stream's JSON schema in a `schemas/` folder of
 the package and points `schema_filepath` at it; `BundledSchema` does that for every stream
 of a tap at once, and `bundled_schema` reads one where a stream builds its schema itself
 (4D tables: a bundled schema, else one given in the settings, else one learned from a
 sample).
+
+Meltano caches a tap's catalog (`use_cached_catalog`), and the SDK writes SCHEMA messages
+and prunes records from the catalog it is given. A property the stream declares since (a
+column a Genius table gained, `_sdc_extra`) would then never reach the warehouse:
+`add_stream_properties` (called by the tap before its streams sync) and `SchemaOverCatalog`
+put it back.
 """
 
 from __future__ import annotations
@@ -35,3 +42,56 @@ class BundledSchema:
     @property
     def schema_filepath(self) -> Path:
         return schema_path(self.schemas_dir, self.name)
+
+
+NAME_CACHES = (
+    "schema_properties",
+    "schema_property_names",
+    "deselected_properties",
+    "converters",
+)
+"""Cached per-stream views of the schema (names, value converters), made again after a
+change."""
+
+
+def add_stream_properties(stream: t.Any, properties: t.Mapping[str, dict]) -> list[str]:
+    """Give a stream properties (learned while syncing, or declared since the catalog it
+    was given was made) before its SCHEMA message is written: in its schema and in its
+    stream maps' schemas, which the SDK writes the SCHEMA message from. Returns the names
+    a stream map lacked."""
+    stream.schema["properties"].update(properties)
+    added = []
+    for stream_map in stream.stream_maps:
+        mapped = getattr(stream_map, "transformed_schema", None)
+        if isinstance(mapped, dict) and isinstance(mapped.get("properties"), dict):
+            for name, schema in properties.items():
+                if name not in mapped["properties"]:
+                    mapped["properties"][name] = schema
+                    added.append(name)
+    for cached in NAME_CACHES:
+        stream.__dict__.pop(cached, None)
+    return added
+
+
+class SchemaOverCatalog:
+    """Mixin for an SDK stream (listed before it): properties the stream itself declares
+    that the input catalog's schema lacks (a column the table gained since Meltano cached
+    the catalog, `_sdc_extra`) are added to the schema the SDK writes and prunes with, so
+    a cached catalog cannot hide them. What the catalog deselects stays deselected: the
+    selection lives in the catalog's metadata, and a property it does not name is
+    selected with its stream."""
+
+    @property
+    def effective_schema(self) -> dict:
+        given = super().effective_schema  # type: ignore[misc]
+        own = self.schema  # type: ignore[attr-defined]
+        if given is own:
+            return own
+        missing = {
+            name: schema
+            for name, schema in own.get("properties", {}).items()
+            if name not in given.get("properties", {})
+        }
+        if not missing:
+            return given
+        return {**given, "properties": {**given.get("properties", {}), **missing}}

@@ -7,8 +7,11 @@
   and bodies that are not JSON are retried like 5xx, timeouts and dropped connections,
   waiting for `Retry-After` when the answer carries one, else exponentially.
 - JSON is parsed once per response, numbers with a fraction as exact Decimals.
-- Records keep exactly the schema's properties; the SDK's per-value type conformance, the
-  costliest part of a tap's per-record work, is off because `post_process` normalises.
+- Records keep the schema's properties as columns; a field the API adds that the schema does
+  not declare lands in `_sdc_extra` (a JSON object, jsonb in the warehouse), named once per
+  run in the log, unless `keep_new_fields` is off (`suite_common.new_fields`). The SDK's
+  per-value type conformance, the costliest part of a tap's per-record work, is off because
+  `post_process` normalises.
 - Pages are requested one ahead on a thread (`suite_common.prefetch`) while the current
   page's records are processed, so a sync takes the longer of API time and tap time, not
   their sum; `prefetch_pages = False` on a stream turns it off.
@@ -37,8 +40,10 @@ from singer_sdk.streams.rest import PageContext
 
 from suite_common.http import retry_waits
 from suite_common.messages import LeanRecordMessages
+from suite_common.new_fields import EXTRA_FIELDS, NewFields, keeps_new_fields, with_extra_property
 from suite_common.paging import PageTotals, Verdict, empty_page_verdict
 from suite_common.prefetch import prefetched
+from suite_common.schemas import SchemaOverCatalog
 from suite_common.sdk_adapter import StreamHooks, sdk_request, tap_of
 
 if t.TYPE_CHECKING:
@@ -133,7 +138,7 @@ def json_body(
     return cached
 
 
-class SuiteRESTStream(LeanRecordMessages, StreamHooks, RESTStream):
+class SuiteRESTStream(SchemaOverCatalog, LeanRecordMessages, StreamHooks, RESTStream):
     """Base of every REST stream of the suite; a tap's client sets the class attributes."""
 
     service = "the API"
@@ -191,17 +196,28 @@ class SuiteRESTStream(LeanRecordMessages, StreamHooks, RESTStream):
     def timeout(self) -> int:
         return int(self.config["timeout_seconds"])
 
+    @property
+    def schema(self) -> dict:
+        """The bundled (or catalog's) schema, with `_sdc_extra` where new fields are kept."""
+        return with_extra_property(super().schema, keeps_new_fields(self.config))
+
     @functools.cached_property
     def schema_properties(self) -> frozenset[str]:
-        """Names the schema declares; anything else the API adds is left out."""
-        return frozenset(self.schema["properties"])
+        """Names the schema declares as columns."""
+        return frozenset(self.schema["properties"]) - {EXTRA_FIELDS}
+
+    @functools.cached_property
+    def new_fields(self) -> NewFields:
+        """The fields of this run the schema does not declare."""
+        return NewFields(self.name, self.service, self.logger, keeps_new_fields(self.config))
 
     def post_process(self, row: dict, context: Context | None = None) -> dict | None:
-        """Only the schema's properties, so a field the API adds later cannot leak through."""
+        """The schema's properties; what else the API sends goes to `_sdc_extra` (or is
+        left out when `keep_new_fields` is off)."""
         properties = self.schema_properties
         if row.keys() <= properties:
             return row
-        return {name: value for name, value in row.items() if name in properties}
+        return self.new_fields.set_aside(row, properties)
 
     def request_records(self, context: Context | None) -> t.Iterable[dict]:
         """Records of every page; when there is more than one page, the next is requested

@@ -35,6 +35,7 @@ from suite_common.isolation import (
 )
 from suite_common.messages import BufferedRecordsWriter
 from suite_common.reconcile import FORMER_SWITCHES
+from suite_common.schemas import add_stream_properties
 from suite_common.sdk_adapter import SdkChangedError, sync_top_level_streams
 from suite_common.settings import check_at_start, without_secrets
 from suite_common.streams import CredentialsError, TlsVerificationError, UnreachableError
@@ -77,6 +78,8 @@ class SuiteTap(SchemaDriftCheck, Tap):
         `suite_common.isolation`); then report what the contact checks flagged, per stream,
         and end with `StreamsFailedError` if a stream failed."""
 
+        self.keep_own_properties()
+
         def sync_one(stream: Stream) -> None:
             def read() -> None:
                 stream.sync()
@@ -94,6 +97,17 @@ class SuiteTap(SchemaDriftCheck, Tap):
         if failures:  # each finished stream wrote its state when it finished
             write_failure_lines(self.name, failures)
             raise StreamsFailedError(failures, attempted + len(missing))
+
+    def keep_own_properties(self) -> None:
+        """Properties the streams declare that the catalog given lacks (Meltano's cached
+        catalog, made before a table gained a column) are written too (suite_common.schemas)."""
+        if self.input_catalog is None:
+            return
+        for stream in self.streams.values():
+            own = stream.schema.get("properties", {})
+            added = add_stream_properties(stream, own)
+            for name in added:
+                self.logger.info("%s.%s is not in the catalog given: added", stream.name, name)
 
     @functools.cached_property
     def failures(self) -> list[StreamFailure]:

@@ -9,6 +9,7 @@ from singer_sdk import typing as th
 from singer_sdk.pagination import SinglePagePaginator
 from suite_common.cli import run_cli
 from suite_common.isolation import fail_fast_setting
+from suite_common.new_fields import keep_new_fields_setting
 from suite_common.reconcile import reconcile_settings
 from suite_common.settings import (
     former_names,
@@ -99,6 +100,7 @@ class TapArrivy(SuiteTap):
         ),
         *reconcile_settings(window=True),
         fail_fast_setting(),
+        keep_new_fields_setting(),
         page_size_setting(
             None,
             "Records per request (Arrivy's items_per_page; default 500, groups 100).",

@@ -6,6 +6,7 @@ from singer_sdk import Stream
 from singer_sdk import typing as th
 from suite_common.cli import run_cli
 from suite_common.isolation import fail_fast_setting
+from suite_common.new_fields import keep_new_fields_setting
 from suite_common.reconcile import reconcile_settings
 from suite_common.settings import (
     former_names,
@@ -115,6 +116,7 @@ class TapCallRail(SuiteTap):
         ),
         *reconcile_settings(window=True),
         fail_fast_setting(),
+        keep_new_fields_setting(),
         page_size_setting(250, "Records per request (CallRail's per_page, at most 250)."),
         *former_names(RENAMED_NUMBERS, th.IntegerType),
         *former_names(RENAMED_TEXTS, th.StringType),

@@ -28,6 +28,7 @@ from __future__ import annotations
 import datetime
 import functools
 import itertools
+import re
 import time
 import typing as t
 from collections import Counter
@@ -38,7 +39,9 @@ from singer_sdk import Stream
 from suite_common.contacts import ContactColumns
 from suite_common.http import backoff_seconds
 from suite_common.messages import LeanRecordMessages
+from suite_common.new_fields import keeps_new_fields
 from suite_common.reconcile import ReadWindow, ReconciledStream
+from suite_common.schemas import SchemaOverCatalog
 from suite_common.sdk_adapter import StreamHooks
 from suite_common.state import SkipNullBookmarks
 
@@ -49,6 +52,8 @@ if t.TYPE_CHECKING:
     from singer_sdk import Tap
     from singer_sdk.helpers.types import Context
 
+SECRET_LOOKING = re.compile(r"ssn|passw|secret|token|api_?key|salt|hash|private", re.IGNORECASE)
+"""Column names a new column is never read under (a DBA's `api_token`, an `ssn`)."""
 CHANGED_AT = "changed_at"
 """The property holding the change value when it falls back over several columns."""
 UNSTAMPED_AFTER = "unstamped_key_after"
@@ -67,7 +72,9 @@ def clock_time(value: t.Any) -> str | None:
     return f"{sign}{seconds // 3600:02d}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"
 
 
-class GeniusTable(ContactColumns, SkipNullBookmarks, LeanRecordMessages, StreamHooks, Stream):
+class GeniusTable(
+    SchemaOverCatalog, ContactColumns, SkipNullBookmarks, LeanRecordMessages, StreamHooks, Stream
+):
     """A Genius table (or a view of it) read with keyset pagination; `GeniusStream` makes
     it reconcilable (`reconciling` comes from there)."""
 
@@ -85,6 +92,9 @@ class GeniusTable(ContactColumns, SkipNullBookmarks, LeanRecordMessages, StreamH
     """The change column, or several tried in order (COALESCE); () for a full-table stream."""
     credential_columns: tuple[str, ...] = ()
     """Left out unless `include_credential_columns` is set."""
+    reads_new_columns = True
+    """Whether columns the table has beyond `columns` are read too (`keep_new_fields`):
+    False where the table is known to hold columns that must never be read."""
     lookups: tuple[Lookup, ...] = ()
     """Values joined in from other tables (see `joins`)."""
 
@@ -103,6 +113,7 @@ class GeniusTable(ContactColumns, SkipNullBookmarks, LeanRecordMessages, StreamH
         self.connector = connector
         self.settings = tap.config  # `self.config` exists only after Stream.__init__
         self.warn = tap.logger.getChild(self.name).warning  # `self.logger` exists only after
+        self.note = tap.logger.getChild(self.name).info
         self.table = tables[self.table_name]
         self.tables = tables
         self.change = self._present_change_columns(self._change_columns(tap.config))
@@ -176,8 +187,42 @@ class GeniusTable(ContactColumns, SkipNullBookmarks, LeanRecordMessages, StreamH
         columns: dict[str, sa.ColumnElement] = {
             name: self.table.c[name] for name in names if name in self.table.c
         }
+        columns.update(self.new_columns())
         columns.update(self.joined_columns())
         return columns
+
+    def new_columns(self) -> dict[str, sa.ColumnElement]:
+        """Columns the table gained beyond the stream's list, read so that a column added
+        to a Genius table arrives in the warehouse by itself; never one whose name looks
+        like a credential or a personal number, nor a credential column."""
+        if not self.reads_new_columns or not keeps_new_fields(self.settings):
+            return {}
+        listed = {
+            *self.columns,
+            *self.credential_columns,
+            *(lookup.name for lookup in self.lookups),
+        }
+        found = {}
+        for column in self.table.c:
+            if column.name in listed:
+                continue
+            if SECRET_LOOKING.search(column.name):
+                self.warn(
+                    "%s.%s is not among the stream's columns and looks like a credential or a "
+                    "personal number: not read",
+                    self.table_name,
+                    column.name,
+                )
+                continue
+            found[column.name] = column
+        if found:
+            self.note(
+                "New columns: %s has %s, which the stream does not list; read as columns "
+                "(keep_new_fields)",
+                self.table_name,
+                ", ".join(found),
+            )
+        return found
 
     def table_schema(self) -> dict:
         mapping = self.connector.sql_to_jsonschema

@@ -34,11 +34,13 @@ class DivisionsStream(GeniusStream):
 
 class UsersStream(GeniusStream):
     """Users from `user_data`, with `primary_user_id` from their `users_userassociations`
-    row. `user_data` also holds an SSN and calendar tokens: they are never selected."""
+    row. `user_data` also holds an SSN, calendar tokens and more: only the listed columns
+    are ever read, new ones included."""
 
     name = "users"
     table_name = "user_data"
     key = ("user_id",)
+    reads_new_columns = False
     columns = (
         "user_id", "division_id", "title_id", "manager_user_id", "first_name",
         "first_name_alt", "last_name", "email", "personal_email", "birth_date", "gender_id",

@@ -9,6 +9,7 @@ from singer_sdk import Stream
 from singer_sdk import typing as th
 from suite_common.cli import run_cli
 from suite_common.isolation import StreamFailure, fail_fast_setting, selected_in_catalog
+from suite_common.new_fields import keep_new_fields_setting
 from suite_common.reconcile import reconcile_settings
 from suite_common.settings import region_setting
 from suite_common.tap import SuiteTap
@@ -124,6 +125,12 @@ class TapGenius(SuiteTap):
         region_setting(),
         *reconcile_settings(window=False),
         fail_fast_setting(),
+        keep_new_fields_setting(
+            "Read the columns a table has beyond those its stream lists, so that a column "
+            "added to a Genius table arrives as a warehouse column on the next run (never "
+            "user_data's, nor a column whose name looks like a credential or an SSN); false "
+            "reads the listed columns only."
+        ),
     ).to_dict()
 
     def discover_streams(self) -> list[Stream]:

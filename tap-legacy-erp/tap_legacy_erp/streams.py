@@ -28,8 +28,9 @@ from collections import Counter
 from pathlib import Path
 
 from singer_sdk.exceptions import AbortedSyncFailedException, AbortedSyncPausedException
+from suite_common.new_fields import keeps_new_fields
 from suite_common.reconcile import ReadWindow, ReconciledStream
-from suite_common.schemas import bundled_schema
+from suite_common.schemas import add_stream_properties, bundled_schema
 from suite_common.sdk_adapter import tap_of
 
 from tap_legacy_erp.client import ErpStream, entities
@@ -87,6 +88,37 @@ class ErpTable(ErpStream):
         else:
             properties = sampled_properties(self._sample(tap), spec.key)
         return {"type": "object", "properties": properties, "required": list(spec.key)}
+
+    def write_schema_message(self) -> None:
+        """Before the first SCHEMA of the run: fields a sample of the table holds that the
+        schema lacks (a field added to the 4D table since its schema was written) become
+        properties, so they land as columns (`keep_new_fields`); a field first seen after
+        the sample still lands, in `_sdc_extra`."""
+        if not self.__dict__.get("_sampled") and keeps_new_fields(self.config):
+            self.__dict__["_sampled"] = True
+            self.learn_new_fields()
+        super().write_schema_message()
+
+    def learn_new_fields(self) -> None:
+        declared = self.schema["properties"]
+        try:
+            sample = self._sample(tap_of(self))
+        except ValueError as exc:  # the read itself then says what is wrong
+            self.logger.warning("%s; new fields land in _sdc_extra", exc)
+            return
+        learned = {
+            name: schema
+            for name, schema in sampled_properties(sample, self.spec.key).items()
+            if name not in declared and not name.startswith("__")
+        }
+        if learned:
+            add_stream_properties(self, learned)
+            self.logger.info(
+                "New fields: the ERP's %s has %s, which the schema does not declare; loaded "
+                "as columns (keep_new_fields)",
+                self.spec.table,
+                ", ".join(learned),
+            )
 
     def _sample(self, tap: Tap) -> list[dict]:
         """A first page of a table the tap has no schema for."""

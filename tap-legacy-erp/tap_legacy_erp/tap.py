@@ -11,6 +11,7 @@ from singer_sdk import Stream
 from singer_sdk import typing as th
 from suite_common.cli import run_cli
 from suite_common.isolation import fail_fast_setting
+from suite_common.new_fields import keep_new_fields_setting
 from suite_common.reconcile import reconcile_settings
 from suite_common.settings import (
     former_names,
@@ -101,6 +102,7 @@ class TapLegacyErp(SuiteTap):
         th.Property("max_pages", th.IntegerType, description="Stop each table after N pages."),
         *reconcile_settings(window=False),
         fail_fast_setting(),
+        keep_new_fields_setting(),
         *retry_settings(),
         *tls_settings(),
     ).to_dict()

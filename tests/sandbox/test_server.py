@@ -96,3 +96,14 @@ def test_request_log_shows_what_was_sent(callrail_server):
     requests.get(f"{callrail_server.url}/v3/a.json", headers=KEY, params={"per_page": 7})
     log = requests.get(f"{callrail_server.url}/_sandbox/requests", timeout=5).json()
     assert log[-1] == {"path": "/v3/a.json", "query": {"per_page": ["7"]}}
+
+
+def test_a_field_the_api_adds_appears_on_every_record_of_the_page(callrail_server):
+    before = accounts(callrail_server).json()
+    fault = {"kind": "new_field", "path": "/v3/a.json", "field": "tier", "value": {"n": 2}}
+    configure(callrail_server, "faults", faults=[{**fault, "times": 5}])
+    after = accounts(callrail_server).json()
+    assert [{**a, "tier": {"n": 2}} for a in before["accounts"]] == after["accounts"]
+    assert {k: v for k, v in after.items() if k != "accounts"} == {
+        k: v for k, v in before.items() if k != "accounts"
+    }

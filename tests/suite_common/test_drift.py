@@ -20,7 +20,8 @@ def test_unknown_fields_refused_types_and_absent_fields_are_named():
     emitted = [{"id": "1", "phone": 13035550199, "amount": 7, "meta": "", "anything": [1]}]
     problems, notes = differences("entities", PROPERTIES, raw, emitted)
     assert problems == [
-        "entities: the source sends colour (string), which the schema lacks: it is not loaded",
+        "entities: the source sends colour (string), which the schema lacks: it is not a column "
+        "(REST taps keep it in _sdc_extra)",
         "entities: phone is integer in the source ('13035550199'), the schema says string: "
         "such records are refused",
     ]

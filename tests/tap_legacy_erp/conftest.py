@@ -34,3 +34,13 @@ def exact(value: object) -> object:
     if isinstance(value, float):
         return None if not math.isfinite(value) else decimal.Decimal(repr(value))
     return value
+
+
+def table_reads(server: LegacyErpStandIn, table: str) -> list:
+    """The requests that read `table`, without the sample the tap reads first to learn
+    fields the schema lacks (`$top` alone: no `$skip`, no `$filter`)."""
+    return [
+        r
+        for r in server.requests
+        if r.path == f"/rest/{table}" and ("$skip" in r.query or "$filter" in r.query)
+    ]

@@ -10,7 +10,7 @@ import requests
 
 from sandbox.legacy_erp import parse_erp_date
 from tests.singer_run import run_tap
-from tests.tap_legacy_erp.conftest import truth
+from tests.tap_legacy_erp.conftest import table_reads, truth
 
 
 def changed(server, table, field="modified_date"):
@@ -57,7 +57,7 @@ def test_paging_edges_neither_skip_nor_repeat(erp_server, erp_config, page_size)
     keys = [r["__KEY"] for r in run.records("artikel_familie")]
     assert sorted(keys) == sorted(r["__KEY"] for r in truth(erp_server, "Artikel_Familie"))
     assert len(keys) == len(set(keys))
-    pages = [r for r in erp_server.requests if r.path == "/rest/Artikel_Familie"]
+    pages = table_reads(erp_server, "Artikel_Familie")
     assert len(pages) == -(-40 // page_size), "__COUNT ends the table, with no extra request"
 
 
@@ -87,7 +87,7 @@ def test_filters_go_to_the_server_and_are_checked_again_on_the_client(erp_server
     }
     assert {r["AbsNr"] for r in documents} == expected_documents
     assert len(documents) == len(expected_documents), "no stray record, no repeat"
-    sent = [r.query["$filter"][0] for r in erp_server.requests if r.path == "/rest/Belege"]
+    sent = [r.query["$filter"][0] for r in table_reads(erp_server, "Belege")]
     assert sent[0].startswith("('Papierart = \"R\"' or 'Papierart = \"G\"') and 'Datum >= ")
     assert all("aktiv" not in f for f in sent), "a field Belege lacks is not asked of Belege"
 

@@ -8,7 +8,7 @@ import decimal
 
 from sandbox.legacy_erp import parse_erp_date
 from tests.singer_run import run_tap
-from tests.tap_legacy_erp.conftest import TABLES, exact, truth
+from tests.tap_legacy_erp.conftest import TABLES, exact, table_reads, truth
 
 
 def test_every_table_equals_the_stand_in_with_one_session(erp_server, erp_config):
@@ -77,7 +77,7 @@ def test_lines_are_asked_for_by_document_in_or_groups(erp_server, erp_config):
     run = run_tap("tap-legacy-erp", {**erp_config, "child_chunk_size": 40})
     assert run.returncode == 0, run.stderr[-2000:]
     assert len(run.records("belege_pos")) == len(truth(erp_server, "Belege_Pos"))
-    filters = [r.query["$filter"][0] for r in erp_server.requests if r.path == "/rest/Belege_Pos"]
+    filters = [r.query["$filter"][0] for r in table_reads(erp_server, "Belege_Pos")]
     assert len(filters) == 8, "300 documents in groups of 40"
     assert all(f.count("'AbsNr = ") == 40 for f in filters[:-1])
     assert filters[0].startswith("('AbsNr = \"700000\"' or ")
