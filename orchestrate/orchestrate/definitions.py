@@ -9,6 +9,10 @@ schedule added to meltano.yml appears here with no Python change.
 
 A CallRail job also gets a twin partitioned by account (partitions.py). Every run is tagged
 with its pipelines' state IDs, which the run queue keeps from overlapping (run_queue.py).
+
+Every table a schedule loads has a freshness check derived from that schedule
+(freshness.py), and sensors send an alert when a run or a check fails (alerts.py,
+notifications.py).
 """
 
 from __future__ import annotations
@@ -18,6 +22,8 @@ import typing as t
 
 import dagster as dg
 
+from orchestrate.alerts import alert_sensors
+from orchestrate.freshness import freshness_checks, freshness_sensor, table_deadlines
 from orchestrate.meltano_project import Job, MeltanoProject, Schedule, at_once
 from orchestrate.partitions import partition_keys, partitioned_jobs
 from orchestrate.pipelines import (
@@ -112,12 +118,15 @@ def build_definitions(
     if transform:
         jobs += [job for job in listed_jobs if runs_dbt(job) and not job.pipelines]
     by_name = {job.name: job for job in jobs}
+    checks = freshness_checks(table_deadlines(extractors, by_name, listed_schedules))
     return dg.Definitions(
         assets=[
             *(extractor_assets(project, e, warehouse, retry_policy) for e in extractors.values()),
             *transform,
         ],
         resources=resources,
+        asset_checks=checks,
+        sensors=[*([freshness_sensor(checks)] if checks else []), *alert_sensors()],
         jobs=[
             *(asset_job(job, extractors, project.environment, transform) for job in jobs),
             *partitioned_jobs(project, jobs, extractors, partitions, warehouse, retry_policy),

@@ -125,8 +125,8 @@ def extractor_assets(
         passes = last_passes(warehouse(), source_name({"source_name": extractor.name}))
         for key in extractor.keys:
             result = results.get(key.path[-1])
-            if result is not None and result.status == "failed":
-                continue  # not materialized: the step's failure names it
+            if failed_alone(result):
+                continue
             outcome = stream_outcome(key, result, quarantine)
             if outcome.metadata is not None:
                 yield dg.MaterializeResult(asset_key=key, metadata=outcome.metadata)
@@ -171,12 +171,21 @@ def run_pipeline(
     results = {r.stream: r for r in run_results(warehouse, run_id, started)}
     failure = dg.Failure(
         description=error,
-        metadata={"streams_recorded": len(results), "streams_failed": sorted(streams)},
+        metadata={
+            "streams_recorded": len(results),
+            "streams_failed": dg.MetadataValue.json(streams),
+        },
         allow_retries=is_transient(error, outcome.returncode),
     )
     if not streams:
         raise failure
     return results, failure
+
+
+def failed_alone(result: StreamResult | None) -> bool:
+    """Whether a stream failed while the others were synced: its table is not
+    materialized, and the step's failure names it."""
+    return result is not None and result.status == "failed"
 
 
 def quarantine_table(warehouse: t.Mapping[str, t.Any]) -> str:

@@ -82,8 +82,8 @@ class TargetWarehouse(TargetAdapter):
             raise ConfigurationError(
                 f"streams '{owner}' and '{stream}' would both load into {schema}.{table} (a "
                 "stream named <schema>-<table> loads into <table>)",
-                fix=f"rename one with a stream map, e.g. stream_maps: {{\"{stream}\": "
-                "{\"__alias__\": \"<another name>\"}}, or select only one of them",
+                fix=f'rename one with a stream map, e.g. stream_maps: {{"{stream}": '
+                '{"__alias__": "<another name>"}}, or select only one of them',
                 stream=stream,
             )
 
