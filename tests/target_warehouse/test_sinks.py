@@ -12,7 +12,7 @@ from target_warehouse.errors import InvalidRecordError
 from target_warehouse.table_schema import lock_schema_ddl
 from target_warehouse.target import TargetWarehouse
 
-from tests.target_warehouse.singer import rows
+from tests.target_warehouse.singer import record, rows, run_target, schema, state
 
 SCHEMA = {
     "type": "object",
@@ -96,3 +96,28 @@ def test_a_load_into_a_schema_another_load_is_creating_waits_and_fits_the_table_
     sink.process_batch({})
     sink.wait_for_load()
     assert [(r["id"], r["name"]) for r in rows(db, target_schema, "items")] == [(1, "one")]
+
+
+def test_schema_table_streams_land_in_their_table_and_two_for_one_table_are_refused(
+    target_config, db, target_schema
+):
+    """tap-mysql style stream names (`<database>-<table>`) land in `<table>`; a second
+    stream that would land there too is refused in one line naming both, and the rows
+    loaded before the refusal stay."""
+    users = {"id": {"type": "integer"}, "name": {"type": ["string", "null"]}}
+    loaded = run_target(
+        {**target_config, "state_flush_max_rows": 1},
+        [
+            schema("crm-users", users, ["id"]),
+            record("crm-users", {"id": 1, "name": "Ada"}),
+            state({"bookmarks": {"crm-users": {}}}),
+            schema("erp-users", users, ["id"]),
+            record("erp-users", {"id": 2, "name": "Bob"}),
+        ],
+    )
+    assert loaded.returncode == 1
+    assert [row["name"] for row in rows(db, target_schema, "users")] == ["Ada"]
+    (line,) = [line for line in loaded.stderr.splitlines() if "error:" in line]
+    assert "streams 'crm-users' and 'erp-users' would both load into" in line
+    assert f"{target_schema}.users" in line and "__alias__" in line
+    assert loaded.states == [{"bookmarks": {"crm-users": {}}}]
