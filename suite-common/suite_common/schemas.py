@@ -73,6 +73,30 @@ def add_stream_properties(stream: t.Any, properties: t.Mapping[str, dict]) -> li
     return added
 
 
+def unknown_to_catalog(entry: t.Any, properties: t.Mapping[str, dict]) -> dict[str, dict]:
+    """The `properties` a catalog entry's schema does not have (selected with their
+    stream, as the SDK selects a property the metadata does not name)."""
+    known = entry.schema.properties or {}
+    return {name: schema for name, schema in properties.items() if name not in known}
+
+
+def chosen_one_by_one(entry: t.Any) -> bool:
+    """Whether the catalog selects the stream's properties one by one (some explicitly
+    not selected): a property it does not know was then not chosen either."""
+    return any(
+        len(breadcrumb) == 2 and getattr(metadata, "selected", None) is False
+        for breadcrumb, metadata in entry.metadata.items()
+    )
+
+
+def deselect(stream: t.Any, names: t.Iterable[str]) -> None:
+    """Leave `names` out of the stream's records (its selection mask)."""
+    for name in names:
+        stream.mask[("properties", name)] = False
+    for cached in NAME_CACHES:
+        stream.__dict__.pop(cached, None)
+
+
 class SchemaOverCatalog:
     """Mixin for an SDK stream (listed before it): properties the stream itself declares
     that the input catalog's schema lacks (a column the table gained since Meltano cached

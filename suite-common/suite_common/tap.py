@@ -35,7 +35,12 @@ from suite_common.isolation import (
 )
 from suite_common.messages import BufferedRecordsWriter
 from suite_common.reconcile import FORMER_SWITCHES
-from suite_common.schemas import add_stream_properties
+from suite_common.schemas import (
+    add_stream_properties,
+    chosen_one_by_one,
+    deselect,
+    unknown_to_catalog,
+)
 from suite_common.sdk_adapter import SdkChangedError, sync_top_level_streams
 from suite_common.settings import check_at_start, without_secrets
 from suite_common.streams import CredentialsError, TlsVerificationError, UnreachableError
@@ -104,10 +109,23 @@ class SuiteTap(SchemaDriftCheck, Tap):
         if self.input_catalog is None:
             return
         for stream in self.streams.values():
-            own = stream.schema.get("properties", {})
-            added = add_stream_properties(stream, own)
-            for name in added:
-                self.logger.info("%s.%s is not in the catalog given: added", stream.name, name)
+            entry = self.input_catalog.get_stream(stream.tap_stream_id)
+            if entry is None:
+                continue
+            missing = unknown_to_catalog(entry, stream.schema.get("properties", {}))
+            if not missing:
+                continue
+            names = ", ".join(missing)
+            if chosen_one_by_one(entry):
+                deselect(stream, missing)
+                self.logger.info(
+                    "%s: %s not in the catalog, which selects properties one by one: left out",
+                    stream.name,
+                    names,
+                )
+                continue
+            add_stream_properties(stream, missing)
+            self.logger.info("%s: %s not in the catalog given: added", stream.name, names)
 
     @functools.cached_property
     def failures(self) -> list[StreamFailure]:

@@ -30,7 +30,7 @@ from pathlib import Path
 from singer_sdk.exceptions import AbortedSyncFailedException, AbortedSyncPausedException
 from suite_common.new_fields import keeps_new_fields
 from suite_common.reconcile import ReadWindow, ReconciledStream
-from suite_common.schemas import add_stream_properties, bundled_schema
+from suite_common.schemas import add_stream_properties, bundled_schema, chosen_one_by_one
 from suite_common.sdk_adapter import tap_of
 
 from tap_legacy_erp.client import ErpStream, entities
@@ -100,6 +100,10 @@ class ErpTable(ErpStream):
         super().write_schema_message()
 
     def learn_new_fields(self) -> None:
+        catalog = tap_of(self).input_catalog
+        entry = catalog.get_stream(self.tap_stream_id) if catalog is not None else None
+        if entry is not None and chosen_one_by_one(entry):
+            return  # the catalog chose the fields: a new one was not chosen
         declared = self.schema["properties"]
         try:
             sample = self._sample(tap_of(self))

@@ -66,3 +66,20 @@ def test_a_dropped_column_stops_being_written_and_stays_in_the_warehouse(
             (target_schema,),
         )
         assert cursor.fetchone() is not None
+
+
+def test_a_catalog_that_chose_columns_one_by_one_gets_no_new_column(genius_config, genius_db):
+    before = run_tap("tap-genius", genius_config, select=["appointments"])
+    catalog = before.catalog
+    (entry,) = [e for e in catalog["streams"] if e["tap_stream_id"] == "appointments"]
+    for metadata in entry["metadata"]:
+        if metadata["breadcrumb"] == ["properties", "notes"]:
+            metadata["metadata"]["selected"] = False
+    with genius_db.begin() as connection:
+        connection.exec_driver_sql("ALTER TABLE appointment ADD COLUMN crew_notes VARCHAR(200)")
+    run = run_tap("tap-genius", genius_config, catalog=catalog)
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert "crew_notes" not in run.schema("appointments")["schema"]["properties"]
+    records = run.records("appointments")
+    assert records and not any("crew_notes" in r or "notes" in r for r in records)
+    assert "crew_notes not in the catalog, which selects properties one by one" in run.stderr
