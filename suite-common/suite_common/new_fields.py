@@ -38,7 +38,8 @@ def keep_new_fields_setting(description: str = REST_DESCRIPTION) -> th.Property:
 
 
 def keeps_new_fields(config: t.Mapping[str, t.Any]) -> bool:
-    return config.get("keep_new_fields", True) is not False
+    """The setting, as every tap declares it (with its default)."""
+    return bool(config["keep_new_fields"])
 
 
 def with_extra_property(schema: dict[str, t.Any], keep: bool) -> dict[str, t.Any]:

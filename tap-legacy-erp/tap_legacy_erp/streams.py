@@ -27,6 +27,7 @@ import typing as t
 from collections import Counter
 from pathlib import Path
 
+import requests
 from singer_sdk.exceptions import AbortedSyncFailedException, AbortedSyncPausedException
 from suite_common.new_fields import keeps_new_fields
 from suite_common.reconcile import ReadWindow, ReconciledStream
@@ -107,8 +108,13 @@ class ErpTable(ErpStream):
         declared = self.schema["properties"]
         try:
             sample = self._sample(tap_of(self))
-        except ValueError as exc:  # the read itself then says what is wrong
-            self.logger.warning("%s; new fields land in _sdc_extra", exc)
+        except (ValueError, requests.RequestException) as exc:
+            # One try, no retries: the read itself retries and says what is wrong.
+            self.logger.warning(
+                "%s: no sample to learn new fields from (%s); they land in _sdc_extra",
+                self.spec.table,
+                str(exc) or type(exc).__name__,
+            )
             return
         learned = {
             name: schema
