@@ -63,16 +63,21 @@ def test_two_pipelines_run_through_dagster_land_rows_history_state_and_metadata(
         assert json.loads(state.stdout)["singer_state"]["bookmarks"]
 
 
+def failed_arrivy_run(project) -> tuple[dg.ExecuteInProcessResult, str]:
+    """The `arrivy` job run in process, which must fail; its step's one-line error."""
+    job = build_definitions(project).resolve_job_def("arrivy")
+    result = job.execute_in_process(instance=dg.DagsterInstance.ephemeral(), raise_on_error=False)
+    assert not result.success
+    (failure,) = [e for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
+    return result, failure.step_failure_data.user_failure_data.description
+
+
 def test_a_refused_key_fails_the_run_once_and_marks_its_history_failed(
     meltano_installed, warehouse_url, db, tmp_path, arrivy_server, schemas
 ):
     env = {**arrivy_pipeline(arrivy_server).env, "SANDBOX_ARRIVY_AUTH_KEY": "wrong"}
     project, history = project_for(meltano_installed, tmp_path, warehouse_url, schemas, **env)
-    job = build_definitions(project).resolve_job_def("arrivy")
-    result = job.execute_in_process(instance=dg.DagsterInstance.ephemeral(), raise_on_error=False)
-    assert not result.success
-    (failure,) = [e for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
-    error = failure.step_failure_data.user_failure_data.description
+    result, error = failed_arrivy_run(project)
     assert error.startswith("tap-arrivy: error: Arrivy refused the auth key or token (401")
     assert not [e for e in result.all_events if e.event_type_value == "STEP_UP_FOR_RETRY"]
     rows = history_rows(db, history, result.run_id)
@@ -132,11 +137,7 @@ def test_a_stream_that_fails_alone_fails_its_asset_and_the_others_materialize(
     project, history = project_for(
         meltano_installed, tmp_path, warehouse_url, schemas, **arrivy.env
     )
-    job = build_definitions(project).resolve_job_def("arrivy")
-    result = job.execute_in_process(instance=dg.DagsterInstance.ephemeral(), raise_on_error=False)
-    assert not result.success
-    (failure,) = [e for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
-    error = failure.step_failure_data.user_failure_data.description
+    result, error = failed_arrivy_run(project)
     assert error.startswith("tap-arrivy: error: 1 of ")
     assert "statuses (404 from Arrivy on /api/statuses)" in error
     rows = history_rows(db, history, result.run_id)
