@@ -1,4 +1,5 @@
-"""Screenshots of the Dagster UI for the README, taken from the real UI in headless Chromium.
+"""Screenshots of the Dagster UI for orchestrate/README.md, taken from the real UI in
+headless Chromium.
 
 With `make orchestrate` running (dagster dev on 127.0.0.1:3000 over the sandbox), this
 launches the `legacy_erp` job through the webserver's GraphQL API, waits for it to end, and

@@ -1,4 +1,4 @@
-"""`python -m sandbox up|status|mutate|down`: the local stand-ins for a fresh checkout.
+"""`python -m sandbox up|status|mutate|drift|down`: the local stand-ins for a fresh checkout.
 
 up      starts the embedded warehouse (Postgres), a MariaDB with the Genius tables (when
         Debian's mariadb-server is installed; the SQLite copy is always written), and the

@@ -1,4 +1,4 @@
-"""A local stand-in for the Arrivy API, quirks included (see shared/reference/arrivy.md).
+"""A local stand-in for the Arrivy API, quirks included (see docs/sources/arrivy.md).
 
 - `X-Auth-Key` and `X-Auth-Token` on every request; anything else is 401.
 - Lists are bare JSON arrays (or `{"results": …, "has_next": …}` with `wrap_lists=True`, as

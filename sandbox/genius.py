@@ -1,4 +1,4 @@
-"""The Genius CRM database stand-in: the 18 source tables of shared/reference/genius.md.
+"""The Genius CRM database stand-in: the 18 source tables of docs/sources/genius.md.
 
 `seed(engine)` creates the tables with realistic MySQL column types (INT and SMALLINT keys,
 DECIMAL money, TIME, DATETIME change columns, a composite key, the reserved table name
@@ -147,7 +147,7 @@ TABLES = {
         _col("inactive_transfer_division_id"),
         _col("user_associations_id"),
         # The real table has many more columns, among them an SSN and Google-calendar
-        # tokens (reference: genius.md, 131d6b8), which must never be read.
+        # tokens (docs/sources/genius.md), which must never be read.
         _text("ssn", 11),
         _text("google_calendar_token"),
     ),

@@ -1,4 +1,4 @@
-"""A local stand-in for the legacy 4D ERP's REST server (see shared/reference/legacy-erp.md;
+"""A local stand-in for the legacy 4D ERP's REST server (see docs/sources/legacy-erp.md;
 the facts come from 4D's REST documentation and the old production client,
 `louisepaul75/py-erp`, "PE" below).
 

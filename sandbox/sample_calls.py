@@ -1,6 +1,6 @@
-"""Realistic CallRail-like call records as a Singer stream, for the demo and benchmarks.
+"""Realistic CallRail-like call records as a Singer stream, for the target's benchmarks.
 
-Until tap-callrail exists, `make demo` loads such a file; the target benchmark loads 200k.
+target-warehouse's benchmark loads 200k of them without a tap in front.
 Records carry nested objects, arrays, zoned timestamps, an exact decimal `value` and quotes,
 commas, newlines and non-ASCII text, so the loader's hard cases are all exercised.
 """

@@ -1,5 +1,5 @@
 """The 18 Genius entities: the table each reads, its key, its change column and its columns
-(those the old sync selected; see shared/reference/genius.md)."""
+(those the old sync selected; see docs/sources/genius.md)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
-"""Which 4D tables the tap reads: defaults from the ERP's reference, extended or overridden
-by the `tables` setting, so a new 4D table needs a setting, not code.
+"""Which 4D tables the tap reads: defaults from what is known of the ERP
+(docs/sources/legacy-erp.md), extended or overridden by the `tables` setting, so a new 4D
+table needs a setting, not code.
 
     "tables": {
       "Artikel_Neu": {"key": ["__KEY"], "change_column": "modified_date"},

@@ -1,7 +1,7 @@
 """Every record each tap reads from a stand-in shaped like the real source lands in
 target-warehouse: none quarantined, every stream `success`, the warehouse equal to the source.
 
-The stand-ins carry the real systems' quirks (shared/reference/*.md): Arrivy's integer
+The stand-ins carry the real systems' quirks (docs/sources/): Arrivy's integer
 phones and `""` meta, CallRail's zip_code arrays and integer values, the ERP's integer
 PapierNr and text MWSt_Art, Genius' real joins and column types. Before the taps were built
 to them, target-warehouse quarantined every Arrivy entity and reading.

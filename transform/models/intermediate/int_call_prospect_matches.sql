@@ -1,4 +1,4 @@
--- The Genius prospect each call became (README, "The funnel"): at most one per call.
+-- The Genius prospect each call became (docs/funnel.md): at most one per call.
 --   1. A phone match (the caller's E.164 is one of the prospect's) beats an e-mail match.
 --   2. Only a prospect created within the window counts: at most `call_days_before_prospect`
 --      (30) days after the call, at most `call_days_after_prospect` (1) before it. A call long
