@@ -1,4 +1,4 @@
-"""A local stand-in for the CallRail API v3, quirks included (see shared/reference/callrail.md;
+"""A local stand-in for the CallRail API v3, quirks included (see docs/sources/callrail.md;
 the facts are CallRail's published API v3 documentation, "DOC" below).
 
 - `Authorization: Token token="KEY"` (quoted or not); anything else is 401.
@@ -782,10 +782,13 @@ class CallRailStandIn(StandIn):
 
     def _matches(self, request: Request, record: Record) -> bool:
         """The documented filters; unknown parameters are ignored like the real API does."""
-        for name in ("company_id", "tracker_id", "direction", "lead_status", "call_type", "status"):
+        for name in ("tracker_id", "direction", "lead_status", "call_type", "status"):
             wanted = request.arg(name)
             if wanted and name in record and str(record[name]) != wanted:
                 return False
+        company = request.arg("company_id")
+        if company and not self._of_company(record, company):
+            return False
         answer_status = request.arg("answer_status")
         if answer_status and "answered" in record:
             kind = record.get("call_type")
@@ -795,6 +798,18 @@ class CallRailStandIn(StandIn):
                 return False
             if answer_status == "voicemail" and kind != "voicemail":
                 return False
+        return True
+
+    @staticmethod
+    def _of_company(record: Record, company: str) -> bool:
+        """DOC: calls, forms, texts, trackers, tags and users filter by `company_id`, though
+        a tracker names its company in `company` and a user lists its `companies`."""
+        if "company_id" in record:
+            return str(record["company_id"]) == company
+        if isinstance(record.get("company"), dict):
+            return str(record["company"].get("id")) == company
+        if isinstance(record.get("companies"), list):
+            return any(str(c.get("id")) == company for c in record["companies"])
         return True
 
     def _sorted(self, request: Request, records: list[Record]) -> list[Record]:

@@ -79,7 +79,8 @@ class AccountListStream(ReconciledStream, ContactColumns, CallRailStream):
 
     def post_process(self, row: dict, context: Context | None = None) -> dict | None:
         company_ids = self.config.get("company_ids")
-        if company_ids and row.get("company_id") not in company_ids and "company_id" in row:
+        company = _company_of(row)
+        if company_ids and company is not None and company not in company_ids:
             return None
         row["account_id"] = (context or {}).get("account_id")
         row["id"] = str(row["id"])
@@ -148,7 +149,7 @@ class DateWindowStream(AccountListStream):
         now = datetime.datetime.now(datetime.timezone.utc)
         start = self._window_start(context, now)
         if self.lookback_applies:
-            start -= datetime.timedelta(minutes=int(self.config["lookback_minutes"]))
+            start = self._looking_back(start)
         oldest = now - OLDEST_ALLOWED
         if start < oldest:
             self.logger.warning("CallRail keeps 25 months of data: starting at %s", oldest.date())
@@ -156,6 +157,16 @@ class DateWindowStream(AccountListStream):
         end_setting = self.config.get("end_date")
         end = _aware(datetime.datetime.fromisoformat(end_setting)) if end_setting else now
         return start, end
+
+    def _looking_back(self, start: datetime.datetime) -> datetime.datetime:
+        """`lookback_minutes` behind the start, for late changes behind a bookmark; never
+        before `start_date`, the earliest moment asked for (so a first sync, whose start is
+        `start_date`, reads from there)."""
+        earlier = start - datetime.timedelta(minutes=int(self.config["lookback_minutes"]))
+        setting = self.config.get("start_date")
+        if not setting:
+            return earlier
+        return max(earlier, _aware(datetime.datetime.fromisoformat(setting)))
 
     def _window_start(self, context: Context | None, now: datetime.datetime) -> datetime.datetime:
         """The bookmark (else `start_date`, else 30 days back); in a reconciliation pass
@@ -219,6 +230,14 @@ class DateWindowStream(AccountListStream):
 
 def _aware(moment: datetime.datetime) -> datetime.datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=datetime.timezone.utc)
+
+
+def _company_of(row: dict) -> str | None:
+    """The company a record names: `company_id`, or a tracker's `company` object."""
+    if "company_id" in row:
+        return row["company_id"]
+    company = row.get("company")
+    return company.get("id") if isinstance(company, dict) else None
 
 
 def utc_wall_time(moment: datetime.datetime) -> str:

@@ -237,6 +237,23 @@ def test_fields_sort_order_and_filters(callrail_server, account):
     assert ignored.json()["total_records"] == 300, "unknown parameters are ignored"
 
 
+def test_company_id_filters_trackers_by_their_company_and_users_by_their_companies(
+    callrail_server, account
+):
+    """DOC: trackers and users list `company_id` among their filters; a tracker names its
+    company in `company`, a user its companies in `companies`."""
+    company = callrail_server.accounts[account].company_id(1)
+    every = get(callrail_server, f"/v3/a/{account}/trackers.json", per_page=250).json()
+    theirs = get(
+        callrail_server, f"/v3/a/{account}/trackers.json", company_id=company, per_page=250
+    ).json()
+    assert {t["company"]["id"] for t in every["trackers"]} > {company}
+    assert theirs["trackers"] and {t["company"]["id"] for t in theirs["trackers"]} == {company}
+    assert theirs["total_records"] == len(theirs["trackers"]) < every["total_records"]
+    users = get(callrail_server, f"/v3/a/{account}/users.json", company_id=company).json()
+    assert all(company in {c["id"] for c in u["companies"]} for u in users["users"])
+
+
 def test_mutate_changes_the_truth(callrail_server, account):
     before = {c["id"] for c in callrail_server.accounts[account].calls.live_records()}
     touched = requests.post(f"{callrail_server.url}/_sandbox/mutate", json={}).json()[account]

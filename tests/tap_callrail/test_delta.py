@@ -70,6 +70,29 @@ def test_look_back_window_reaches_behind_the_bookmark(callrail_server, callrail_
         assert got == expected
 
 
+def test_a_first_sync_starts_at_start_date_the_look_back_only_reaches_behind_a_bookmark(
+    callrail_server, callrail_config
+):
+    start = callrail_server.now - datetime.timedelta(days=30)
+    callrail_config |= {"start_date": start.isoformat(), "lookback_minutes": 60 * 24 * 3}
+    run = run_tap("tap-callrail", callrail_config)
+    assert run.returncode == 0, run.stderr
+    expected = {
+        c["id"]
+        for account in callrail_server.accounts.values()
+        for c in account.calls.live_records()
+        if datetime.datetime.fromisoformat(c["start_time"]) >= start
+    }
+    assert {c["id"] for c in run.records("calls")} == expected
+    asked = {
+        value
+        for r in callrail_server.requests
+        if r.path.endswith("/calls.json")
+        for value in r.query.get("start_date", [])
+    }
+    assert asked == {start.astimezone(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")}
+
+
 def test_resume_from_a_given_state(callrail_server, callrail_config):
     account = next(iter(callrail_server.accounts.values()))
     mark = account.call_time(250).astimezone(account.zone).isoformat()

@@ -131,6 +131,20 @@ def test_account_and_company_filters(callrail_server, callrail_config):
     assert {r["account_id"] for r in run.records("calls")} == {account}
     assert run.records("calls") and {r["company_id"] for r in run.records("calls")} == {company}
     assert all(q.get("company_id") == [company] for q in sent(callrail_server, "/calls.json"))
+    assert run.records("trackers")
+    assert {r["company"]["id"] for r in run.records("trackers")} == {company}
+
+
+def test_several_companies_are_kept_on_the_client_trackers_too(callrail_server, callrail_config):
+    """With more than one company CallRail cannot filter (one `company_id` a request): the
+    tap keeps the records of those companies, a tracker by its `company`."""
+    account = next(iter(callrail_server.accounts))
+    companies = [callrail_server.accounts[account].company_id(i) for i in (1, 2)]
+    callrail_config |= {"account_ids": [account], "company_ids": companies}
+    run = run_tap("tap-callrail", callrail_config)
+    for stream, company in (("calls", "company_id"), ("trackers", "company")):
+        named = {r[company] if stream == "calls" else r[company]["id"] for r in run.records(stream)}
+        assert named == set(companies), stream
 
 
 def test_phone_numbers_and_emails_get_added_columns_not_changes(callrail_server, callrail_config):
