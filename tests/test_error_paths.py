@@ -91,6 +91,28 @@ def test_an_unknown_setting_names_the_closest_known_one(plugin, tmp_path):
     assert f"Unknown setting {name}s is ignored; did you mean {name}?" in done.stderr
 
 
+A_STREAM = {
+    "tap-arrivy": "customers",
+    "tap-callrail": "accounts",
+    "tap-legacy-erp": "kunden",
+    "target-warehouse": "s",
+}
+
+
+@pytest.mark.parametrize("plugin", sorted(set(PLUGINS) - {"tap-genius"}))
+def test_a_stream_map_that_cannot_work_is_named_in_one_line(plugin, tmp_path):
+    """(tap-genius learns its streams from its database, which it reaches first.)"""
+    for broken in ({"x": "1 +"}, {"__key_properties__": ["no_such_property"]}):
+        config = tmp_path / "config.json"
+        maps = {A_STREAM[plugin]: broken}
+        config.write_text(json.dumps({**NOWHERE[plugin], "stream_maps": maps}))
+        args = ["--config", str(config)] + ([] if plugin == "target-warehouse" else ["--test"])
+        stdin = '{"type": "SCHEMA", "stream": "s", "schema": {"properties": {"id": {}}}, '
+        stdin += '"key_properties": ["id"]}\n'
+        line = one_error_line(run(plugin, *args, stdin=stdin), plugin)
+        assert "stream_maps" in line
+
+
 SECRET_SETTING = {
     "tap-arrivy": "auth_token",
     "tap-callrail": "api_key",

@@ -15,7 +15,13 @@ import sys
 import typing as t
 from pathlib import Path
 
-from singer_sdk.exceptions import ConfigValidationError, FatalAPIError, RetriableAPIError
+from singer_sdk.exceptions import (
+    ConfigValidationError,
+    FatalAPIError,
+    MapExpressionError,
+    RetriableAPIError,
+    StreamMapConfigError,
+)
 
 from suite_common.isolation import StreamsFailedError, streams_failed_fix
 from suite_common.sdk_adapter import SDK_INTERNALS, Internal, SdkChangedError, check_sdk_internals
@@ -67,6 +73,8 @@ COMMON_ERRORS: list[ErrorFix] = [
     (ConfigValidationError, "correct the settings named (the plugin's --about lists them)"),
     UNREACHABLE_FIX,
     TLS_FIX,
+    (StreamMapConfigError, "correct stream_maps (the SDK's stream maps guide: sdk.meltano.com)"),
+    (MapExpressionError, "correct the expression in stream_maps"),
     (RetriableAPIError, "the source kept failing after retries; try again later"),
     (FatalAPIError, "check the settings the message names"),
     (StreamsFailedError, streams_failed_fix),

@@ -3,8 +3,9 @@
 The SDK has no public hook for a few things the taps need: writing RECORD messages without
 its per-record selection walk, a message right after a stream's SCHEMA, skipping a record's
 bookmark update, its request call (retries and request metrics) inside the taps' own page
-loop, a stream's tap, the settings behind the read-only `config` view, and the steps of its
-`sync_all` around each stream (to go on past a stream that failed). The mixins and
+loop, a stream's tap, the settings behind the read-only `config` view, the steps of its
+`sync_all` around each stream (to go on past a stream that failed), and its mapper set-up
+(a bug fixed in a later release). The mixins and
 functions here forward each to a public name; nothing else in the suite touches them.
 
 `SDK_INTERNALS` lists them, and `check_sdk_internals` (run by every tap's command before
@@ -21,6 +22,7 @@ import typing as t
 from singer_sdk import Tap
 from singer_sdk.exceptions import AbortedSyncFailedException, AbortedSyncPausedException
 from singer_sdk.plugin_base import PluginBase
+from singer_sdk.singerlib import Catalog
 from singer_sdk.streams import RESTStream, Stream
 
 if t.TYPE_CHECKING:
@@ -80,6 +82,7 @@ SDK_INTERNALS: tuple[Internal, ...] = (
     Internal(Stream, "_sync_children", ("child_context",)),
     Internal(Tap, "_reset_state_progress_markers", ()),
     Internal(Tap, "_set_compatible_replication_methods", ()),
+    Internal(Tap, "setup_mapper", ()),  # replaced whole (setup_mapper_whole_for_deselected)
 )
 
 
@@ -162,6 +165,26 @@ def sdk_request(
     """One request as the SDK sends it (authenticated, timed in its metrics, validated),
     for a page loop of the tap's own; no retries (wrap it in `request_decorator`)."""
     return RESTStream._request(stream, prepared_request, context)
+
+
+def setup_mapper_whole_for_deselected(tap: Tap) -> None:
+    """The SDK's `Tap.setup_mapper`, except that a stream the catalog deselects is registered
+    with its whole schema (meltano/sdk#1942, fixed after 0.54 by sdk#3046): the SDK registers
+    it with none of its properties, so a stream map for it, such as meltano.yml's maps of the
+    ERP's documents when Meltano selects only products, stopped the run on its key."""
+    PluginBase.setup_mapper(tap)
+    tap.mapper.register_raw_streams_from_catalog(deselected_made_whole(tap.catalog))
+
+
+def deselected_made_whole(catalog: Catalog) -> Catalog:
+    """A copy of `catalog` in which each deselected stream and its properties are selected,
+    for the mapper alone; the tap still reads only what the catalog selects."""
+    copy = Catalog.from_dict(catalog.to_dict())
+    for entry in copy.streams:
+        if not entry.metadata.resolve_selection()[()]:
+            for metadata in entry.metadata.values():
+                metadata.selected = True
+    return copy
 
 
 def sync_top_level_streams(tap: Tap, sync_one: t.Callable[[Stream], None]) -> int:

@@ -41,7 +41,11 @@ from suite_common.schemas import (
     deselect,
     unknown_to_catalog,
 )
-from suite_common.sdk_adapter import SdkChangedError, sync_top_level_streams
+from suite_common.sdk_adapter import (
+    SdkChangedError,
+    setup_mapper_whole_for_deselected,
+    sync_top_level_streams,
+)
 from suite_common.settings import check_at_start, without_secrets
 from suite_common.streams import CredentialsError, TlsVerificationError, UnreachableError
 
@@ -77,6 +81,11 @@ class SuiteTap(SchemaDriftCheck, Tap):
             raise without_secrets(exc) from None
         given_names = set(self.config) if given_names is None else given_names
         check_at_start(self, self.renamed_settings, FORMER_SWITCHES, given_names)
+
+    def setup_mapper(self) -> None:
+        """Stream maps of streams the catalog deselects do not stop the run (see
+        `sdk_adapter.setup_mapper_whole_for_deselected`)."""
+        setup_mapper_whole_for_deselected(self)
 
     def sync_all(self) -> None:
         """Sync every selected stream, going on past one that fails (see
