@@ -91,6 +91,9 @@ def partitioned_job(
 ) -> dg.JobDefinition:
     """The job's pipelines, one account per partition (see the module docstring)."""
     setting = PARTITION_SETTING[extractor.name]
+    # An op name of its own: the extractor's multi-asset holds the step's name, another
+    # job may partition the same extractor, and a code location refuses two ops of one name.
+    step = f"{extractor.step}_{dagster_name(job.name)}"
 
     def partition_config(key: str) -> dict[str, t.Any]:
         config = PipelineConfig(
@@ -98,14 +101,14 @@ def partitioned_job(
             state_id_suffix=key,
             env={setting_variable(p.extractor, setting): json.dumps([key]) for p in job.pipelines},
         )
-        return {"ops": {extractor.step: {"config": config.model_dump()}}}
+        return {"ops": {step: {"config": config.model_dump()}}}
 
     config = dg.static_partitioned_config(
         partition_keys=keys,
         tags_for_partition_key_fn=lambda key: state_tags(job, project.environment, key),
     )(partition_config)
 
-    @dg.op(name=extractor.step, retry_policy=retry_policy)
+    @dg.op(name=step, retry_policy=retry_policy)
     def pipeline(context: dg.OpExecutionContext, config: PipelineConfig) -> None:
         results, failure = run_pipeline(context, project, extractor, warehouse(), config)
         quarantine = quarantine_table(warehouse())

@@ -41,6 +41,7 @@ def test_two_account_partitions_run_each_with_its_own_state_and_never_the_unpart
     }
     project, history = project_for(meltano_installed, tmp_path, warehouse_url, schemas, **env)
     defs = build_definitions(project)
+    dg.Definitions.validate_loadable(defs)  # as a code location loads them (dagster dev)
     job = defs.resolve_job_def("callrail_by_account")
     assert job.partitions_def.get_partition_keys() == accounts
     schema = schemas["tap-callrail"]
