@@ -24,7 +24,7 @@ MELTANO_VENV := .venv-meltano
 MELTANO := $(MELTANO_VENV)/bin/meltano
 MELTANO_STAMP := $(MELTANO_VENV)/.installed
 
-.PHONY: install test smoke mariadb-server lint docs demo demo-down orchestrate psql benchmark clean
+.PHONY: install test test-fast smoke mariadb-server lint docs demo demo-down orchestrate psql benchmark clean
 
 $(STAMP): pyproject.toml $(foreach p,$(PACKAGES) $(SHARED) $(ORCHESTRATE),$(p)/pyproject.toml)
 	$(PYTHON) -m venv $(VENV)
@@ -58,6 +58,11 @@ install: $(STAMP) $(MELTANO_STAMP) $(OTHER_TAPS_STAMP)
 
 test: $(STAMP) $(MELTANO_STAMP) $(OTHER_TAPS_STAMP) mariadb-server
 	MELTANO=$(abspath $(MELTANO)) OTHER_TAPS=$(abspath $(OTHER_TAPS)) $(BIN)/pytest -q
+
+# The tests that need no server (no Postgres, MariaDB, stand-in or Meltano; see the
+# markers in tests/conftest.py): the quick loop while working.
+test-fast: $(STAMP)
+	$(BIN)/pytest -q -m "not server"
 
 # tap-genius is tested against a real MariaDB: installed where this user can (root with
 # apt), else one line says how; GENIUS_TEST_URL points the tests at a server instead.

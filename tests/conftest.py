@@ -22,6 +22,32 @@ from tests.singer_run import meltano_executable
 
 pytest_plugins = ["sandbox.fixtures", "tests.funnel"]
 
+SERVER_FIXTURES = {
+    "postgres": {"warehouse_url"},
+    "mariadb": {"mariadb_server"},
+    "stand_in": {"callrail_server", "arrivy_server", "erp_server"},
+    "meltano": {"meltano_installed"},
+}
+"""The servers a test needs, by the fixtures that start them: `make test-fast` runs the
+tests that need none (`-m "not server"`)."""
+SERVER_MARKERS = (*SERVER_FIXTURES, "index")
+"""A module that starts a server itself says so (`pytestmark = pytest.mark.stand_in`);
+`index` is pip installing from the package index."""
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark each test with the servers its fixtures start (directly or through others),
+    and with `server` when it needs any."""
+    for item in items:
+        used = set(getattr(item, "fixturenames", ()))
+        needs = [name for name, fixtures in SERVER_FIXTURES.items() if used & fixtures]
+        for name in needs:
+            item.add_marker(name)
+        explicit = any(item.get_closest_marker(name) for name in SERVER_MARKERS)
+        if needs or explicit:
+            item.add_marker("server")
+
+
 ROOT = Path(__file__).resolve().parents[1]
 TEST_DATA = Path(warehouse.PROJECT_ROOT) / ".warehouse" / "test-pgdata"
 

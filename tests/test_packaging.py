@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.index
+
 ROOT = Path(__file__).resolve().parents[1]
 TAPS = ["tap-arrivy", "tap-callrail", "tap-genius", "tap-legacy-erp"]
 

@@ -15,6 +15,8 @@ from orchestrate.run_queue import STATE_TAG_PREFIX
 
 from tests.singer_run import meltano_executable
 
+pytestmark = pytest.mark.meltano
+
 ROOT = Path(__file__).resolve().parents[2]
 
 

@@ -16,6 +16,8 @@ from sandbox.legacy_erp import LegacyErpStandIn
 from tests.singer_run import run_tap
 from tests.target_warehouse.singer import lines, rows, run_target
 
+pytestmark = pytest.mark.stand_in
+
 
 @dataclass
 class Api:

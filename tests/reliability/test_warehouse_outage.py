@@ -14,10 +14,13 @@ import time
 from pathlib import Path
 
 import psycopg2
+import pytest
 
 from sandbox.legacy_erp import LegacyErpStandIn
 from tests.pipelines import assert_equal_to_source, erp_pipeline
 from tests.reliability.crash_resume import run
+
+pytestmark = pytest.mark.postgres
 
 ROOT = Path(__file__).resolve().parents[2]
 

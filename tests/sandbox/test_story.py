@@ -8,6 +8,7 @@ import datetime
 import re
 from collections import Counter
 
+import pytest
 import requests
 import sqlalchemy as sa
 
@@ -15,6 +16,8 @@ from sandbox import genius, story
 from sandbox.arrivy import ArrivyStandIn
 from sandbox.callrail import CallRailStandIn
 from tests.contact_truth import digits_e164, normalized
+
+pytestmark = pytest.mark.stand_in
 
 NOW = datetime.datetime(2026, 11, 20, 15, 42, tzinfo=datetime.timezone.utc)
 CALLRAIL_KEY = {"Authorization": 'Token token="sandbox-callrail-key"'}

@@ -14,6 +14,8 @@ from sandbox.callrail import CallRailStandIn
 from sandbox.legacy_erp import LegacyErpStandIn
 from tests.singer_run import run_pipeline
 
+pytestmark = pytest.mark.stand_in
+
 
 def canary(kind: str) -> str:
     return f"canary-{kind}-{uuid.uuid4().hex[:12]}"

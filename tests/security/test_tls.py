@@ -18,6 +18,8 @@ from sandbox.legacy_erp import LegacyErpStandIn
 from tests.singer_run import run_tap
 from tests.target_warehouse.singer import record, run_target, schema
 
+pytestmark = pytest.mark.stand_in
+
 
 @pytest.fixture(scope="module")
 def certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import atexit
 
+import pytest
 from singer_sdk.testing import get_tap_test_class
 from tap_arrivy.tap import TapArrivy
 
 from sandbox.arrivy import ArrivyStandIn
+
+pytestmark = pytest.mark.stand_in
 
 # The SDK builds the test class, and lists the streams, when this module is imported, so
 # the stand-in starts here rather than in a fixture.

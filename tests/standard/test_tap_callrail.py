@@ -5,10 +5,13 @@ from __future__ import annotations
 import atexit
 import datetime
 
+import pytest
 from singer_sdk.testing import get_tap_test_class
 from tap_callrail.tap import TapCallRail
 
 from sandbox.callrail import CallRailStandIn
+
+pytestmark = pytest.mark.stand_in
 
 # The SDK builds the test class, and lists the streams, when this module is imported, so
 # the stand-in starts here rather than in a fixture.

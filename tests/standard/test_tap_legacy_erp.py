@@ -6,10 +6,13 @@ import atexit
 import tempfile
 from pathlib import Path
 
+import pytest
 from singer_sdk.testing import get_tap_test_class
 from tap_legacy_erp.tap import TapLegacyErp
 
 from sandbox.legacy_erp import LegacyErpStandIn
+
+pytestmark = pytest.mark.stand_in
 
 # The SDK builds the test class, and lists the streams, when this module is imported, so
 # the stand-in starts here rather than in a fixture.

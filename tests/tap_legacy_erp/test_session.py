@@ -17,6 +17,8 @@ from sandbox.legacy_erp import LegacyErpStandIn
 from tests.singer_run import run_tap
 from tests.tap_legacy_erp.conftest import truth
 
+pytestmark = pytest.mark.stand_in
+
 
 def occupy_sessions(server: LegacyErpStandIn) -> list[requests.Session]:
     clients = []
