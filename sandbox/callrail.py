@@ -51,7 +51,7 @@ PER_PAGE_CAPS = {"form_submissions": 50, "text-messages": 25, "trackers": 5}
 RECENT_DAYS = 7
 """DOC: with no date parameter the window is `recent`, the previous 7 days incl. today."""
 ACCOUNT_ZONES = ["America/New_York", "America/Denver"]
-DEFAULT_CALL_FIELDS = [
+CALL_FIELDS_ALWAYS_SENT = [
     "id",
     "answered",
     "business_phone_number",
@@ -69,6 +69,8 @@ DEFAULT_CALL_FIELDS = [
     "tracking_phone_number",
     "voicemail",
 ]
+"""DOC: the call fields every list answer carries; the others come only when `fields`
+names them. (tap-callrail's DEFAULT_CALL_FIELDS is what it asks for through `fields`.)"""
 OPTIONAL_FORM_FIELDS = (
     "company_name", "lead_status", "value", "note", "tags", "utm_source", "utm_medium",
     "utm_campaign", "form_name", "timeline_url", "milestones",
@@ -707,7 +709,7 @@ class CallRailStandIn(StandIn):
         """Optional fields only when `fields` asks for them."""
         asked = self._fields(request)
         if name == "calls":
-            keep = set(DEFAULT_CALL_FIELDS) | asked
+            keep = set(CALL_FIELDS_ALWAYS_SENT) | asked
             return [{k: v for k, v in r.items() if k in keep} for r in records]
         if name == "form_submissions":
             drop = set(OPTIONAL_FORM_FIELDS) - asked

@@ -123,11 +123,6 @@ def parsed_e164(number: str, region: str) -> str | None:
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
 
-def email_is_valid(address: str | None) -> bool | None:
-    """Whether an address is well formed (None when there is no address)."""
-    return _well_formed(normalized_email(address))
-
-
 def _well_formed(normalised: str | None) -> bool | None:
     return None if normalised is None else bool(_EMAIL.match(normalised))
 

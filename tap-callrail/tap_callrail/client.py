@@ -62,10 +62,6 @@ class CallRailStream(BundledSchema, SuiteRESTStream):
         return str(self.config["api_url"]).rstrip("/")
 
     @property
-    def records_jsonpath(self) -> str:
-        return f"$.{self.list_key}[*]"
-
-    @property
     def authenticator(self) -> APIKeyAuthenticator:
         return APIKeyAuthenticator(
             key="Authorization", value=f'Token token="{self.config["api_key"]}"', location="header"
