@@ -28,6 +28,7 @@ import tempfile
 from pathlib import Path
 
 import psycopg2
+from psycopg2 import sql
 
 from sandbox import warehouse
 
@@ -108,7 +109,8 @@ def show_tables(url: str, schema: str) -> None:
         )
         counts = []
         for (table,) in cursor.fetchall():
-            cursor.execute(f'SELECT count(*) FROM "{schema}"."{table}"')
+            relation = sql.Identifier(schema, table)
+            cursor.execute(sql.SQL("SELECT count(*) FROM {}").format(relation))
             counts.append(f"{table} {cursor.fetchone()[0]}")
         print(f"    {schema}: " + ", ".join(counts))
 
@@ -125,12 +127,13 @@ def show_history(url: str, since: datetime.datetime) -> None:
 
 def funnel_summary(url: str) -> list[tuple[str, dict[str, int]]]:
     """Per CallRail source (most sales first), then all sources: the count at each stage."""
-    counts = ", ".join(sql for _, sql in FUNNEL_STAGES)
+    counts = ", ".join(expression for _, expression in FUNNEL_STAGES)
     with psycopg2.connect(url) as connection, connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT coalesce(source, '(none)'), {counts} FROM analytics.lead_funnel "
+        query = sql.SQL(
+            "SELECT coalesce(source, '(none)'), {counts} FROM analytics.lead_funnel "
             "GROUP BY 1 ORDER BY 5 DESC, 2 DESC, 1"
-        )
+        ).format(counts=sql.SQL(counts))
+        cursor.execute(query)
         rows = cursor.fetchall()
     names = [name for name, _ in FUNNEL_STAGES]
     per_source = [(source, dict(zip(names, row, strict=True))) for source, *row in rows]

@@ -12,9 +12,10 @@ import datetime
 import typing as t
 
 import psycopg2.extras
+from psycopg2 import sql
 from target_warehouse.connection import connect
 from target_warehouse.history import Reconciled
-from target_warehouse.naming import identifier, qualified
+from target_warehouse.naming import identifier
 
 
 @dataclasses.dataclass(frozen=True)
@@ -73,18 +74,19 @@ def last_passes(warehouse: t.Mapping[str, t.Any], source: str) -> dict[str, Stre
 def _newest_per_stream(
     warehouse: t.Mapping[str, t.Any], condition: str, values: tuple
 ) -> list[StreamResult]:
-    table = qualified(identifier(str(warehouse["history_schema"])), "sync_history")
+    table = sql.Identifier(identifier(str(warehouse["history_schema"])), "sync_history")
     connection = connect(warehouse)
     try:
         with connection.cursor(cursor_factory=psycopg2.extras.RealDictCursor) as cursor:
-            cursor.execute("SELECT to_regclass(%s) IS NOT NULL AS present", (table,))
+            present = sql.SQL("SELECT to_regclass(%s) IS NOT NULL AS present")
+            cursor.execute(present, (table.as_string(cursor),))
             if not cursor.fetchone()["present"]:
                 return []
-            cursor.execute(
-                f"SELECT DISTINCT ON (crm_source, sync_type) * FROM {table} "
-                f"WHERE {condition} ORDER BY crm_source, sync_type, start_time DESC",
-                values,
-            )
+            query = sql.SQL(
+                "SELECT DISTINCT ON (crm_source, sync_type) * FROM {table} "
+                "WHERE {condition} ORDER BY crm_source, sync_type, start_time DESC"
+            ).format(table=table, condition=sql.SQL(condition))
+            cursor.execute(query, values)
             return [_result(row) for row in cursor.fetchall()]
     finally:
         connection.close()

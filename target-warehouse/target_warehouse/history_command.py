@@ -34,10 +34,10 @@ import typing as t
 
 import psycopg2
 import psycopg2.extras
+from psycopg2 import sql
 
 from target_warehouse.connection import connect
 from target_warehouse.errors import WarehouseError, postgres_reason
-from target_warehouse.naming import qualified
 from target_warehouse.pipeline_run import run_recorded
 from target_warehouse.settings import DEFAULTS
 
@@ -73,24 +73,26 @@ def warehouse_settings(config_path: str | None) -> dict[str, t.Any]:
     return {**DEFAULTS, **{name: value for name, value in found.items() if value}}
 
 
-def history_table(settings: t.Mapping[str, t.Any], table: str | None) -> str:
+def history_table(settings: t.Mapping[str, t.Any], table: str | None) -> sql.Identifier:
+    """`--table schema.table` (public by default), else the target's sync history."""
     if table:
         schema, _, name = table.rpartition(".")
-        return qualified(schema or "public", name)
-    return qualified(str(settings["history_schema"]), "sync_history")
+        return sql.Identifier(schema or "public", name)
+    return sql.Identifier(str(settings["history_schema"]), "sync_history")
 
 
-def columns(cursor: t.Any, table: str) -> set[str]:
+def columns(cursor: t.Any, table: sql.Identifier) -> set[str]:
     """The history table's columns: a legacy table has fewer."""
+    schema, name = table.strings
     cursor.execute(
         "SELECT column_name FROM information_schema.columns "
-        "WHERE table_schema || '.' || table_name = %s",
-        (table.replace('"', ""),),
+        "WHERE table_schema = %s AND table_name = %s",
+        (schema, name),
     )
     return {row["column_name"] for row in cursor.fetchall()}
 
 
-def show(cursor: t.Any, table: str, args: argparse.Namespace) -> str:
+def show(cursor: t.Any, table: sql.Identifier, args: argparse.Namespace) -> str:
     """Recent runs, newest first, as a fixed-width table."""
     conditions, values = [], []
     for column, value in (("crm_source", args.source), ("sync_type", args.stream)):
@@ -103,7 +105,7 @@ def show(cursor: t.Any, table: str, args: argparse.Namespace) -> str:
     if args.since:
         conditions.append("start_time >= %s")
         values.append(args.since)
-    where = f"WHERE {' AND '.join(conditions)}" if conditions else ""
+    where = f"WHERE {' AND '.join(conditions)}" if conditions else ""  # fixed column names
     # Unchanged records are counted in performance_metrics: the table keeps the columns of
     # the old sync's SyncHistory, which a legacy table may lack.
     unchanged = (
@@ -111,12 +113,12 @@ def show(cursor: t.Any, table: str, args: argparse.Namespace) -> str:
         if "performance_metrics" in columns(cursor, table)
         else "NULL"
     )
-    cursor.execute(
-        f"SELECT *, extract(epoch FROM end_time - start_time) AS seconds, "
-        f"{unchanged} AS records_unchanged FROM {table} "
-        f"{where} ORDER BY start_time DESC, sync_type LIMIT %s",
-        [*values, args.last],
-    )
+    query = sql.SQL(
+        "SELECT *, extract(epoch FROM end_time - start_time) AS seconds, "
+        "{unchanged} AS records_unchanged FROM {table} "
+        "{where} ORDER BY start_time DESC, sync_type LIMIT %s"
+    ).format(unchanged=sql.SQL(unchanged), table=table, where=sql.SQL(where))
+    cursor.execute(query, [*values, args.last])
     lines = [" ".join(f"{title:<{width}}" for _, title, width in SHOWN).rstrip()]
     for row in cursor.fetchall():
         cells = []
@@ -132,16 +134,16 @@ def show(cursor: t.Any, table: str, args: argparse.Namespace) -> str:
     return "\n".join(lines)
 
 
-def to_state(cursor: t.Any, table: str, args: argparse.Namespace) -> dict:
+def to_state(cursor: t.Any, table: sql.Identifier, args: argparse.Namespace) -> dict:
     """Meltano state from the last successful run of each of a source's streams."""
     has_bookmarks = "final_bookmark" in columns(cursor, table)
     bookmark = "final_bookmark" if has_bookmarks else "NULL AS final_bookmark"
-    cursor.execute(
-        f"SELECT DISTINCT ON (sync_type) sync_type, start_time, {bookmark} FROM {table} "
+    query = sql.SQL(
+        "SELECT DISTINCT ON (sync_type) sync_type, start_time, {bookmark} FROM {table} "
         "WHERE crm_source = %s AND status = ANY(%s) "
-        "ORDER BY sync_type, end_time DESC NULLS LAST, start_time DESC",
-        (args.source, args.success_status),
-    )
+        "ORDER BY sync_type, end_time DESC NULLS LAST, start_time DESC"
+    ).format(bookmark=sql.SQL(bookmark), table=table)
+    cursor.execute(query, (args.source, args.success_status))
     renames = dict(item.split("=", 1) for item in args.rename)
     bookmarks = {}
     for row in cursor.fetchall():

@@ -7,6 +7,7 @@ from collections import Counter
 from concurrent.futures import Future, ThreadPoolExecutor
 
 import psycopg2
+from psycopg2 import sql
 from singer_sdk.sinks import BatchSink
 
 from target_warehouse import dependent_views, history, loading, reconciliation, scd2_table
@@ -14,7 +15,7 @@ from target_warehouse.connection import connect
 from target_warehouse.copy_encoding import EncodingStats
 from target_warehouse.errors import BadInputError, InvalidRecordError, LoadError, postgres_reason
 from target_warehouse.load_run import RunServices
-from target_warehouse.naming import identifier, qualified, stream_table
+from target_warehouse.naming import identifier, stream_table
 from target_warehouse.row_encoding import RowEncoder
 from target_warehouse.table_schema import (
     TableLayout,
@@ -201,7 +202,8 @@ class WarehouseSink(BatchSink):
 
     def _is_empty(self, table: str) -> bool:
         with self._connection.cursor() as cursor:
-            cursor.execute(f"SELECT NOT EXISTS (SELECT FROM {qualified(self.schema_name, table)})")
+            relation = sql.Identifier(self.schema_name, table)
+            cursor.execute(sql.SQL("SELECT NOT EXISTS (SELECT FROM {})").format(relation))
             empty = bool(cursor.fetchone()[0])
         self._connection.commit()
         return empty
