@@ -11,16 +11,16 @@ import os
 import subprocess
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import psycopg2
 import pytest
 
 from sandbox import warehouse
-from tests.singer_run import meltano_executable
+from tests.support.meltano_project import Installed
+from tests.support.singer_run import meltano_executable
 
-pytest_plugins = ["sandbox.fixtures", "tests.funnel"]
+pytest_plugins = ["sandbox.fixtures", "tests.support.funnel"]
 
 SERVER_FIXTURES = {
     "postgres": {"warehouse_url"},
@@ -106,12 +106,6 @@ MELTANO_PACKAGES = (
     "target-warehouse", "transform",
 )  # fmt: skip
 """The folders meltano.yml installs plugins from (and the dbt project its utility runs)."""
-
-
-@dataclass
-class Installed:
-    executable: str
-    folder: Path
 
 
 @pytest.fixture(scope="session")

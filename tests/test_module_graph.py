@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.syntax import parse
+from tests.support.syntax import parse
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = {

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import singer_sdk
 
-from tests.syntax import parse
+from tests.support.syntax import parse
 from tests.test_module_graph import PACKAGES
 
 ADAPTER = "sdk_adapter.py"

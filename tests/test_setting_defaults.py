@@ -15,7 +15,7 @@ from tap_genius.tap import TapGenius
 from tap_legacy_erp.tap import TapLegacyErp
 from target_warehouse.target import TargetWarehouse
 
-from tests.syntax import parse
+from tests.support.syntax import parse
 from tests.test_module_graph import PACKAGES
 
 PLUGINS = {

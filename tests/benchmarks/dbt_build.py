@@ -30,8 +30,8 @@ sys.path.insert(0, str(ROOT))
 from sandbox import genius, mariadb, warehouse  # noqa: E402
 from sandbox.arrivy import ArrivyStandIn  # noqa: E402
 from sandbox.callrail import CallRailStandIn  # noqa: E402
-from tests.funnel import database_url, dbt, dbt_output, load  # noqa: E402
-from tests.pipelines import arrivy_pipeline, callrail_pipeline, genius_pipeline  # noqa: E402
+from tests.support.funnel import database_url, dbt, dbt_output, load  # noqa: E402
+from tests.support.pipelines import arrivy_pipeline, callrail_pipeline, genius_pipeline  # noqa: E402
 
 DEMO = {"calls_per_account": 300, "tasks": 300, "appointments": 300}
 """`python -m sandbox up`'s defaults, which `make demo` uses."""

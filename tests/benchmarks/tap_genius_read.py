@@ -29,7 +29,7 @@ sys.path.insert(0, str(stand_in_process.ROOT))
 from tap_genius.streams import AppointmentsStream
 
 from sandbox import genius, mariadb
-from tests.singer_run import catalog_selecting
+from tests.support.singer_run import catalog_selecting
 
 SEEDED = {"appointment", "third_party_source", "third_party_source_type"}
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.pipelines import (
+from tests.support.pipelines import (
     Pipeline,
     arrivy_pipeline,
     callrail_pipeline,

@@ -1,6 +1,6 @@
 """Genius: a stamp-based delta misses deletes and changes that keep their stamp; the
 reconciliation pass repairs them all, and its sync history counts exactly what it repaired.
-reladiff (tests/oracle.py), an independent cross-database diff, is the judge."""
+reladiff (tests/support/oracle.py), an independent cross-database diff, is the judge."""
 
 from __future__ import annotations
 
@@ -15,8 +15,8 @@ import pytest
 from tap_genius.streams import STREAM_TYPES
 
 from sandbox import genius
-from tests.oracle import GeniusOracle, TableDiff
-from tests.singer_run import run_pipeline
+from tests.support.oracle import GeniusOracle, TableDiff
+from tests.support.singer_run import run_pipeline
 from tests.target_warehouse.singer import TARGET
 
 STREAMS = {stream.name: stream.table_name for stream in STREAM_TYPES}

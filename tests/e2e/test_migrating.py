@@ -10,10 +10,7 @@ from __future__ import annotations
 
 import datetime
 import json
-import os
 import re
-import subprocess
-import sys
 import time
 import typing as t
 import uuid
@@ -27,7 +24,8 @@ from sandbox import genius
 from sandbox.arrivy import ArrivyStandIn
 from sandbox.callrail import CallRailStandIn
 from sandbox.legacy_erp import LegacyErpStandIn
-from tests.pipelines import (
+from tests.support.meltano_project import Project
+from tests.support.pipelines import (
     Pipeline,
     arrivy_pipeline,
     callrail_pipeline,
@@ -103,13 +101,11 @@ class Done:
     stderr: str
     values: dict[str, str]
     server: t.Any
-    env: dict[str, str]
+    project: Project
 
     def bookmarks(self) -> set[str]:
         """The streams Meltano keeps a bookmark for after the run."""
-        state_id = f"sandbox:tap-{self.source}-to-target-warehouse"
-        done = shell(f"meltano state get {state_id}", self.env, self.folder)
-        return set(json.loads(done.stdout)["singer_state"]["bookmarks"])
+        return set(self.project.state()["singer_state"]["bookmarks"])
 
     def streams(self) -> set[str]:
         """The streams the last run loaded, from its sync history."""
@@ -437,40 +433,6 @@ def with_values(command: str, values: dict[str, t.Any]) -> str:
     return command
 
 
-def shell(command: str, env: dict[str, str], folder: Path) -> subprocess.CompletedProcess:
-    done = subprocess.run(
-        ["bash", "-c", command],
-        cwd=folder,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
-    assert done.returncode == 0, f"{command}\n{done.stderr[-4000:]}"
-    return done
-
-
-def environment(installed, pipeline: Pipeline, url: str, folder: Path) -> dict[str, str]:
-    """The project's `sandbox` environment with its state in a file of the row's own, and
-    `meltano` and `dagster` on the PATH."""
-    extractor = f"TAP_{pipeline.source.upper().replace('-', '_')}"
-    folders = (Path(installed.executable).parent, Path(sys.executable).parent)
-    path = os.pathsep.join(str(folder) for folder in folders)
-    return {
-        **os.environ,
-        "PATH": f"{path}{os.pathsep}{os.environ['PATH']}",
-        "MELTANO": installed.executable,
-        "MELTANO_PROJECT_ROOT": str(installed.folder),
-        "MELTANO_ENVIRONMENT": "sandbox",
-        "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false",
-        "MELTANO_DATABASE_URI": f"sqlite:///{folder / 'meltano.db'}",
-        "TARGET_WAREHOUSE_SQLALCHEMY_URL": url,
-        "TARGET_WAREHOUSE_HISTORY_SCHEMA": f"{pipeline.schema}_history",
-        f"{extractor}__LOAD_SCHEMA": pipeline.schema,
-        **pipeline.env,
-    }
-
-
 @pytest.mark.parametrize("row", [row for row in rows() if row.here], ids=lambda row: row.old)
 def test_the_equivalent_does_what_the_old_command_did(
     row, stand_ins, mariadb_server, meltano_installed, warehouse_url, db, tmp_path
@@ -479,12 +441,12 @@ def test_the_equivalent_does_what_the_old_command_did(
     pipeline = pipeline_for(expect.source, stand_ins, mariadb_server.url)
     pipeline.schema = f"m_{uuid.uuid4().hex[:8]}"
     values = values_for(expect.source, stand_ins)
-    env = environment(meltano_installed, pipeline, warehouse_url, tmp_path)
+    project = Project(meltano_installed, tmp_path, pipeline, warehouse_url)
     if "callrail_by_account" in row.here:
-        env["TAP_CALLRAIL_ACCOUNT_IDS"] = json.dumps(sorted(stand_ins["callrail"].accounts))
+        project.env["TAP_CALLRAIL_ACCOUNT_IDS"] = json.dumps(sorted(stand_ins["callrail"].accounts))
         # An instance that launches each run at once (production's queue waits for the
         # daemon, which this test does not start).
-        env["DAGSTER_HOME"] = str(tmp_path / "dagster")
+        project.env["DAGSTER_HOME"] = str(tmp_path / "dagster")
         (tmp_path / "dagster").mkdir()
         (tmp_path / "dagster" / "dagster.yaml").write_text(
             "run_coordinator:\n  module: dagster.core.run_coordinator\n"
@@ -495,11 +457,11 @@ def test_the_equivalent_does_what_the_old_command_did(
         server.requests.clear()
     try:
         if expect.before:
-            shell(expect.before, env, tmp_path)
+            project.shell(expect.before, tmp_path)
             values["before"] = db_now(db)
-        done = shell(with_values(row.here, values), env, tmp_path)
+        done = project.shell(with_values(row.here, values), tmp_path)
         result = Done(
-            expect.source, db, pipeline.schema, tmp_path, done.stderr, values, server, env
+            expect.source, db, pipeline.schema, tmp_path, done.stderr, values, server, project
         )
         if expect.streams is not None:
             assert result.streams() == expect.streams, done.stderr[-3000:]

@@ -9,8 +9,8 @@ to them, target-warehouse quarantined every Arrivy entity and reading.
 
 from __future__ import annotations
 
-from tests.pipelines import assert_equal_to_source
-from tests.singer_run import run_pipeline
+from tests.support.pipelines import assert_equal_to_source
+from tests.support.singer_run import run_pipeline
 
 
 def test_every_record_lands_and_none_is_quarantined(pipeline, target_config, target_schema, db):

@@ -14,13 +14,13 @@ import bisect
 import pytest
 import requests
 
-from tests.pipelines import (
+from tests.support.pipelines import (
     arrivy_pipeline,
     assert_equal_to_source,
     callrail_pipeline,
     erp_pipeline,
 )
-from tests.singer_run import run_pipeline
+from tests.support.singer_run import run_pipeline
 
 
 def _delete(collection, index: int) -> str:

@@ -21,7 +21,7 @@ from orchestrate.freshness import FRESHNESS_SENSOR, cron_interval, freshness_che
 from orchestrate.notifications import without_secrets
 
 from tests.orchestrate.conftest import project_for
-from tests.pipelines import arrivy_pipeline
+from tests.support.pipelines import arrivy_pipeline
 
 WEBHOOK_TOKEN = "T0000-B0000-webhook-canary-XYZ"
 SMTP_CANARY = "smtp-password-canary-123"

@@ -13,7 +13,7 @@ from orchestrate.definitions import build_definitions
 from orchestrate.meltano_project import MeltanoProject
 from orchestrate.run_queue import STATE_TAG_PREFIX
 
-from tests.singer_run import meltano_executable
+from tests.support.singer_run import meltano_executable
 
 pytestmark = pytest.mark.meltano
 

@@ -24,7 +24,12 @@ import yaml
 from psycopg2 import sql
 
 from tests.orchestrate.conftest import project_for
-from tests.pipelines import arrivy_pipeline, assert_equal_to_source, callrail_pipeline, erp_pipeline
+from tests.support.pipelines import (
+    arrivy_pipeline,
+    assert_equal_to_source,
+    callrail_pipeline,
+    erp_pipeline,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 LOCATION = "orchestrate.definitions"

@@ -12,7 +12,7 @@ from orchestrate.partitions import setting_variable
 from orchestrate.run_queue import STATE_TAG_PREFIX
 
 from tests.orchestrate.conftest import history_rows, project_for
-from tests.pipelines import callrail_pipeline
+from tests.support.pipelines import callrail_pipeline
 
 STATE_ID = "sandbox:tap-callrail-to-target-warehouse"
 

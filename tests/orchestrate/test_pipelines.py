@@ -12,7 +12,7 @@ from orchestrate.definitions import build_definitions
 from orchestrate.pipelines import DRIFT_CHECK, PARTIAL_CHECK
 
 from tests.orchestrate.conftest import history_rows, project_for
-from tests.pipelines import arrivy_pipeline, assert_equal_to_source, erp_pipeline
+from tests.support.pipelines import arrivy_pipeline, assert_equal_to_source, erp_pipeline
 
 
 def materializations(result: dg.ExecuteInProcessResult) -> dict[str, dict]:

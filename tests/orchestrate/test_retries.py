@@ -18,7 +18,7 @@ import requests
 from orchestrate.definitions import build_definitions
 
 from tests.orchestrate.conftest import history_rows, project_for
-from tests.pipelines import assert_equal_to_source, callrail_pipeline
+from tests.support.pipelines import assert_equal_to_source, callrail_pipeline
 
 QUICK_RETRY = dg.RetryPolicy(max_retries=2, delay=0.5)
 

@@ -14,7 +14,7 @@ from orchestrate.run_directory import private_sys_dir
 
 from tests.orchestrate.conftest import project_for
 from tests.orchestrate.test_partitions import STATE_ID, calls_per_account, stored_state
-from tests.pipelines import callrail_pipeline
+from tests.support.pipelines import callrail_pipeline
 
 
 def project_in(folder, **env) -> MeltanoProject:

@@ -16,7 +16,7 @@ from orchestrate.meltano_project import MeltanoProject
 from orchestrate.transform import DEFINITIONS, manifest_of
 
 from sandbox import warehouse
-from tests.funnel import PROJECT, dbt_env
+from tests.support.funnel import PROJECT, dbt_env
 
 FUNNEL = dg.AssetKey(["analytics", "lead_funnel"])
 

@@ -41,7 +41,7 @@ from sandbox import genius, mariadb, warehouse  # noqa: E402
 from sandbox.arrivy import ArrivyStandIn  # noqa: E402
 from sandbox.callrail import CallRailStandIn  # noqa: E402
 from sandbox.legacy_erp import LegacyErpStandIn  # noqa: E402
-from tests.pipelines import (  # noqa: E402
+from tests.support.pipelines import (  # noqa: E402
     Pipeline,
     arrivy_pipeline,
     assert_equal_to_source,

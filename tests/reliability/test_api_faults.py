@@ -13,7 +13,7 @@ import requests
 from sandbox.arrivy import ArrivyStandIn
 from sandbox.callrail import CallRailStandIn
 from sandbox.legacy_erp import LegacyErpStandIn
-from tests.singer_run import run_tap
+from tests.support.singer_run import run_tap
 from tests.target_warehouse.singer import lines, rows, run_target
 
 pytestmark = pytest.mark.stand_in

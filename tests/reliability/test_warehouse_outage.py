@@ -17,8 +17,8 @@ import psycopg2
 import pytest
 
 from sandbox.legacy_erp import LegacyErpStandIn
-from tests.pipelines import assert_equal_to_source, erp_pipeline
 from tests.reliability.crash_resume import run
+from tests.support.pipelines import assert_equal_to_source, erp_pipeline
 
 pytestmark = pytest.mark.postgres
 

@@ -1,4 +1,4 @@
-"""`make demo`'s reports on the story's warehouse (tests/funnel.py): the funnel summary it
+"""`make demo`'s reports on the story's warehouse (tests/support/funnel.py): the funnel summary it
 prints after the dbt build, and the sync history of a round, every source's every stream."""
 
 from __future__ import annotations

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from sandbox import genius, story
 from sandbox.arrivy import ArrivyStandIn
 from sandbox.callrail import CallRailStandIn
-from tests.contact_truth import digits_e164, normalized
+from tests.support.contact_truth import digits_e164, normalized
 
 pytestmark = pytest.mark.stand_in
 

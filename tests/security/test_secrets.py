@@ -12,7 +12,7 @@ import pytest
 from sandbox.arrivy import ArrivyStandIn
 from sandbox.callrail import CallRailStandIn
 from sandbox.legacy_erp import LegacyErpStandIn
-from tests.singer_run import run_pipeline
+from tests.support.singer_run import run_pipeline
 
 pytestmark = pytest.mark.stand_in
 

@@ -15,7 +15,7 @@ import pytest
 from sandbox.arrivy import ArrivyStandIn
 from sandbox.callrail import CallRailStandIn
 from sandbox.legacy_erp import LegacyErpStandIn
-from tests.singer_run import run_tap
+from tests.support.singer_run import run_tap
 from tests.target_warehouse.singer import record, run_target, schema
 
 pytestmark = pytest.mark.stand_in

@@ -11,8 +11,8 @@ import pymysql
 import pytest
 import requests
 
-from tests.pipelines import arrivy_pipeline
-from tests.singer_run import run_tap
+from tests.support.pipelines import arrivy_pipeline
+from tests.support.singer_run import run_tap
 
 STATE_STREAMS = ("customers", "tasks")
 """Arrivy streams that keep a bookmark."""

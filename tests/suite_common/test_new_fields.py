@@ -8,8 +8,8 @@ import decimal
 
 import requests
 
-from tests.pipelines import arrivy_pipeline, callrail_pipeline
-from tests.singer_run import run_pipeline
+from tests.support.pipelines import arrivy_pipeline, callrail_pipeline
+from tests.support.singer_run import run_pipeline
 
 
 def add_field(server, path: str, field: str, value) -> None:

@@ -1,6 +1,6 @@
 """`--test=schema` against the Arrivy stand-in: schemas written, the sample compared."""
 
-from tests.singer_run import run_tap
+from tests.support.singer_run import run_tap
 
 
 def test_the_stand_in_fits_the_schemas(arrivy_server, arrivy_config):

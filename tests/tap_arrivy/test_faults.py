@@ -4,7 +4,7 @@ import pytest
 import requests
 
 from sandbox.arrivy import ArrivyStandIn
-from tests.singer_run import run_tap
+from tests.support.singer_run import run_tap
 
 
 @pytest.fixture

@@ -3,7 +3,7 @@ their `updated`, and ends both only after both passes."""
 
 import datetime
 
-from tests.singer_run import run_tap
+from tests.support.singer_run import run_tap
 from tests.tap_arrivy.conftest import utc
 
 

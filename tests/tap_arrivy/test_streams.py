@@ -6,8 +6,8 @@ import pytest
 import requests
 
 from sandbox.arrivy import ArrivyStandIn
-from tests.contact_truth import assert_contacts_normalised
-from tests.singer_run import run_tap
+from tests.support.contact_truth import assert_contacts_normalised
+from tests.support.singer_run import run_tap
 from tests.tap_arrivy.conftest import utc
 
 pytestmark = pytest.mark.stand_in

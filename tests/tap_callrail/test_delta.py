@@ -4,7 +4,7 @@ import datetime
 
 import requests
 
-from tests.singer_run import run_tap
+from tests.support.singer_run import run_tap
 from tests.tap_callrail.conftest import truth
 
 

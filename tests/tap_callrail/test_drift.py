@@ -1,6 +1,6 @@
 """`--test=schema` against the CallRail stand-in (shaped as CallRail's docs describe)."""
 
-from tests.singer_run import run_tap
+from tests.support.singer_run import run_tap
 
 
 def test_the_stand_in_fits_the_schemas(callrail_server, callrail_config):

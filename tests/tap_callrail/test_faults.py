@@ -3,7 +3,7 @@
 import pytest
 import requests
 
-from tests.singer_run import run_tap
+from tests.support.singer_run import run_tap
 from tests.tap_callrail.conftest import truth
 
 FAULTS = {

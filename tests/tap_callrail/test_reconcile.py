@@ -3,7 +3,7 @@ RECONCILE messages the target can trust."""
 
 import datetime
 
-from tests.singer_run import run_tap
+from tests.support.singer_run import run_tap
 from tests.tap_callrail.conftest import truth
 
 

@@ -3,8 +3,8 @@
 import datetime
 from decimal import Decimal
 
-from tests.contact_truth import assert_contacts_normalised
-from tests.singer_run import run_tap
+from tests.support.contact_truth import assert_contacts_normalised
+from tests.support.singer_run import run_tap
 from tests.tap_callrail.conftest import sent, truth
 
 LISTS = {

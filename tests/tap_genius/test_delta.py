@@ -7,7 +7,7 @@ import datetime
 import sqlalchemy as sa
 
 from sandbox import genius
-from tests.singer_run import run_tap
+from tests.support.singer_run import run_tap
 from tests.tap_genius.conftest import ids, rows, table_ids
 
 

@@ -2,7 +2,7 @@
 
 import sqlalchemy as sa
 
-from tests.singer_run import run_tap
+from tests.support.singer_run import run_tap
 
 
 def test_missing_and_unread_columns_are_named(genius_config, genius_db):

@@ -12,7 +12,7 @@ import pytest
 import sqlalchemy as sa
 from tap_genius.tap import TapGenius
 
-from tests.singer_run import run_tap
+from tests.support.singer_run import run_tap
 from tests.tap_genius.conftest import table_ids
 
 

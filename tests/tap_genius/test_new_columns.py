@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from tests.singer_run import run_pipeline, run_tap
+from tests.support.singer_run import run_pipeline, run_tap
 
 
 def test_a_new_column_arrives_with_the_catalog_made_before_it(genius_config, genius_db):

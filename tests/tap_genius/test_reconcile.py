@@ -3,7 +3,7 @@ by RECONCILE messages: begin after the SCHEMA, a whole-table end after the last 
 
 from __future__ import annotations
 
-from tests.singer_run import run_tap
+from tests.support.singer_run import run_tap
 from tests.tap_genius.conftest import ids, table_ids
 
 

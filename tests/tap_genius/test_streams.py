@@ -11,8 +11,8 @@ import sqlalchemy as sa
 from tap_genius.streams import STREAM_TYPES
 
 from sandbox import genius
-from tests.contact_truth import assert_contacts_normalised
-from tests.singer_run import run_tap
+from tests.support.contact_truth import assert_contacts_normalised
+from tests.support.singer_run import run_tap
 from tests.tap_genius.conftest import ids, rows, table_ids
 
 

@@ -9,7 +9,7 @@ import pytest
 import requests
 
 from sandbox.legacy_erp import parse_erp_date
-from tests.singer_run import run_tap
+from tests.support.singer_run import run_tap
 from tests.tap_legacy_erp.conftest import table_reads, truth
 
 

@@ -1,6 +1,6 @@
 """`--test=schema` against the 4D stand-in (shaped as the old production sync read it)."""
 
-from tests.singer_run import run_tap
+from tests.support.singer_run import run_tap
 
 
 def test_the_stand_in_fits_the_schemas(erp_server, erp_config):

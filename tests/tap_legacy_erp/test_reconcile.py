@@ -3,7 +3,7 @@ table is ended whole by the documents' stream once every document's positions we
 
 from __future__ import annotations
 
-from tests.singer_run import run_tap
+from tests.support.singer_run import run_tap
 from tests.tap_legacy_erp.conftest import truth
 
 

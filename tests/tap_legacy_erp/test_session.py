@@ -14,7 +14,7 @@ import requests_mock as requests_mock_module
 from tap_legacy_erp.tap import TapLegacyErp
 
 from sandbox.legacy_erp import LegacyErpStandIn
-from tests.singer_run import run_tap
+from tests.support.singer_run import run_tap
 from tests.tap_legacy_erp.conftest import truth
 
 pytestmark = pytest.mark.stand_in

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import yaml
 
-from tests.singer_run import run_tap
+from tests.support.singer_run import run_tap
 from tests.tap_legacy_erp.conftest import truth
 
 MELTANO_YML = Path(__file__).resolve().parents[2] / "meltano.yml"

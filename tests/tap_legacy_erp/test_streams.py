@@ -7,7 +7,7 @@ import datetime
 import decimal
 
 from sandbox.legacy_erp import parse_erp_date
-from tests.singer_run import run_tap
+from tests.support.singer_run import run_tap
 from tests.tap_legacy_erp.conftest import TABLES, exact, table_reads, truth
 
 

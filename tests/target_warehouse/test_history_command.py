@@ -13,7 +13,7 @@ from pathlib import Path
 import requests
 
 from sandbox.legacy_erp import parse_erp_date
-from tests.singer_run import meltano_executable, run_pipeline, run_tap
+from tests.support.singer_run import meltano_executable, run_pipeline, run_tap
 from tests.target_warehouse.singer import record, run_target, schema, state
 
 HISTORY = str(Path(sys.executable).with_name("warehouse-history"))

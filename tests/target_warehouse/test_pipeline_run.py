@@ -14,7 +14,7 @@ import textwrap
 import requests
 from target_warehouse.pipeline_run import failed_streams, one_line_error, pipeline_source
 
-from tests.pipelines import arrivy_pipeline
+from tests.support.pipelines import arrivy_pipeline
 from tests.target_warehouse.singer import TARGET, lines, record, schema
 
 MELTANO_LINE = (

@@ -6,8 +6,8 @@ from __future__ import annotations
 import json
 from collections import Counter
 
-from tests.contact_truth import digits_e164
-from tests.funnel import STORY_MATCH_RATE, dbt
+from tests.support.contact_truth import digits_e164
+from tests.support.funnel import STORY_MATCH_RATE, dbt
 
 FUNNEL_COLUMNS = (
     "call_id", "prospect_id", "matched_on", "lead_id", "appointment_id",

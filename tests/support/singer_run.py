@@ -158,7 +158,7 @@ def meltano_executable() -> str:
     import pytest
 
     executable = os.environ.get("MELTANO") or str(
-        Path(__file__).resolve().parents[1] / ".venv-meltano" / "bin" / "meltano"
+        Path(__file__).resolve().parents[2] / ".venv-meltano" / "bin" / "meltano"
     )
     if not Path(executable).exists():
         pytest.skip("Meltano is not installed (make test installs it in .venv-meltano)")

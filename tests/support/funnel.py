@@ -24,10 +24,10 @@ import yaml
 from sandbox import genius, warehouse
 from sandbox.arrivy import ArrivyStandIn
 from sandbox.callrail import CallRailStandIn
-from tests.pipelines import arrivy_pipeline, callrail_pipeline, genius_pipeline
-from tests.singer_run import run_pipeline
+from tests.support.pipelines import arrivy_pipeline, callrail_pipeline, genius_pipeline
+from tests.support.singer_run import run_pipeline
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 PROJECT = ROOT / "transform"
 STORY_MATCH_RATE = 0.04
 """What the default sandbox guarantees: 28 of its 600 calls are story calls that match."""

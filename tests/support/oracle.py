@@ -28,7 +28,7 @@ import reladiff
 import sqlalchemy as sa
 
 from sandbox import genius
-from tests.pipelines import canon
+from tests.support.pipelines import canon
 
 if t.TYPE_CHECKING:
     from reladiff.table_segment import TableSegment
