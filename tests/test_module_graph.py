@@ -80,3 +80,32 @@ def test_suite_common_imports_no_plugin():
     for path in PACKAGES["suite_common"].glob("*.py"):
         used = {module.split(".")[0] for module in imports(path)}
         assert not used & plugins, path.name
+
+
+LEDGER = "target_warehouse.sync_history"
+"""The run ledger's public module, all orchestrate may use of a plugin."""
+
+
+def plugin_imports(path: Path) -> set[str]:
+    """What a file imports of the plugins (taps, target-warehouse)."""
+    plugins = {name for name in PACKAGES if name not in ("suite_common", "orchestrate")}
+    return {module for module in imports(path) if module.split(".")[0] in plugins}
+
+
+def test_orchestrate_uses_only_the_ledgers_public_module():
+    """No tap's code, and of target-warehouse only sync_history: anything else it used
+    would tie the orchestrator to a plugin's insides."""
+    for path in PACKAGES["orchestrate"].glob("*.py"):
+        used = plugin_imports(path) - {"target_warehouse"}
+        others = {m for m in used if m != LEDGER and not m.startswith(f"{LEDGER}.")}
+        assert not others, path.name
+
+
+def test_the_plugin_import_check_sees_a_tap_and_a_target_internal(tmp_path):
+    module = tmp_path / "m.py"
+    module.write_text("from tap_genius.tap import STREAM_TYPES\nimport target_warehouse.naming\n")
+    assert plugin_imports(module) == {
+        "tap_genius.tap",
+        "tap_genius.tap.STREAM_TYPES",
+        "target_warehouse.naming",
+    }

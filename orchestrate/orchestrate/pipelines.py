@@ -21,8 +21,13 @@ import datetime
 import typing as t
 
 import dagster as dg
-from target_warehouse.history import mark_pipeline_failed, source_name
-from target_warehouse.pipeline_run import STOPPED_UNANNOUNCED, failed_streams, one_line_error
+from target_warehouse.sync_history import (
+    STOPPED_UNANNOUNCED,
+    failed_streams,
+    mark_pipeline_failed,
+    one_line_error,
+    source_name,
+)
 
 from orchestrate.meltano_project import MeltanoProject
 from orchestrate.run_directory import private_sys_dir

@@ -11,11 +11,7 @@ import dataclasses
 import datetime
 import typing as t
 
-import psycopg2.extras
-from psycopg2 import sql
-from target_warehouse.connection import connect
-from target_warehouse.history import Reconciled
-from target_warehouse.naming import identifier
+from target_warehouse import sync_history as ledger
 
 
 @dataclasses.dataclass(frozen=True)
@@ -35,7 +31,7 @@ class StreamResult:
     bookmark: t.Any
     error: str | None
     started: datetime.datetime | None = None
-    reconciled: Reconciled | None = None
+    reconciled: ledger.Reconciled | None = None
     """What the run found, when it was a reconciliation pass of the stream."""
 
     def metadata(self) -> dict[str, t.Any]:
@@ -58,38 +54,13 @@ def run_results(
     warehouse: t.Mapping[str, t.Any], meltano_run_id: str, since: datetime.datetime
 ) -> list[StreamResult]:
     """The streams of a Meltano run (rows started since `since`), newest row per stream."""
-    return _newest_per_stream(
-        warehouse, "meltano_run_id = %s AND start_time >= %s", (meltano_run_id, since)
-    )
+    return [_result(row) for row in ledger.run_rows(warehouse, meltano_run_id, since)]
 
 
 def last_passes(warehouse: t.Mapping[str, t.Any], source: str) -> dict[str, StreamResult]:
     """Per stream of a source, its latest completed reconciliation pass."""
-    found = _newest_per_stream(
-        warehouse, "crm_source = %s AND reconcile_drift IS NOT NULL", (source,)
-    )
+    found = [_result(row) for row in ledger.last_passes(warehouse, source)]
     return {result.stream: result for result in found}
-
-
-def _newest_per_stream(
-    warehouse: t.Mapping[str, t.Any], condition: str, values: tuple
-) -> list[StreamResult]:
-    table = sql.Identifier(identifier(str(warehouse["history_schema"])), "sync_history")
-    connection = connect(warehouse)
-    try:
-        with connection.cursor(cursor_factory=psycopg2.extras.RealDictCursor) as cursor:
-            present = sql.SQL("SELECT to_regclass(%s) IS NOT NULL AS present")
-            cursor.execute(present, (table.as_string(cursor),))
-            if not cursor.fetchone()["present"]:
-                return []
-            query = sql.SQL(
-                "SELECT DISTINCT ON (crm_source, sync_type) * FROM {table} "
-                "WHERE {condition} ORDER BY crm_source, sync_type, start_time DESC"
-            ).format(table=table, condition=sql.SQL(condition))
-            cursor.execute(query, values)
-            return [_result(row) for row in cursor.fetchall()]
-    finally:
-        connection.close()
 
 
 def _result(row: dict[str, t.Any]) -> StreamResult:
@@ -108,7 +79,7 @@ def _result(row: dict[str, t.Any]) -> StreamResult:
         bookmark=row.get("final_bookmark"),
         error=row.get("error_message"),
         started=row.get("start_time"),
-        reconciled=Reconciled(
+        reconciled=ledger.Reconciled(
             row["reconcile_source_rows"],
             row["reconcile_live_before"],
             row["reconcile_retired"],

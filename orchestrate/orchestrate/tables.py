@@ -1,25 +1,21 @@
-"""Which warehouse tables a tap loads: its streams, read from the tap package offline.
+"""Which warehouse tables a tap loads: its streams, from the list `make docs` writes.
 
 A Dagster asset per table needs the tables before anything runs, so they are not
-discovered from the source: each tap is instantiated with placeholder settings (it declares
-its streams in code; tap-genius's come from its list of entities, since its discovery reads
-the database). Meltano's `select` then leaves out a stream it excludes whole (`!stream.*`).
-The same list makes the plugins' documentation pages (docs/generate.py).
+discovered from the source, and orchestrate reads no tap's code: docs/generate.py lists
+each tap's streams into `tap_streams.json` beside this module, and a test keeps the list
+current. Meltano's `select` then leaves out a stream it excludes whole (`!stream.*`).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import fnmatch
-import importlib
+import functools
+import json
 import typing as t
+from importlib import resources
 
-OFFLINE_CONFIG: dict[str, dict[str, t.Any]] = {
-    "tap-arrivy": {"auth_key": "k", "auth_token": "t"},
-    "tap-callrail": {"api_key": "k"},
-    "tap-legacy-erp": {"base_url": "http://erp.invalid"},
-}
-"""Enough settings for each tap to list its streams without reaching its source."""
+STREAMS_FILE = "tap_streams.json"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -30,7 +26,9 @@ class DeclaredStream:
     key: tuple[str, ...]
     replication_key: str | None
     parent: str | None
-    """The parent stream (per parent record), or for Genius the table it reads."""
+    """The parent stream it is read per, if any."""
+    table: str | None
+    """For tap-genius, the table it reads."""
 
 
 def base_plugin(plugin: str) -> str:
@@ -38,33 +36,16 @@ def base_plugin(plugin: str) -> str:
     return plugin.split("--")[0]
 
 
+@functools.cache
+def _streams_by_tap() -> dict[str, list[dict[str, t.Any]]]:
+    return json.loads(resources.files("orchestrate").joinpath(STREAMS_FILE).read_text())
+
+
 def declared_streams(plugin: str) -> list[DeclaredStream]:
     """Every stream the tap declares, in its order."""
-    plugin = base_plugin(plugin)
-    if plugin == "tap-genius":
-        from tap_genius.tap import STREAM_TYPES
-
-        return [
-            DeclaredStream(
-                s.name, tuple(s.key), " or ".join(s.change_columns) or None, s.table_name
-            )
-            for s in STREAM_TYPES
-        ]
-    module = importlib.import_module(f"{plugin.replace('-', '_')}.tap")
-    tap_class = next(
-        value
-        for value in vars(module).values()
-        if isinstance(value, type) and getattr(value, "name", None) == plugin
-    )
-    tap = tap_class(config=OFFLINE_CONFIG[plugin], validate_config=False)
     return [
-        DeclaredStream(
-            stream.name,
-            tuple(stream.primary_keys or ()),
-            stream.replication_key,
-            stream.parent_stream_type.name if stream.parent_stream_type else None,
-        )
-        for stream in tap.streams.values()
+        DeclaredStream(s["name"], tuple(s["key"]), s["replication_key"], s["parent"], s["table"])
+        for s in _streams_by_tap().get(base_plugin(plugin), [])
     ]
 
 

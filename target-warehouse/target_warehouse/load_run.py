@@ -15,7 +15,7 @@ from target_warehouse.loading import shadow_table_name, swap_in
 from target_warehouse.naming import qualified
 
 if t.TYPE_CHECKING:
-    from target_warehouse.history import SyncHistory
+    from target_warehouse.sync_history import SyncHistory
 
 Rejected = tuple[str, str, str, int | None]
 """A quarantined record: (stream, record JSON, error, input line)."""

@@ -10,7 +10,7 @@ import psycopg2
 from psycopg2 import sql
 from singer_sdk.sinks import BatchSink
 
-from target_warehouse import dependent_views, history, loading, reconciliation, scd2_table
+from target_warehouse import dependent_views, loading, reconciliation, scd2_table, sync_history
 from target_warehouse.connection import connect
 from target_warehouse.copy_encoding import EncodingStats
 from target_warehouse.errors import BadInputError, InvalidRecordError, LoadError, postgres_reason
@@ -229,7 +229,9 @@ class WarehouseSink(BatchSink):
 
     def reject(self, record: dict, error: InvalidRecordError, line: int | None) -> None:
         """Quarantine a record that breaks the schema; it is stored with the next batch."""
-        self.rejected.append((self.stream_name, history.record_json(record), error.problem, line))
+        self.rejected.append(
+            (self.stream_name, sync_history.record_json(record), error.problem, line)
+        )
         self.rejected_total += 1
 
     def add_record(self, record: dict, message: dict) -> None:

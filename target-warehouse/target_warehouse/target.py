@@ -21,7 +21,13 @@ from target_warehouse.errors import (
     WarehouseError,
     postgres_reason,
 )
-from target_warehouse.history import (
+from target_warehouse.load_run import LoadRun
+from target_warehouse.reader import NumberedSingerReader
+from target_warehouse.sdk_adapter import ConfigInput, TargetAdapter, config_given
+from target_warehouse.settings import CONFIG_SCHEMA
+from target_warehouse.sinks import WarehouseSink
+from target_warehouse.state_gate import StateGate
+from target_warehouse.sync_history import (
     Reconciled,
     StreamCounts,
     StreamRun,
@@ -29,12 +35,6 @@ from target_warehouse.history import (
     run_configuration,
     source_name,
 )
-from target_warehouse.load_run import LoadRun
-from target_warehouse.reader import NumberedSingerReader
-from target_warehouse.sdk_adapter import ConfigInput, TargetAdapter, config_given
-from target_warehouse.settings import CONFIG_SCHEMA
-from target_warehouse.sinks import WarehouseSink
-from target_warehouse.state_gate import StateGate
 
 
 class TargetWarehouse(TargetAdapter):

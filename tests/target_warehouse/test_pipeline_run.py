@@ -12,7 +12,8 @@ import sys
 import textwrap
 
 import requests
-from target_warehouse.pipeline_run import failed_streams, one_line_error, pipeline_source
+from target_warehouse.pipeline_output import failed_streams, one_line_error
+from target_warehouse.pipeline_run import pipeline_source
 
 from tests.support.pipelines import arrivy_pipeline
 from tests.target_warehouse.singer import TARGET, lines, record, schema

@@ -10,7 +10,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from target_warehouse.history import ABANDONED
+from target_warehouse.sync_history import ABANDONED
 
 from tests.target_warehouse.singer import TARGET, lines, record, rows, run_target, schema, state
 

@@ -1,5 +1,10 @@
 """Sync history in the warehouse: one row per stream per run, like the old SyncHistory table.
 
+The run ledger's one public module: what an orchestrator (Dagster, `warehouse-history run`)
+may use of target-warehouse is here (`__all__`): the source name a run's rows carry, marking
+a failed pipeline's rows, the words of its failure (from pipeline_output), and reading back
+a run's rows and each stream's last reconciliation pass.
+
 Rows are written on a connection of their own in autocommit, so a stream reads `running`
 from the moment it starts, whatever happens to its loads. A row is completed when its run
 ends: `success`, `partial` (records were quarantined) or `failed` (with the error). A run
@@ -12,6 +17,7 @@ bookmark is the stream's bookmark in the last state the target emitted, i.e. com
 
 from __future__ import annotations
 
+import datetime
 import math
 import os
 import re
@@ -25,6 +31,18 @@ import psycopg2.extras
 
 from target_warehouse.connection import connect
 from target_warehouse.naming import identifier, qualified
+from target_warehouse.pipeline_output import STOPPED_UNANNOUNCED, failed_streams, one_line_error
+
+__all__ = [
+    "STOPPED_UNANNOUNCED",
+    "Reconciled",
+    "failed_streams",
+    "last_passes",
+    "mark_pipeline_failed",
+    "one_line_error",
+    "run_rows",
+    "source_name",
+]
 
 ABANDONED = (
     "the run did not finish (it was killed, or lost the warehouse, before recording its end)"
@@ -375,3 +393,39 @@ def record_json(record: t.Any) -> str:
         return value
 
     return _JSON.encode(plain(record)).decode()
+
+
+def run_rows(
+    settings: t.Mapping[str, t.Any], meltano_run_id: str, since: datetime.datetime
+) -> list[dict[str, t.Any]]:
+    """The rows of a Meltano run (started since `since`), the newest per stream."""
+    return _newest_per_stream(
+        settings, "meltano_run_id = %s AND start_time >= %s", (meltano_run_id, since)
+    )
+
+
+def last_passes(settings: t.Mapping[str, t.Any], source: str) -> list[dict[str, t.Any]]:
+    """Per stream of a source, the row of its latest completed reconciliation pass."""
+    return _newest_per_stream(
+        settings, "crm_source = %s AND reconcile_drift IS NOT NULL", (source,)
+    )
+
+
+def _newest_per_stream(
+    settings: t.Mapping[str, t.Any], condition: str, values: tuple
+) -> list[dict[str, t.Any]]:
+    table = qualified(identifier(str(settings["history_schema"])), "sync_history")
+    connection = connect(settings)
+    try:
+        with connection.cursor(cursor_factory=psycopg2.extras.RealDictCursor) as cursor:
+            cursor.execute("SELECT to_regclass(%s) IS NOT NULL AS present", (table,))
+            if not cursor.fetchone()["present"]:
+                return []
+            cursor.execute(
+                f"SELECT DISTINCT ON (crm_source, sync_type) * FROM {table} "
+                f"WHERE {condition} ORDER BY crm_source, sync_type, start_time DESC",
+                values,
+            )
+            return [dict(row) for row in cursor.fetchall()]
+    finally:
+        connection.close()
