@@ -79,8 +79,7 @@ class AccountListStream(ReconciledStream, ContactColumns, CallRailStream):
 
     def post_process(self, row: dict, context: Context | None = None) -> dict | None:
         company_ids = self.config.get("company_ids")
-        company = _company_of(row)
-        if company_ids and company is not None and company not in company_ids:
+        if company_ids and _company_of(row) not in (None, *company_ids):
             return None
         row["account_id"] = (context or {}).get("account_id")
         row["id"] = str(row["id"])
