@@ -162,17 +162,19 @@ class DateWindowStream(AccountListStream):
         before `start_date`, the earliest moment asked for (so a first sync, whose start is
         `start_date`, reads from there)."""
         earlier = start - datetime.timedelta(minutes=int(self.config["lookback_minutes"]))
+        floor = self._start_date()
+        return max(earlier, floor) if floor else earlier
+
+    def _start_date(self) -> datetime.datetime | None:
+        """`start_date` as a moment (UTC when it names no zone), if set."""
         setting = self.config.get("start_date")
-        if not setting:
-            return earlier
-        return max(earlier, _aware(datetime.datetime.fromisoformat(setting)))
+        return _aware(datetime.datetime.fromisoformat(setting)) if setting else None
 
     def _window_start(self, context: Context | None, now: datetime.datetime) -> datetime.datetime:
         """The bookmark (else `start_date`, else 30 days back); in a reconciliation pass
         `reconcile_start`, though never before `start_date`."""
         if self.reconciling:
-            setting = self.config.get("start_date")
-            floor = _aware(datetime.datetime.fromisoformat(setting)) if setting else None
+            floor = self._start_date()
             return max(self.reconcile_start, floor) if floor else self.reconcile_start
         start = self.get_starting_timestamp(context) or now - datetime.timedelta(days=30)
         return _aware(start)

@@ -22,3 +22,8 @@ def test_genius_lists_its_entities_without_a_database():
     streams = {s.name: s for s in declared_streams("tap-genius")}
     assert len(streams) == 18
     assert streams["appointments"].key == ("id",)
+
+
+def test_a_tap_the_list_does_not_know_gets_no_tables_and_a_warning(caplog):
+    assert declared_streams("tap-unknown") == []
+    assert "tap-unknown is not in orchestrate's tap_streams.json" in caplog.text
