@@ -63,8 +63,9 @@ def _settings_refused(exc: ConfigValidationError) -> str:
     return f"invalid settings: {problems}"
 
 
-ErrorFix = tuple[type[BaseException], str | t.Callable[[t.Any], str]]
-"""An error type and its fix: a text, or a function of the error that writes it."""
+ErrorFix = tuple[type[BaseException], str | t.Callable[[t.Any], str] | None]
+"""An error type and its fix: a text, a function of the error that writes it, or None
+when the error's own text ends with its fix (target-warehouse's errors)."""
 
 COMMON_ERRORS: list[ErrorFix] = [
     (SdkChangedError, "install the singer-sdk version the plugin's pyproject pins"),
@@ -107,7 +108,15 @@ def run_cli(
             key=lambda entry: lineage.index(entry[0]),
         )
         text = _settings_refused(exc) if isinstance(exc, ConfigValidationError) else str(exc)
+        if fix is None:
+            fail(name, text)
         said = fix(exc) if callable(fix) else fix
-        sys.stderr.write(f"{name}: error: {text.rstrip('.')}. Fix: {said}\n")
-        sys.stderr.flush()
-        sys.exit(1)
+        fail(name, f"{text.rstrip('.')}. Fix: {said}")
+
+
+def fail(name: str, message: str) -> t.NoReturn:
+    """End the command with `name: error: message` on stderr: the one line every command
+    of the suite ends a problem the user can fix with."""
+    sys.stderr.write(f"{name}: error: {message}\n")
+    sys.stderr.flush()
+    sys.exit(1)

@@ -35,6 +35,7 @@ import typing as t
 import psycopg2
 import psycopg2.extras
 from psycopg2 import sql
+from suite_common.cli import fail
 
 from target_warehouse.connection import connect
 from target_warehouse.errors import WarehouseError, postgres_reason
@@ -230,8 +231,7 @@ def main(argv: list[str] | None = None) -> None:
 
 
 def _fail(message: str) -> t.NoReturn:
-    sys.stderr.write(f"warehouse-history: error: {message}\n")
-    sys.exit(1)
+    fail("warehouse-history", message)
 
 
 if __name__ == "__main__":

@@ -15,7 +15,6 @@ from __future__ import annotations
 import typing as t
 
 from singer_sdk import Target
-from singer_sdk.plugin_base import _ConfigInput
 from suite_common.sdk_adapter import Internal
 
 if t.TYPE_CHECKING:
@@ -34,20 +33,7 @@ SDK_INTERNALS: tuple[Internal, ...] = (
     Internal(Target, "_sinks_active"),
     Internal(Target, "_sinks_to_clear"),
     Internal(Target, "_latest_state"),
-    Internal(_ConfigInput, "config"),
-    Internal(_ConfigInput, "parse_env"),
 )
-
-
-ConfigInput = _ConfigInput
-"""What `Target.invoke` is given: the merged settings files (the SDK's private type)."""
-
-
-def config_given(config: ConfigInput | None) -> tuple[dict[str, t.Any], bool]:
-    """The settings `Target.invoke` was given, and whether to read them from the
-    environment too."""
-    config = config or _ConfigInput()
-    return config.config, config.parse_env
 
 
 class TargetAdapter(Target):

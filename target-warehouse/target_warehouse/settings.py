@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from singer_sdk import typing as th
 
-LOAD_METHODS = ["append-only", "upsert", "overwrite", "history"]
+from target_warehouse.load_methods import METHODS
+
+LOAD_METHODS = list(METHODS)
 
 CONFIG_SCHEMA = th.PropertiesList(
     th.Property("host", th.StringType, description="Postgres host or Unix socket folder."),

@@ -10,10 +10,10 @@ import psycopg2
 from psycopg2 import sql
 from singer_sdk.sinks import BatchSink
 
-from target_warehouse import dependent_views, loading, reconciliation, scd2_table, sync_history
+from target_warehouse import dependent_views, load_methods, loading, reconciliation, sync_history
 from target_warehouse.connection import connect
 from target_warehouse.copy_encoding import EncodingStats
-from target_warehouse.errors import BadInputError, InvalidRecordError, LoadError, postgres_reason
+from target_warehouse.errors import InvalidRecordError, LoadError, postgres_reason
 from target_warehouse.load_run import RunServices
 from target_warehouse.naming import identifier, stream_table
 from target_warehouse.row_encoding import RowEncoder
@@ -21,7 +21,6 @@ from target_warehouse.table_schema import (
     TableLayout,
     desired_layout,
     lock_schema_ddl,
-    plan,
     read_existing,
     retyped_columns,
     type_change,
@@ -34,7 +33,9 @@ VERSION_PROPERTIES = {
 
 
 class WarehouseSink(BatchSink):
-    """Loads one stream into its Postgres table."""
+    """Loads one stream into its Postgres table, the way its load method says
+    (`load_methods`): the sink buffers, batches and counts; the method decides the table's
+    shape, how a batch merges, and what a version or a reconciliation may retire."""
 
     def __init__(
         self,
@@ -45,6 +46,16 @@ class WarehouseSink(BatchSink):
     ) -> None:
         self.target = target
         super().__init__(target, stream_name, schema, key_properties)
+        self.schema_name = identifier(self.config["default_target_schema"])
+        """The Postgres schema this stream loads into."""
+        self.table_name = identifier(stream_table(stream_name))
+        """The table this stream's rows end up in (after any overwrite swap):
+        `<schema>-<table>` loads into `<table>` (naming.stream_table)."""
+        self.method = load_methods.for_stream(
+            self.config, stream_name, self.schema_name, self.table_name
+        )
+        self.dry_run = bool(self.config.get("dry_run"))
+        self._max_rows = self.max_size
         self.stats = EncodingStats()
         self.totals = loading.BatchResult()
         self._rows: list[str] = []
@@ -57,7 +68,6 @@ class WarehouseSink(BatchSink):
         """A version announced before its records: older rows are retired when the
         stream's input ends (`finish_activation`)."""
         self._tracks_versions = self.include_sdc_metadata_properties
-        self._connection: t.Any = None
         self._load_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix=stream_name)
         self._pending_load: Future | None = None
         self.received = 0
@@ -69,41 +79,16 @@ class WarehouseSink(BatchSink):
         """Columns the table's DDL changes the type of (see dependent_views)."""
         self.pending_ddl: list[str] = []
         """Dry run: the DDL the table needs, run in each batch's rolled-back transaction."""
-        self.reconciling: str | None = None
-        """After RECONCILE begin: "tracking" (keys are remembered) or "skipped" (why was
-        logged)."""
+        self.remembering_keys = False
+        """After RECONCILE begin: every key loaded is remembered for the pass's end."""
+        self.not_reconciled: str | None = None
+        """Why RECONCILE begin was refused (and logged): the ends then retire nothing."""
         self.repair: reconciliation.Repair | None = None
         """What the RECONCILE ends of this stream found; None until one was applied."""
         self._written_before_pass = 0
-
-    # Settings -----------------------------------------------------------------------------
-
-    @property
-    def load_method(self) -> str:
-        """append-only, upsert, overwrite or history: this stream's entry in
-        `load_methods`, else `load_method`."""
-        chosen = (self.config.get("load_methods") or {}).get(self.stream_name)
-        return str(chosen or self.config["load_method"])
-
-    @property
-    def keeps_history(self) -> bool:
-        """Every version of a row is kept (SCD type 2, see scd2_table)."""
-        return self.load_method == "history"
-
-    @property
-    def schema_name(self) -> str:
-        """The Postgres schema this stream loads into."""
-        return identifier(self.config["default_target_schema"])
-
-    @property
-    def table_name(self) -> str:
-        """The table this stream's rows end up in (after any overwrite swap):
-        `<schema>-<table>` loads into `<table>` (naming.stream_table)."""
-        return identifier(stream_table(self.stream_name))
-
-    @property
-    def dry_run(self) -> bool:
-        return bool(self.config.get("dry_run"))
+        self.target.claim_table(self.schema_name, self.table_name, self.stream_name)
+        self._connection = connect(self.config)
+        self.layout, self.loader, self.encoder, self._copy_directly = self._prepare_table()
 
     def get_validator(self) -> None:  # type: ignore[override]
         """None: validation is part of encoding each row (see row_encoding)."""
@@ -111,36 +96,26 @@ class WarehouseSink(BatchSink):
 
     # Table setup --------------------------------------------------------------------------
 
-    def setup(self) -> None:
-        """Claim the table for this stream, connect, then create or evolve the table so
-        this schema fits."""
-        self.target.claim_table(self.schema_name, self.table_name, self.stream_name)
-        self._connection = connect(self.config)
-        self._prepare_table()
-
-    def _load_table_name(self) -> str:
-        if self.load_method == "overwrite":
-            return self.target.load_run.overwrite_shadow(
-                self.stream_name, self.schema_name, self.table_name
-            )
-        return self.table_name
-
-    def _prepare_table(self) -> None:
-        table = self._load_table_name()
+    def _prepare_table(
+        self,
+    ) -> tuple[TableLayout, loading.TableLoader, RowEncoder, bool]:
+        """Create or evolve the table so this schema fits. Returns its layout, its loader,
+        the row encoder, and whether batches may be COPYed straight in (the table is new or
+        empty: a first or full load)."""
+        table = self.method.load_table(self.target.load_run)
+        method = self.method
         with self._connection.cursor() as cursor:
             lock_schema_ddl(cursor, self.schema_name)
             existing = read_existing(cursor, self.schema_name, table)
-            # Append-only tables keep every version of a key, so they get no primary key.
-            keys = [] if self.load_method == "append-only" else self.key_properties
             layout = desired_layout(
                 self.schema_name,
                 table,
                 self.schema["properties"],
-                keys,
+                method.table_keys(self.key_properties),
                 existing,
-                versioned=self.keeps_history,
+                versioned=method.keeps_history,
             )
-            statements = self._table_ddl(cursor, layout, existing)
+            statements = method.table_ddl(cursor, layout, existing)
             self._retyped = retyped_columns(layout, existing)
             if self.dry_run:
                 self.pending_ddl = statements
@@ -148,15 +123,12 @@ class WarehouseSink(BatchSink):
             else:
                 self._apply_ddl(cursor, layout, statements)
         self._connection.commit()
-        self._copy_directly = not self.dry_run and (existing is None or self._is_empty(table))
+        copy_directly = not self.dry_run and (existing is None or self._is_empty(table))
         if existing is not None:
             layout.columns = {**existing.column_types, **layout.columns}
-        self.layout = layout
-        # A history table keeps what was deleted as a closed version: hard_delete is for
-        # the tables that keep only the present.
-        hard_delete = bool(self.config.get("hard_delete")) and not self.keeps_history
-        self.loader = loading.TableLoader(self._connection, layout, hard_delete=hard_delete)
-        self.encoder = RowEncoder(
+        hard_delete = method.hard_deletes(self.config)
+        loader = loading.TableLoader(self._connection, layout, hard_delete=hard_delete)
+        encoder = RowEncoder(
             self.stream_name,
             self.schema,
             layout,
@@ -164,9 +136,13 @@ class WarehouseSink(BatchSink):
             stats=self.stats,
             validate=self.validate_schema,
             sync_started_at=self.sync_started_at,
-            valid_from=self.keeps_history,
+            valid_from=method.keeps_history,
         )
-        self._max_rows = self.max_size
+        return layout, loader, encoder, copy_directly
+
+    def _refit_table(self) -> None:
+        """The schema changed within the stream (version or deletion columns added)."""
+        self.layout, self.loader, self.encoder, self._copy_directly = self._prepare_table()
 
     def _apply_ddl(self, cursor: t.Any, layout: TableLayout, statements: list[str]) -> None:
         """The table's DDL. Where a column changes type, the views that read the table
@@ -175,30 +151,16 @@ class WarehouseSink(BatchSink):
             for statement in statements:
                 cursor.execute(statement)
             return
-        own_view = scd2_table.current_view(layout) if self.keeps_history else None
         change = type_change(self._retyped)
         with dependent_views.set_aside(
-            cursor, layout.qualified_name, change=change, remade={own_view}, stream=self.stream_name
+            cursor,
+            layout.qualified_name,
+            change=change,
+            remade=self.method.views_remade(layout),
+            stream=self.stream_name,
         ):
             for statement in statements:
                 cursor.execute(statement)
-
-    def _table_ddl(self, cursor: t.Any, layout: TableLayout, existing: t.Any) -> list[str]:
-        """What the table needs; a history table is never loaded by another method."""
-        if self.keeps_history:
-            if not layout.key_columns:
-                raise BadInputError(
-                    "load_method history needs the stream's key properties, and it has none",
-                    fix="load this stream with append-only (its load_methods entry)",
-                    stream=self.stream_name,
-                )
-            exists = scd2_table.view_exists(cursor, layout)
-            return scd2_table.statements(layout, existing, view_exists=exists)
-        live = existing
-        if self.load_method == "overwrite":
-            live = read_existing(cursor, self.schema_name, self.table_name)
-        scd2_table.refuse_other_method(live, layout, self.load_method, self.stream_name)
-        return plan(layout, existing)
 
     def _is_empty(self, table: str) -> bool:
         with self._connection.cursor() as cursor:
@@ -266,7 +228,7 @@ class WarehouseSink(BatchSink):
             self.rejected = []
         rows, duplicates = self._rows, self._batch_duplicates
         # A delete in a history table ends a version: never COPYed straight in.
-        duplicates += self._batch_deletes if self.keeps_history else 0
+        duplicates += self._batch_deletes if self.method.keeps_history else 0
         # With hard_delete a deleted record removes its row: it goes through the merge.
         must_merge = bool(self._batch_deletes) and self.loader.hard_delete
         self._rows, self._batch_keys, self._batch_duplicates = [], set(), 0
@@ -301,7 +263,7 @@ class WarehouseSink(BatchSink):
             elif not loading.is_duplicate_in_batch(exc):
                 raise self._load_error(exc, len(rows)) from None
             result = self._load(rows, True, widenings, direct=False)
-        if not self.keeps_history:  # history keeps a key's repeats as versions
+        if not self.method.keeps_history:  # history keeps a key's repeats as versions
             result.unchanged = max(result.unchanged - duplicates, 0)
             self.tally_duplicate_merged(duplicates)
         self.totals += result
@@ -319,18 +281,15 @@ class WarehouseSink(BatchSink):
             if self.pending_ddl:
                 self._apply_ddl(cursor, self.layout, self.pending_ddl)
             self.loader.widen_columns(cursor, widenings)
-        if direct or self.load_method == "append-only" or not self.layout.key_columns:
+        if direct or not self.layout.key_columns:
             result = self.loader.append(self.encoder.columns, rows)
-        elif self.keeps_history:
-            result = self.loader.record_versions(
-                self.encoder.columns, rows, remember_keys=self.reconciling == "tracking"
-            )
         else:
-            result = self.loader.upsert(
+            result = self.method.load(
+                self.loader,
                 self.encoder.columns,
                 rows,
                 has_duplicates=has_duplicates,
-                remember_keys=self.reconciling == "tracking",
+                remember_keys=self.remembering_keys,
             )
         if self.dry_run:  # counted by Postgres, then undone: a dry run writes nothing
             self._connection.rollback()
@@ -362,7 +321,7 @@ class WarehouseSink(BatchSink):
         """
         self.wait_for_load()
         self._activations[new_version] += 1
-        if self.load_method == "overwrite":
+        if not self.method.retires_on_activate:
             return
         if self.dry_run:
             self.logger.info("Dry run: version %s would retire older rows", new_version)
@@ -396,8 +355,7 @@ class WarehouseSink(BatchSink):
         self.totals.deleted += retired
         if self.pending_activation is not None and self.pending_activation <= version:
             self.pending_activation = None
-        action = "deleted" if self.loader.hard_delete else "marked deleted"
-        action = "closed" if self.keeps_history else action
+        action = self.method.retired(self.loader.hard_delete)
         self.logger.info("Version %s active: %d older rows %s", version, retired, action)
 
     # RECONCILE --------------------------------------------------------------------------
@@ -407,30 +365,29 @@ class WarehouseSink(BatchSink):
         A second begin (the next partition) keeps what was remembered: more keys can only
         retire less."""
         self.wait_for_load()
-        if self.reconciling is not None:
+        if self.remembering_keys or self.not_reconciled:
             return
-        reason = self._why_not_reconciled()
-        if reason:
-            self.reconciling = "skipped"
-            self.logger.warning("Stream %s is not reconciled: %s", self.stream_name, reason)
+        self.not_reconciled = self._why_not_reconciled()
+        if self.not_reconciled:
+            self.logger.warning(
+                "Stream %s is not reconciled: %s", self.stream_name, self.not_reconciled
+            )
             return
         if "_sdc_deleted_at" not in self.layout.property_columns:
             self.schema["properties"].update(VERSION_PROPERTIES)
-            self._prepare_table()
+            self._refit_table()
         with self._connection.cursor() as cursor:
             reconciliation.create_seen_table(cursor, self.layout)
         self._connection.commit()
         self._copy_directly = False  # every batch goes through the stage, whose keys count
-        self.reconciling = "tracking"
+        self.remembering_keys = True
         self._written_before_pass = self.rows_written
 
     @property
     def rows_written(self) -> int:
         """Rows this stream's loads created or changed: new and updated rows, or in a
         history table new versions (a change closes one version and opens one)."""
-        if self.keeps_history:
-            return self.totals.created
-        return self.totals.created + self.totals.updated
+        return self.method.rows_written(self.totals)
 
     @property
     def drift_found(self) -> int | None:
@@ -443,8 +400,9 @@ class WarehouseSink(BatchSink):
     def _why_not_reconciled(self) -> str | None:
         if self.dry_run:
             return "a dry run loads nothing, so it cannot tell what vanished"
-        if self.load_method not in ("upsert", "history"):
-            return f"load_method {self.load_method} does not merge by key (use upsert)"
+        reason = self.method.why_not_reconciled()
+        if reason:
+            return reason
         if not self.layout.key_columns:
             return "the stream has no key properties"
         return None
@@ -452,7 +410,9 @@ class WarehouseSink(BatchSink):
     def reconcile(self, window: reconciliation.Window) -> None:
         """Retire the window's rows that were not received since `begin_reconciliation`."""
         self.wait_for_load()
-        if self.reconciling is None:
+        if self.not_reconciled:
+            return
+        if not self.remembering_keys:
             # Without begin nothing says which keys arrived: retiring would take everything.
             self.logger.warning(
                 "Stream %s is not reconciled in %s: no RECONCILE begin came before the "
@@ -460,8 +420,6 @@ class WarehouseSink(BatchSink):
                 self.stream_name,
                 window.describe(),
             )
-            return
-        if self.reconciling == "skipped":
             return
         missing = reconciliation.missing_properties(self.layout, window)
         if missing:
@@ -487,7 +445,7 @@ class WarehouseSink(BatchSink):
             self.stream_name,
             window.describe(),
             found.retired,
-            "closed" if self.keeps_history else "deleted" if hard_delete else "marked deleted",
+            self.method.retired(hard_delete),
             found.listed,
             found.live_before,
         )
@@ -495,12 +453,12 @@ class WarehouseSink(BatchSink):
     def _start_tracking_versions(self) -> None:
         self.schema["properties"].update(VERSION_PROPERTIES)
         self._tracks_versions = True
-        self._prepare_table()
+        self._refit_table()
 
     def clean_up(self) -> None:
         """Finish the batch in flight, then close this stream's connection."""
         self.wait_for_load()
         self._load_thread.shutdown()
         super().clean_up()
-        if self._connection is not None and not self._connection.closed:
+        if not self._connection.closed:
             self._connection.close()

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import copy
-import functools
-import sys
 import time
 import typing as t
 
@@ -18,23 +16,17 @@ from target_warehouse import reconciliation
 from target_warehouse.errors import (
     BadInputError,
     ConfigurationError,
+    LoadError,
     WarehouseError,
     postgres_reason,
 )
 from target_warehouse.load_run import LoadRun
 from target_warehouse.reader import NumberedSingerReader
-from target_warehouse.sdk_adapter import ConfigInput, TargetAdapter, config_given
+from target_warehouse.sdk_adapter import TargetAdapter
 from target_warehouse.settings import CONFIG_SCHEMA
 from target_warehouse.sinks import WarehouseSink
 from target_warehouse.state_gate import StateGate
-from target_warehouse.sync_history import (
-    Reconciled,
-    StreamCounts,
-    StreamRun,
-    SyncHistory,
-    run_configuration,
-    source_name,
-)
+from target_warehouse.sync_run import SyncRun, log_summary
 
 
 class TargetWarehouse(TargetAdapter):
@@ -57,14 +49,25 @@ class TargetWarehouse(TargetAdapter):
     config_jsonschema = CONFIG_SCHEMA
 
     def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
-        super().__init__(*args, **kwargs)
+        try:
+            super().__init__(*args, **kwargs)
+        except ConfigValidationError as exc:
+            raise without_secrets(exc) from None
         check_at_start(self)  # unknown settings named; METRIC lines only when debugging
+        self.dry_run = bool(self.config.get("dry_run"))
         self.state_gate = StateGate(
             self.config["state_flush_max_rows"],
             self.config["state_flush_max_seconds"],
             dry_run=self.dry_run,
         )
-        self._stream_runs: dict[str, StreamRun] = {}
+        secrets = {
+            name
+            for name, schema in self.config_jsonschema["properties"].items()
+            if schema.get("secret")
+        }
+        self.sync_run = SyncRun(self.config, secrets, dry_run=self.dry_run, logger=self.logger)
+        self.load_run = LoadRun(self.config, lambda: self.sync_run.history, dry_run=self.dry_run)
+        """Overwrite tables, dry-run DDL and the quarantine of this run (see load_run)."""
         self._early_activations: dict[str, dict] = {}
         """ACTIVATE_VERSION messages of streams whose SCHEMA has not come yet."""
         self._started = time.monotonic()
@@ -87,77 +90,9 @@ class TargetWarehouse(TargetAdapter):
                 stream=stream,
             )
 
-    # Sync history ---------------------------------------------------------------------------
-
-    @property
-    def dry_run(self) -> bool:
-        return bool(self.config.get("dry_run"))
-
-    @functools.cached_property
-    def history(self) -> SyncHistory | None:
-        """The run's history writer; none in a dry run or with sync_history off."""
-        if self.dry_run or not self.config["sync_history"]:
-            return None
-        secrets = {
-            name
-            for name, schema in self.config_jsonschema["properties"].items()
-            if schema.get("secret")
-        }
-        config = self.config
-        return SyncHistory(config, source_name(config), run_configuration(config, secrets))
-
-    @functools.cached_property
-    def load_run(self) -> LoadRun:
-        """Overwrite tables, dry-run DDL and the quarantine of this run (see load_run)."""
-        return LoadRun(self.config, lambda: self.history, dry_run=self.dry_run)
-
-    def _start_history(self, stream_name: str) -> None:
-        """A `running` row for each sink of a stream the first time its SCHEMA arrives."""
-        for stream_map in self.mapper.stream_maps.get(stream_name, []):
-            alias = stream_map.stream_alias
-            sink = self.active_sink(alias)
-            if sink is None or alias in self._stream_runs or self.history is None:
-                continue
-            sink = t.cast(WarehouseSink, sink)
-            endpoint = f"{sink.schema_name}.{sink.table_name}"
-            self._stream_runs[alias] = self.history.start(alias, endpoint)
-
-    def _counts(self, sink: WarehouseSink) -> StreamCounts:
-        totals = sink.totals
-        repair, drift = sink.repair, sink.drift_found
-        return StreamCounts(
-            processed=sink.received,
-            created=totals.created,
-            updated=totals.updated,
-            unchanged=totals.unchanged,
-            failed=sink.rejected_total,
-            deleted=totals.deleted,
-            reconciled=Reconciled(repair.listed, repair.live_before, repair.retired, drift)
-            if repair is not None and drift is not None
-            else None,
-        )
-
-    def _finish_history(self, error: str | None) -> None:
-        """Complete every stream's row: with the final bookmark, or failed with `error`."""
-        if self.history is None:
-            return
-        bookmarks = self.state_gate.bookmarks
-        for alias, run in list(self._stream_runs.items()):
-            sink = t.cast(WarehouseSink, self.active_sink(alias))
-            counts = self._counts(sink) if sink is not None else StreamCounts()
-            self.history.finish(run, counts, error=error, bookmark=bookmarks.get(alias))
-            del self._stream_runs[alias]
-
-    def record_failure(self, message: str) -> None:
-        """The run failed: its unfinished rows say so (when the warehouse still answers)."""
-        try:
-            self._finish_history(message)
-        except (WarehouseError, psycopg2.Error) as exc:
-            self.logger.warning(
-                "Could not record the failure in the sync history (%s); the next run marks "
-                "this run's rows failed",
-                postgres_reason(exc),
-            )
+    def sink_of(self, alias: str) -> WarehouseSink | None:
+        """The active sink of a stream alias, if it has one."""
+        return t.cast("WarehouseSink | None", self.active_sink(alias))
 
     # Messages -----------------------------------------------------------------------------
 
@@ -212,7 +147,10 @@ class TargetWarehouse(TargetAdapter):
         except WarehouseError as exc:
             exc.stream = exc.stream or stream_name
             raise
-        self._start_history(stream_name)
+        for stream_map in self.mapper.stream_maps.get(stream_name, []):
+            sink = self.sink_of(stream_map.stream_alias)
+            if sink is not None:
+                self.sync_run.start(sink)
         self._carry_activations(stream_name, pending)
         early = self._early_activations.pop(stream_name, None)
         if early is not None:
@@ -300,8 +238,12 @@ class TargetWarehouse(TargetAdapter):
         self.load_run.swap_overwritten_tables()
         self.latest_state = self.state_gate.final(self.latest_state)
         super().process_endofpipe()
-        self._finish_history(None)
-        self._log_summary()
+        self.sync_run.finish(self.sink_of, self.state_gate.bookmarks, None)
+        sinks = {name: t.cast(WarehouseSink, sink) for name, sink in self.active_sinks.items()}
+        log_summary(self.logger, sinks, time.monotonic() - self._started, dry_run=self.dry_run)
+        for name, statements in self.load_run.ddl.items():
+            for statement in statements:
+                self.logger.info("Dry run %s: would run %s", name, " ".join(statement.split()))
 
     def _finish_activations(self) -> None:
         """The input ended: versions announced before their records retire older rows;
@@ -317,88 +259,32 @@ class TargetWarehouse(TargetAdapter):
             )
         self._early_activations.clear()
 
-    def _log_summary(self) -> None:
-        """Per stream: created, updated, unchanged, deleted, failed (quarantined) and records
-        per second."""
-        seconds = max(time.monotonic() - self._started, 1e-6)
-        verb = "would be " if self.dry_run else ""
-        for name, sink in self.active_sinks.items():
-            sink = t.cast(WarehouseSink, sink)
-            counts = self._counts(sink)
-            nul = sink.stats.nul_characters_removed
-            self.logger.info(
-                "Summary%s %s: %d %screated, %d %supdated, %d unchanged, %d deleted, "
-                "%d failed, %.0f records/s%s",
-                " (dry run)" if self.dry_run else "",
-                name,
-                counts.created,
-                verb,
-                counts.updated,
-                verb,
-                counts.unchanged,
-                sink.totals.deleted,
-                counts.failed,
-                counts.processed / seconds,
-                f", {nul} NUL characters removed" if nul else "",
-            )
-        for name, statements in self.load_run.ddl.items():
-            for statement in statements:
-                self.logger.info("Dry run %s: would run %s", name, " ".join(statement.split()))
-
     # Command line -------------------------------------------------------------------------
 
-    def listen_committing_on_error(self, file_input: t.IO | None) -> None:
-        """Listen; on bad input, first commit the valid rows before it and emit their state."""
+    def listen(self, file_input: t.IO | None = None) -> None:
+        """Listen; on bad input, first commit the valid rows before it and emit their
+        state. A failure is recorded in the run's history rows; a Postgres error is
+        reported as one line (suite-common's `run_cli` prints it)."""
         try:
-            self.listen(file_input)
+            super().listen(file_input)
         except BadInputError as error:
             try:
                 self.drain_all()
                 self.wait_for_loads()
             except (WarehouseError, psycopg2.Error) as exc:
                 self.logger.warning("Could not commit rows before the bad input: %s", exc)
-            self.record_failure(str(error))
+            self._record_failure(str(error))
             raise
         except WarehouseError as error:
-            self.record_failure(str(error))
+            self._record_failure(str(error))
             raise
         except psycopg2.Error as error:
-            self.record_failure(f"Postgres error: {postgres_reason(error)}")
-            raise
+            problem = f"Postgres error: {postgres_reason(error)}"
+            self._record_failure(problem)
+            raise LoadError(problem, fix="check the warehouse and run again") from None
         except Exception as error:
-            self.record_failure(f"{type(error).__name__}: {error}")
+            self._record_failure(f"{type(error).__name__}: {error}")
             raise
 
-    @classmethod
-    def invoke(  # type: ignore[override]
-        cls,
-        *,
-        about: bool = False,
-        about_format: str | None = None,
-        config: ConfigInput | None = None,
-        file_input: t.IO[str] | None = None,
-    ) -> None:
-        """Run the target; a problem the user can fix ends it with one line, no traceback."""
-        if about:
-            cls.print_about(about_format)
-            sys.exit(0)
-        cls.print_version(print_fn=cls.logger.info)
-        settings, parse_env = config_given(config)
-        try:
-            target = cls(config=settings, validate_config=True, parse_env_config=parse_env)
-            target.listen_committing_on_error(file_input)
-        except ConfigValidationError as exc:
-            problems = "; ".join(without_secrets(exc).errors) or str(exc)
-            _fail(f"invalid settings: {problems}. Fix: correct them (--about lists every one)")
-        except WarehouseError as exc:
-            _fail(str(exc))
-        except psycopg2.Error as exc:
-            _fail(
-                f"Postgres error: {postgres_reason(exc)}. Fix: check the warehouse and run again."
-            )
-
-
-def _fail(message: str) -> t.NoReturn:
-    sys.stderr.write(f"target-warehouse: error: {message}\n")
-    sys.stderr.flush()
-    sys.exit(1)
+    def _record_failure(self, message: str) -> None:
+        self.sync_run.fail(self.sink_of, self.state_gate.bookmarks, message)

@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -95,3 +96,23 @@ def column_types(db: Any, schema_name: str, table: str) -> dict[str, str]:
             (schema_name, table),
         )
         return dict(cursor.fetchall())
+
+
+def run_and_kill(config: dict, messages: list, sent: int, delay: float) -> list[dict]:
+    """Send the first `sent` messages, SIGKILL the target `delay` s later, return its states."""
+    with tempfile.TemporaryDirectory() as folder:
+        config_path = Path(folder) / "config.json"
+        config_path.write_text(json.dumps(config))
+        process = subprocess.Popen(
+            [*TARGET, "--config", str(config_path)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+        )
+        process.stdin.write("".join(json.dumps(m) + "\n" for m in messages[:sent]).encode())
+        process.stdin.flush()
+        time.sleep(delay)
+        process.kill()
+        output = process.stdout.read().decode()
+        process.wait()
+        return [json.loads(line) for line in output.splitlines() if line.strip()]

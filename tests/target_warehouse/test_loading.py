@@ -1,4 +1,6 @@
-"""What lands in the tables for each load method, duplicates and ACTIVATE_VERSION."""
+"""What lands in the tables when batches load (loading): upserts and duplicates, versions
+retired by ACTIVATE_VERSION, hard deletes, exact values. The other load methods are
+test_load_methods'."""
 
 from decimal import Decimal
 
@@ -59,64 +61,12 @@ def test_duplicates_across_batches_upsert_to_one_row(db, target_config):
     ]
 
 
-def test_append_only_keeps_every_record(db, target_config):
-    target_config["load_method"] = "append-only"
-    messages = [schema("events", PROPS)] + [
-        record("events", {"id": 1, "name": name}) for name in ("a", "b", "c")
-    ]
-    assert run_target(target_config, messages).returncode == 0
-    landed = rows(db, target_config["default_target_schema"], "events", order_by="name")
-    assert [r["name"] for r in landed] == ["a", "b", "c"]
-
-
 def test_stream_without_key_is_appended(db, target_config):
     messages = [schema("log", PROPS, keys=[])] + [
         record("log", {"id": 1, "name": "same"}) for _ in range(3)
     ]
     assert run_target(target_config, messages).returncode == 0
     assert len(rows(db, target_config["default_target_schema"], "log")) == 3
-
-
-def test_overwrite_replaces_the_table_whole(db, target_config):
-    target_config["load_method"] = "overwrite"
-    first = [schema("prices", PROPS)] + [
-        record("prices", {"id": i, "name": "old"}) for i in range(5)
-    ]
-    assert run_target(target_config, first).returncode == 0
-    second = [
-        schema("prices", PROPS),
-        record("prices", {"id": 7, "name": "new"}),
-        record("prices", {"id": 8, "name": "new"}),
-        state({"done": True}),
-    ]
-    run = run_target(target_config, second)
-    assert run.returncode == 0, run.stderr
-    assert run.states == [{"done": True}]
-    landed = rows(db, target_config["default_target_schema"], "prices")
-    assert [(r["id"], r["name"]) for r in landed] == [(7, "new"), (8, "new")]
-    with db.cursor() as cursor:
-        cursor.execute(
-            "SELECT count(*) FROM pg_tables WHERE schemaname = %s",
-            (target_config["default_target_schema"],),
-        )
-        assert cursor.fetchone()[0] == 1, "the shadow table must be gone after the swap"
-
-
-def test_overwrite_killed_before_the_end_leaves_the_old_table(db, target_config):
-    target_config["load_method"] = "overwrite"
-    first = [schema("prices", PROPS), record("prices", {"id": 1, "name": "old"})]
-    assert run_target(target_config, first).returncode == 0
-    broken = [
-        schema("prices", PROPS),
-        record("prices", {"id": 2, "name": "new"}),
-        state({"n": 1}),
-        "{not json",
-    ]
-    run = run_target(target_config, broken)
-    assert run.returncode == 1
-    assert run.states == [], "state must not advance before the new table is swapped in"
-    landed = rows(db, target_config["default_target_schema"], "prices")
-    assert [(r["id"], r["name"]) for r in landed] == [(1, "old")]
 
 
 def _full_sync(version: int, ids: list[int]) -> list:

@@ -28,7 +28,7 @@ PROPERTIES = {
 START = datetime.datetime(2026, 12, 1, tzinfo=datetime.timezone.utc)
 
 # An event: (key, status or None for a delete, whether it shares the extraction moment of
-# the event before it). Moments never go back (test_history_mode covers a late record);
+# the event before it). Moments never go back (test_load_methods covers a late record);
 # ties between records of a batch are common, as when a tap stamps a whole page at once
 # (across batches a tie with data flipping back, A B A, cannot be told from a re-run of
 # the first A; the SDK stamps every record to the microsecond). A delete is

@@ -1,14 +1,136 @@
-"""History mode (load_method history): what the history table and its view hold after each
-run, loaded by the target as its users run it."""
+"""The load methods (load_method, load_methods): each method object's answers, then what
+lands in the tables when the target loads with append-only, overwrite and history, as its
+users run it. Upsert, every method's base, is what test_loading loads."""
 
 from __future__ import annotations
 
 import datetime
 import itertools
 
-from tests.target_warehouse.singer import record, rows, run_target, schema, state
+import pytest
+from target_warehouse import load_methods
+from target_warehouse.loading import BatchResult
+from target_warehouse.settings import CONFIG_SCHEMA
 
-PROPS = {
+from tests.target_warehouse.singer import record, rows, run_and_kill, run_target, schema, state
+
+
+def method(name: str) -> load_methods.LoadMethod:
+    config = {"load_method": "upsert", "load_methods": {"calls": name}}
+    return load_methods.for_stream(config, "calls", "callrail", "calls")
+
+
+def test_the_settings_offer_every_method_and_only_those():
+    offered = CONFIG_SCHEMA["properties"]["load_method"]["enum"]
+    assert (
+        offered
+        == list(load_methods.METHODS)
+        == [
+            "append-only",
+            "upsert",
+            "overwrite",
+            "history",
+        ]
+    )
+
+
+def test_a_streams_entry_in_load_methods_wins_over_load_method():
+    config = {"load_method": "upsert", "load_methods": {"calls": "history"}}
+    assert load_methods.for_stream(config, "calls", "s", "calls").name == "history"
+    assert load_methods.for_stream(config, "texts", "s", "texts").name == "upsert"
+    assert load_methods.for_stream({"load_method": "overwrite"}, "x", "s", "x").name == (
+        "overwrite"
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "keys", "reconcilable", "written"),
+    [
+        ("upsert", ["id"], True, 5),
+        ("append-only", [], False, 5),
+        ("overwrite", ["id"], False, 5),
+        ("history", ["id"], True, 3),
+    ],
+)
+def test_what_each_method_answers(name, keys, reconcilable, written):
+    chosen = method(name)
+    assert chosen.table_keys(["id"]) == keys
+    assert (chosen.why_not_reconciled() is None) is reconcilable
+    assert chosen.rows_written(BatchResult(created=3, updated=2)) == written
+
+
+def test_only_history_keeps_versions_and_never_hard_deletes():
+    assert [m for m in load_methods.METHODS if method(m).keeps_history] == ["history"]
+    assert method("upsert").hard_deletes({"hard_delete": True})
+    assert not method("history").hard_deletes({"hard_delete": True})
+    assert method("history").retired(hard_delete=True) == "closed"
+    assert method("upsert").retired(hard_delete=False) == "marked deleted"
+
+
+def test_only_overwrite_leaves_retiring_to_its_swap():
+    assert [m for m in load_methods.METHODS if not method(m).retires_on_activate] == ["overwrite"]
+
+
+# append-only and overwrite -------------------------------------------------------------
+
+PROPS = {"id": {"type": "integer"}, "name": {"type": ["null", "string"]}}
+
+
+def test_append_only_keeps_every_record(db, target_config):
+    target_config["load_method"] = "append-only"
+    messages = [schema("events", PROPS)] + [
+        record("events", {"id": 1, "name": name}) for name in ("a", "b", "c")
+    ]
+    assert run_target(target_config, messages).returncode == 0
+    landed = rows(db, target_config["default_target_schema"], "events", order_by="name")
+    assert [r["name"] for r in landed] == ["a", "b", "c"]
+
+
+def test_overwrite_replaces_the_table_whole(db, target_config):
+    target_config["load_method"] = "overwrite"
+    first = [schema("prices", PROPS)] + [
+        record("prices", {"id": i, "name": "old"}) for i in range(5)
+    ]
+    assert run_target(target_config, first).returncode == 0
+    second = [
+        schema("prices", PROPS),
+        record("prices", {"id": 7, "name": "new"}),
+        record("prices", {"id": 8, "name": "new"}),
+        state({"done": True}),
+    ]
+    run = run_target(target_config, second)
+    assert run.returncode == 0, run.stderr
+    assert run.states == [{"done": True}]
+    landed = rows(db, target_config["default_target_schema"], "prices")
+    assert [(r["id"], r["name"]) for r in landed] == [(7, "new"), (8, "new")]
+    with db.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_tables WHERE schemaname = %s",
+            (target_config["default_target_schema"],),
+        )
+        assert cursor.fetchone()[0] == 1, "the shadow table must be gone after the swap"
+
+
+def test_overwrite_killed_before_the_end_leaves_the_old_table(db, target_config):
+    target_config["load_method"] = "overwrite"
+    first = [schema("prices", PROPS), record("prices", {"id": 1, "name": "old"})]
+    assert run_target(target_config, first).returncode == 0
+    broken = [
+        schema("prices", PROPS),
+        record("prices", {"id": 2, "name": "new"}),
+        state({"n": 1}),
+        "{not json",
+    ]
+    run = run_target(target_config, broken)
+    assert run.returncode == 1
+    assert run.states == [], "state must not advance before the new table is swapped in"
+    landed = rows(db, target_config["default_target_schema"], "prices")
+    assert [(r["id"], r["name"]) for r in landed] == [(1, "old")]
+
+
+# history (SCD type 2) ------------------------------------------------------------------
+
+HISTORY_PROPS = {
     "id": {"type": "integer"},
     "status": {"type": ["null", "string"]},
     "_sdc_deleted_at": {"type": ["null", "string"], "format": "date-time"},
@@ -42,7 +164,7 @@ def history_config(target_config: dict) -> dict:
     return {**target_config, "load_methods": {"appointments": "history"}}
 
 
-def load(config: dict, *messages: dict, props: dict = PROPS) -> str:
+def load(config: dict, *messages: dict, props: dict = HISTORY_PROPS) -> str:
     run = run_target(config, [schema("appointments", props), *messages, state({"n": 1})])
     assert run.returncode == 0, run.stderr
     return run.stderr
@@ -171,7 +293,7 @@ def test_activate_version_closes_the_rows_a_full_sync_did_not_send(db, target_co
 def test_schema_evolution_on_a_history_table(db, target_config):
     config = history_config(target_config)
     load(config, change(1, "booked", 1))
-    wider = {**PROPS, "amount": {"type": ["null", "number"]}}
+    wider = {**HISTORY_PROPS, "amount": {"type": ["null", "number"]}}
     load(config, change(1, "booked", 2), change(2, "booked", 2, amount=12.5), props=wider)
     load(config, change(1, "booked", 3, amount=99), props=wider)
     landed = rows(
@@ -190,7 +312,7 @@ def test_schema_evolution_on_a_history_table(db, target_config):
 def test_load_methods_sets_the_method_per_stream(db, target_config):
     config = {**target_config, "load_methods": {"calls": "history"}}
     messages = lambda status, minute: [  # noqa: E731
-        schema("calls", PROPS), schema("users", PROPS),
+        schema("calls", HISTORY_PROPS), schema("users", HISTORY_PROPS),
         record("calls", {"id": 1, "status": status}, time_extracted=at(minute)),
         record("users", {"id": 1, "status": status}, time_extracted=at(minute)),
     ]  # fmt: skip
@@ -218,7 +340,7 @@ def test_switching_from_upsert_keeps_the_rows_as_first_versions(db, target_confi
 def test_switching_from_history_to_upsert_is_refused_in_one_line(db, target_config):
     config = history_config(target_config)
     load(config, change(1, "booked", 1))
-    refused = run_target(target_config, [schema("appointments", PROPS), change(1, "x", 2)])
+    refused = run_target(target_config, [schema("appointments", HISTORY_PROPS), change(1, "x", 2)])
     assert refused.returncode == 1
     lines = [line for line in refused.stderr.splitlines() if "error" in line]
     assert len(lines) == 1, refused.stderr
@@ -258,7 +380,7 @@ def _numbered_stream(start: int, stop: int, keys: int = 40) -> list[dict]:
     """Record i is version i // keys of key i % keys, extracted at second i; a state
     after every 25 records says how far the tap got."""
     base = datetime.datetime(2026, 12, 1, tzinfo=UTC)
-    messages: list[dict] = [schema("appointments", PROPS)]
+    messages: list[dict] = [schema("appointments", HISTORY_PROPS)]
     for i in range(start, stop):
         moment = (base + datetime.timedelta(seconds=i)).isoformat()
         messages.append(
@@ -272,12 +394,10 @@ def _numbered_stream(start: int, stop: int, keys: int = 40) -> list[dict]:
 
 
 def test_a_killed_run_resumed_from_its_state_loses_or_doubles_no_version(db, target_config):
-    from tests.target_warehouse.test_state import _run_and_kill
-
     config = {**history_config(target_config), "batch_size_rows": 30, "state_flush_max_rows": 60}
     total, keys = 1200, 40
     everything = _numbered_stream(0, total, keys)
-    seen = _run_and_kill(config, everything, 900, 1.2)
+    seen = run_and_kill(config, everything, 900, 1.2)
     last = seen[-1]["bookmarks"]["appointments"]["position"] if seen else -1
     resumed = run_target(config, _numbered_stream(last + 1, total, keys))
     assert resumed.returncode == 0, resumed.stderr
