@@ -24,8 +24,9 @@ from singer_sdk.exceptions import (
 )
 
 from suite_common.isolation import StreamsFailedError, streams_failed_fix
+from suite_common.request_errors import TLS_FIX, UNREACHABLE_FIX
 from suite_common.sdk_adapter import SDK_INTERNALS, Internal, SdkChangedError, check_sdk_internals
-from suite_common.streams import TLS_FIX, UNREACHABLE_FIX
+from suite_common.settings import InvalidSettingsError
 
 JSON_FILE_OPTIONS = ("--config", "--state", "--catalog", "--properties")
 
@@ -63,6 +64,8 @@ def _settings_refused(exc: ConfigValidationError) -> str:
     return f"invalid settings: {problems}"
 
 
+SETTINGS_FIX = "correct the settings named (the plugin's --about lists them)"
+
 ErrorFix = tuple[type[BaseException], str | t.Callable[[t.Any], str] | None]
 """An error type and its fix: a text, a function of the error that writes it, or None
 when the error's own text ends with its fix (target-warehouse's errors)."""
@@ -71,7 +74,8 @@ COMMON_ERRORS: list[ErrorFix] = [
     (SdkChangedError, "install the singer-sdk version the plugin's pyproject pins"),
     (MissingFileError, "give the path of an existing JSON file"),
     (NotJsonError, "correct the file: one JSON object"),
-    (ConfigValidationError, "correct the settings named (the plugin's --about lists them)"),
+    (ConfigValidationError, SETTINGS_FIX),
+    (InvalidSettingsError, SETTINGS_FIX),
     UNREACHABLE_FIX,
     TLS_FIX,
     (StreamMapConfigError, "correct stream_maps (the SDK's stream maps guide: sdk.meltano.com)"),

@@ -17,6 +17,7 @@ import typing as t
 from collections import Counter
 
 import phonenumbers
+from singer_sdk.streams import Stream
 
 from suite_common.sdk_adapter import tap_of
 
@@ -58,10 +59,18 @@ def _patterns(descriptions: t.Iterable[t.Any], length: int) -> str:
     return "|".join(allowed) or "(?!)"
 
 
+def _region_metadata(region: str) -> phonenumbers.PhoneMetadata:
+    """libphonenumber's metadata of a region it knows (every region used here)."""
+    metadata = phonenumbers.PhoneMetadata.metadata_for_region(region)
+    if metadata is None:
+        raise LookupError(f"libphonenumber has no metadata for region {region}")
+    return metadata
+
+
 def _valid_national_numbers(region: str, length: int) -> re.Pattern[str]:
     """What libphonenumber holds valid for `region` among `length`-digit national numbers:
     its general description and at least one number type, from its own metadata."""
-    metadata = phonenumbers.PhoneMetadata.metadata_for_region(region)
+    metadata = _region_metadata(region)
     general = _patterns([metadata.general_desc], length)
     types = _patterns((getattr(metadata, name) for name in _NUMBER_TYPES), length)
     return re.compile(f"(?=(?:{general})\\Z)(?:{types})")
@@ -72,7 +81,7 @@ _VALID_IN_US = _valid_national_numbers("US", 10)
 _NANP_HAS_SEVEN = re.compile(
     _patterns(
         (
-            phonenumbers.PhoneMetadata.metadata_for_region(region).general_desc
+            _region_metadata(region).general_desc
             for region in phonenumbers.region_codes_for_country_code(1)
         ),
         7,
@@ -190,17 +199,18 @@ class ContactQuality:
         return ", ".join(f"{count} {what}" for what, count in sorted(self.flagged.items()))
 
 
-class ContactColumns:
-    """Stream mixin: every phone field in `phone_fields` and e-mail field in `email_fields`
-    that the stream's schema has gets its normalised sibling columns (in the schema and in
-    every record), read in the tap's `default_region`."""
+class ContactColumns(Stream):
+    """Stream mixin (before the SDK class, as deriving from `Stream` ensures): every phone
+    field in `phone_fields` and e-mail field in `email_fields` that the stream's schema has
+    gets its normalised sibling columns (in the schema and in every record), read in the
+    tap's `default_region`."""
 
     phone_fields: tuple[str, ...] = ()
     email_fields: tuple[str, ...] = ()
 
     def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
         super().__init__(*args, **kwargs)
-        properties = self.schema["properties"]  # type: ignore[attr-defined]
+        properties = self.schema["properties"]
         for name, schema in contact_properties(
             properties, self.phone_fields, self.email_fields
         ).items():
@@ -211,13 +221,13 @@ class ContactColumns:
         """Made at first use, from the tap's settings: streams are made (with a copy of the
         settings) while the tap starts, before a setting's former name
         (`default_phone_region`) is read as `default_region`."""
-        properties = self.schema["properties"]  # type: ignore[attr-defined]
+        properties = self.schema["properties"]
         return ContactQuality(
             [field for field in self.phone_fields if field in properties],
             [field for field in self.email_fields if field in properties],
-            str(tap_of(self).config.get("default_region") or DEFAULT_REGION),  # type: ignore[arg-type]
+            str(tap_of(self).config.get("default_region") or DEFAULT_REGION),
         )
 
     def post_process(self, row: dict, context: t.Any = None) -> dict | None:
-        row = super().post_process(row, context)  # type: ignore[misc]
-        return None if row is None else self.contacts.apply(row)
+        processed = super().post_process(row, context)
+        return None if processed is None else self.contacts.apply(processed)

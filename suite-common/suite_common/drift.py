@@ -15,6 +15,9 @@ import itertools
 import logging
 import typing as t
 
+from suite_common.contracts import SampledStream
+from suite_common.sdk_adapter import TapHooks
+
 if t.TYPE_CHECKING:
     from singer_sdk import Stream, Tap
 
@@ -111,7 +114,7 @@ def _added_by_the_tap(name: str, seen: set[str]) -> bool:
     return stem in seen or name in ("account_id", "task_id")
 
 
-def sample_stream(stream: Stream, context: dict | None) -> tuple[list[dict], list[dict]]:
+def sample_stream(stream: SampledStream, context: dict | None) -> tuple[list[dict], list[dict]]:
     """The raw records of a stream's first page, and the same records as the tap emits
     them (conversions applied)."""
     raw = [dict(r) for r in itertools.islice(stream.request_records(context), SAMPLE_RECORDS)]
@@ -143,6 +146,9 @@ def report_drift(tap: Tap, logger: logging.Logger) -> int:
     found = 0
     contexts: dict[str, dict | None] = {}
     for stream in tap.streams.values():
+        if not isinstance(stream, SampledStream):
+            logger.warning("%s: not sampled (it reads no pages)", stream.name)
+            continue
         try:
             context = first_context(stream, tap.streams.values(), contexts)
             contexts[stream.name] = context
@@ -163,13 +169,13 @@ def report_drift(tap: Tap, logger: logging.Logger) -> int:
     return found
 
 
-class SchemaDriftCheck:
+class SchemaDriftCheck(TapHooks):
     """Tap mixin: `--test=schema` writes the schemas, then reports drift (`schema_drift`)."""
 
-    def write_schemas(self) -> None:
-        super().write_schemas()  # type: ignore[misc]
+    def write_stream_schemas(self) -> None:
+        super().write_stream_schemas()
         self.schema_drift()
 
     def schema_drift(self) -> int:
         """Compare a sample of the live source with the schemas; a SQL tap overrides this."""
-        return report_drift(t.cast("Tap", self), self.logger)  # type: ignore[attr-defined]
+        return report_drift(self, self.logger)

@@ -19,6 +19,8 @@ import typing as t
 from singer_sdk.contrib.msgspec import MsgSpecWriter
 from singer_sdk.singerlib import Message, RecordMessage
 
+from suite_common.sdk_adapter import StreamHooks
+
 BLOCK_BYTES = 256 * 1024
 
 
@@ -38,8 +40,8 @@ class BufferedRecordsWriter(MsgSpecWriter):
         self._pending.clear()
 
 
-class LeanRecordMessages:
-    """Mixin for an SDK stream (listed before `StreamHooks`, whose `record_messages` it
+class LeanRecordMessages(StreamHooks):
+    """Mixin for an SDK stream (before `StreamHooks`, whose `record_messages` it
     overrides): RECORD messages without the SDK's per-record selection walk, and with only
     the schema's properties (the SDK adds a partition's context keys, such as `pass` or
     `entity_id`, to every record of the partition).
@@ -53,15 +55,15 @@ class LeanRecordMessages:
     def deselected_properties(self) -> tuple[str, ...] | None:
         """Top-level properties the catalog deselects; None when a nested one is deselected
         too (then the SDK's full walk is needed)."""
-        mask = self.mask  # type: ignore[attr-defined]
+        mask = self.mask
         if not all(selected for crumb, selected in mask.items() if len(crumb) > 2):
             return None
-        names = self.schema["properties"]  # type: ignore[attr-defined]
+        names = self.schema["properties"]
         return tuple(name for name in names if not mask[("properties", name)])
 
     @functools.cached_property
     def schema_property_names(self) -> frozenset[str]:
-        return frozenset(self.schema["properties"])  # type: ignore[attr-defined]
+        return frozenset(self.schema["properties"])
 
     def record_messages(self, record: dict) -> t.Generator[RecordMessage]:
         names = self.schema_property_names
@@ -70,16 +72,16 @@ class LeanRecordMessages:
                 del record[name]
         deselected = self.deselected_properties
         if deselected is None:
-            yield from super().record_messages(record)  # type: ignore[misc]
+            yield from super().record_messages(record)
             return
         for name in deselected:
             record.pop(name, None)
-        for stream_map in self.stream_maps:  # type: ignore[attr-defined]
+        for stream_map in self.stream_maps:
             mapped = stream_map.transform(record)
             if mapped is not None:
                 yield RecordMessage(
                     stream=stream_map.stream_alias,
                     record=mapped,
-                    version=self.stream_version,  # type: ignore[attr-defined]
+                    version=self.stream_version,
                     time_extracted=datetime.datetime.now(datetime.timezone.utc),
                 )

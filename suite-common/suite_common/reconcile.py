@@ -35,11 +35,13 @@ import typing as t
 from singer_sdk import typing as th
 from singer_sdk.singerlib.encoding.simple import Message
 
-from suite_common.sdk_adapter import tap_of
+from suite_common.moments import iso_utc, setting_moment
+from suite_common.sdk_adapter import StreamHooks, tap_of
 
 if t.TYPE_CHECKING:
     from singer_sdk import Stream
     from singer_sdk.helpers.types import Context
+    from singer_sdk.singerlib import SingerMessageType
 
 MESSAGE_TYPE = "RECONCILE"
 EDGE_MARGIN = datetime.timedelta(days=1)
@@ -56,10 +58,10 @@ FORMER_SWITCHES = {"reconcile_days": "reconcile"}
 `suite_common.settings.apply_former_switches`."""
 
 
-def reconcile_settings(*, window: bool) -> list[th.Property]:
+def reconcile_settings(*, window: bool) -> list[th.Property[t.Any]]:
     """`reconcile`, the switch every tap declares alike, and `reconcile_days` where the
     source has a window to re-read (CallRail, Arrivy)."""
-    settings = [
+    settings: list[th.Property[t.Any]] = [
         th.Property(
             "reconcile",
             th.BooleanType,
@@ -102,7 +104,7 @@ class ReconcileMessage(Message):
     whole_table: bool | None = None
 
     def __post_init__(self) -> None:
-        self.type = MESSAGE_TYPE  # type: ignore[assignment]
+        self.type = t.cast("SingerMessageType", MESSAGE_TYPE)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -134,16 +136,10 @@ class ReadWindow:
         if self.property and self.start and self.end:
             window = {
                 "property": self.property,
-                "from": _iso(self.start + EDGE_MARGIN),
-                "to": _iso(self.end - EDGE_MARGIN),
+                "from": iso_utc(self.start + EDGE_MARGIN, "seconds"),
+                "to": iso_utc(self.end - EDGE_MARGIN, "seconds"),
             }
         return ReconcileMessage(stream=stream, phase="end", window=window, scope=self.scope)
-
-
-def _iso(moment: datetime.datetime) -> str:
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=datetime.timezone.utc)
-    return moment.astimezone(datetime.timezone.utc).isoformat(timespec="seconds")
 
 
 def merged(windows: t.Iterable[ReadWindow]) -> list[ReadWindow]:
@@ -175,8 +171,9 @@ def merged(windows: t.Iterable[ReadWindow]) -> list[ReadWindow]:
     return result
 
 
-class ReconciledStream:
-    """Mixin for an SDK stream that can be reconciled (see the module docstring).
+class ReconciledStream(StreamHooks):
+    """Mixin for an SDK stream that can be reconciled (see the module docstring); before
+    `StreamHooks`, whose `write_schema_message` it extends.
 
     While `reconciling`, the stream reads its scope whole (a windowed stream from
     `reconcile_start` instead of its bookmark) and says in `read_window` what a finished
@@ -191,15 +188,11 @@ class ReconciledStream:
     @functools.cached_property
     def reconciling(self) -> bool:
         """Whether this run is a reconciliation pass of this stream."""
-        if not self.config.get("reconcile"):  # type: ignore[attr-defined]
+        if not self.config.get("reconcile"):
             return False
         reason = self.incomplete_read_reason()
         if reason:
-            self.logger.warning(  # type: ignore[attr-defined]
-                "%s is read but not reconciled: %s",
-                self.name,  # type: ignore[attr-defined]
-                reason,
-            )
+            self.logger.warning("%s is read but not reconciled: %s", self.name, reason)
             return False
         return True
 
@@ -209,11 +202,11 @@ class ReconciledStream:
     def incomplete_read_reason(self) -> str | None:
         """Why this stream's read may miss records that are there (then nothing is
         retired); a stream with filters of its own adds to this."""
-        config = self.config  # type: ignore[attr-defined]
+        config = self.config
         for cap in ("max_pages", "max_records"):
             if config.get(cap):
                 return f"{cap} reads only part of the scope"
-        return self._stream_map_reason((config.get("stream_maps") or {}).get(self.name))  # type: ignore[attr-defined]
+        return self._stream_map_reason((config.get("stream_maps") or {}).get(self.name))
 
     def _stream_map_reason(self, stream_map: t.Any) -> str | None:
         """A stream map may add or rename other properties (the ERP's code maps do); one
@@ -223,7 +216,7 @@ class ReconciledStream:
             return None
         if not isinstance(stream_map, dict):
             return "its stream map replaces or drops the stream"
-        compared = {*self.primary_keys, *self.scope_properties}  # type: ignore[attr-defined]
+        compared = {*self.primary_keys, *self.scope_properties}
         touched = sorted(name for name in stream_map if name in compared or name in MAP_RULES)
         if touched:
             return (
@@ -240,8 +233,15 @@ class ReconciledStream:
     @property
     def reconcile_start(self) -> datetime.datetime:
         """Where a windowed stream's pass begins: `reconcile_days` before the read."""
-        days = int(self.config["reconcile_days"])  # type: ignore[attr-defined]
+        days = int(self.config["reconcile_days"])
         return self.read_started - datetime.timedelta(days=days)
+
+    @property
+    def pass_start(self) -> datetime.datetime:
+        """Where a windowed stream's pass reads from: `reconcile_start`, though never
+        before `start_date`, the earliest moment the settings ask for."""
+        floor = setting_moment(self.config, "start_date")
+        return max(self.reconcile_start, floor) if floor else self.reconcile_start
 
     @property
     def finished_windows(self) -> list[ReadWindow]:
@@ -249,26 +249,25 @@ class ReconciledStream:
         return self.__dict__.setdefault("_finished_windows", [])
 
     def write_schema_message(self) -> None:
-        super().write_schema_message()  # type: ignore[misc]
+        super().write_schema_message()
         if self.reconciling:
-            tap_of(self).write_message(  # type: ignore[arg-type]
-                ReconcileMessage(stream=self.name, phase="begin")  # type: ignore[attr-defined]
-            )
+            tap_of(self).write_message(ReconcileMessage(stream=self.name, phase="begin"))
 
-    def get_records(self, context: Context | None) -> t.Iterable[dict]:
+    def get_records(self, context: Context | None) -> t.Iterable[dict | tuple[dict, dict | None]]:
         """The partition's records; once the last one was handed over, its window is noted."""
-        yield from super().get_records(context)  # type: ignore[misc]
+        # The stream's own class, after this mixin, reads them (see the order test).
+        yield from super().get_records(context)  # type: ignore[safe-super]
         if self.reconciling:
             window = self.read_window(context)  # a parent notes its children's here too
-            if window is not None and self.selected:  # type: ignore[attr-defined]
+            if window is not None and self.selected:
                 self.finished_windows.append(window)
 
-    def sync(self, context: Context | None = None) -> None:
+    def sync_partition(self, context: Context | None = None) -> None:
         """The SDK's sync, then an `end` for each window read whole. A child's ends wait
         for its top-level parent, which writes them once its own read is done."""
-        super().sync(context)  # type: ignore[misc]
+        super().sync_partition(context)
         if getattr(self, "parent_stream_type", None) is None:
-            write_finished_windows(t.cast("Stream", self))
+            write_finished_windows(self)
 
 
 def write_finished_windows(stream: Stream) -> None:

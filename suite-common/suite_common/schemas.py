@@ -20,6 +20,8 @@ import json
 import typing as t
 from pathlib import Path
 
+from singer_sdk.streams import Stream
+
 
 def schema_path(directory: Path, stream_name: str) -> Path:
     """Where the bundled schema of a stream is."""
@@ -97,8 +99,9 @@ def deselect(stream: t.Any, names: t.Iterable[str]) -> None:
         stream.__dict__.pop(cached, None)
 
 
-class SchemaOverCatalog:
-    """Mixin for an SDK stream (listed before it): properties the stream itself declares
+class SchemaOverCatalog(Stream):
+    """Mixin for an SDK stream (before the SDK class, as deriving from `Stream` ensures):
+    properties the stream itself declares
     that the input catalog's schema lacks (a column the table gained since Meltano cached
     the catalog, `_sdc_extra`) are added to the schema the SDK writes and prunes with, so
     a cached catalog cannot hide them. What the catalog deselects stays deselected: the
@@ -107,8 +110,8 @@ class SchemaOverCatalog:
 
     @property
     def effective_schema(self) -> dict:
-        given = super().effective_schema  # type: ignore[misc]
-        own = self.schema  # type: ignore[attr-defined]
+        given = super().effective_schema
+        own = self.schema
         if given is own:
             return own
         missing = {

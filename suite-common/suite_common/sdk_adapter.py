@@ -101,9 +101,30 @@ def tap_of(stream: Stream) -> Tap:
     return t.cast("Tap", stream._tap)
 
 
-class StreamHooks:
-    """Mixin for an SDK stream (listed before it): the SDK's private per-stream steps
-    forwarded to public methods a stream overrides, calling `sdk_…` for the SDK's own."""
+class TapHooks(Tap):
+    """The SDK tap with its final `sync_all` and `write_schemas` forwarded to public
+    methods a tap overrides (`sync_streams`, `write_stream_schemas`); the SDK marks them
+    final, so the overrides live here, the one module that goes behind the SDK's back."""
+
+    def sync_all(self) -> None:  # type: ignore[misc]  # final in the SDK
+        self.sync_streams()
+
+    def write_schemas(self) -> None:  # type: ignore[misc]  # final in the SDK
+        self.write_stream_schemas()
+
+    def sync_streams(self) -> None:
+        """Sync every selected stream (the SDK's `sync_all`)."""
+        Tap.sync_all(self)
+
+    def write_stream_schemas(self) -> None:
+        """Write every stream's SCHEMA (the SDK's `write_schemas`, for `--test=schema`)."""
+        Tap.write_schemas(self)
+
+
+class StreamHooks(Stream):
+    """Mixin for an SDK stream: the SDK's private per-stream steps forwarded to public
+    methods a stream overrides, calling `sdk_…` for the SDK's own. It derives from the
+    SDK's `Stream`, so Python puts it before the SDK class of any stream that lists it."""
 
     def _generate_record_messages(self, record: dict) -> t.Generator[RecordMessage]:
         return self.record_messages(record)
@@ -118,11 +139,18 @@ class StreamHooks:
 
     def _sync_children(self, child_context: Context | None) -> None:
         if child_context is None:  # the SDK warns and skips
-            super()._sync_children(child_context)  # type: ignore[misc]
+            super()._sync_children(child_context)
             return
-        for child in self.child_streams:  # type: ignore[attr-defined]
+        for child in self.child_streams:
             if child.selected or child.has_selected_descendents:
                 self.sync_child(child, child_context)
+
+    def sync(self, context: Context | None = None) -> None:  # type: ignore[misc]  # final
+        self.sync_partition(context)
+
+    def sync_partition(self, context: Context | None = None) -> None:
+        """Sync the stream, or one partition or parent record of it (the SDK's `sync`)."""
+        Stream.sync(self, context)
 
     def sync_child(self, child: Stream, context: Context) -> None:
         """Read `child`'s records of one parent record (the SDK's loop over the children:
@@ -145,18 +173,18 @@ class StreamHooks:
         self.sdk_advance_bookmark(latest_record, context=context)
 
     def sdk_record_messages(self, record: dict) -> t.Generator[RecordMessage]:
-        return super()._generate_record_messages(record)  # type: ignore[misc]
+        return super()._generate_record_messages(record)
 
     def sdk_write_schema_message(self) -> None:
-        super()._write_schema_message()  # type: ignore[misc]
+        super()._write_schema_message()
 
     def sdk_advance_bookmark(self, latest_record: dict, *, context: Context | None) -> None:
-        super()._increment_stream_state(latest_record, context=context)  # type: ignore[misc]
+        super()._increment_stream_state(latest_record, context=context)
 
     @property
     def stream_version(self) -> int | None:
         """The version the SDK puts on this sync's RECORD messages."""
-        return self._stream_version  # type: ignore[attr-defined]
+        return self._stream_version
 
 
 def sdk_request(
@@ -191,8 +219,8 @@ def sync_top_level_streams(tap: Tap, sync_one: t.Callable[[Stream], None]) -> in
     """The SDK's `sync_all`, each selected top-level stream synced through `sync_one`
     (which reads it and makes its state final, or records its failure and returns).
     Returns how many streams were attempted, children included."""
-    tap._reset_state_progress_markers()  # type: ignore[attr-defined]
-    tap._set_compatible_replication_methods()  # type: ignore[attr-defined]
+    tap._reset_state_progress_markers()
+    tap._set_compatible_replication_methods()
     if tap.state:
         tap.state_writer.write_state(tap.state)
     attempted = 0

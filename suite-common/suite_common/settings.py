@@ -162,6 +162,18 @@ def check_at_start(
         metrics.setLevel(logging.WARNING)
 
 
+class InvalidSettingsError(Exception):
+    """Settings the config schema refuses, each named, no secret's value shown.
+
+    Raised instead of the SDK's `ConfigValidationError`, which the SDK's own command
+    catches while a plugin runs and turns into log lines (with the refused values) and an
+    exit code; this one reaches `suite_common.cli.run_cli`, which prints its one line."""
+
+    def __init__(self, refused: ConfigValidationError) -> None:
+        errors = without_secrets(refused).errors
+        super().__init__(f"invalid settings: {'; '.join(errors) or refused}")
+
+
 def without_secrets(exc: ConfigValidationError) -> ConfigValidationError:
     """The same refusal with no secret's value in it: the schema validator quotes the value
     it refused (`987654321 is not of type 'string' in config['api_key']`), and the SDK logs

@@ -24,6 +24,7 @@ import typing as t
 from singer_sdk import Stream, Tap
 from singer_sdk.exceptions import ConfigValidationError, FatalAPIError, RetriableAPIError
 
+from suite_common.cli import ErrorFix, run_cli
 from suite_common.drift import SchemaDriftCheck
 from suite_common.http import RateLimiter
 from suite_common.isolation import (
@@ -35,6 +36,7 @@ from suite_common.isolation import (
 )
 from suite_common.messages import BufferedRecordsWriter
 from suite_common.reconcile import FORMER_SWITCHES
+from suite_common.request_errors import CredentialsError, TlsVerificationError, UnreachableError
 from suite_common.schemas import (
     add_stream_properties,
     chosen_one_by_one,
@@ -46,8 +48,7 @@ from suite_common.sdk_adapter import (
     setup_mapper_whole_for_deselected,
     sync_top_level_streams,
 )
-from suite_common.settings import check_at_start, without_secrets
-from suite_common.streams import CredentialsError, TlsVerificationError, UnreachableError
+from suite_common.settings import InvalidSettingsError, check_at_start
 
 
 class SuiteTap(SchemaDriftCheck, Tap):
@@ -61,6 +62,7 @@ class SuiteTap(SchemaDriftCheck, Tap):
         UnreachableError,
         TlsVerificationError,
         ConfigValidationError,
+        InvalidSettingsError,
         SdkChangedError,
     )
     """Failures every other stream would run into too: they stop the run at once."""
@@ -71,6 +73,16 @@ class SuiteTap(SchemaDriftCheck, Tap):
     """Failures whose message says it all: a stream's is logged without a traceback (any
     other is a bug, and keeps it)."""
 
+    error_fixes: t.ClassVar[list[ErrorFix]] = []
+    """The tap's own errors that end its command in one line, each with its fix (those
+    every plugin shares are `suite_common.cli.COMMON_ERRORS`)."""
+
+    @classmethod
+    def run_command(cls) -> None:
+        """The tap's console command (its `main`): `cli` under `run_cli`, so a problem the
+        user can fix ends in one line, not a traceback."""
+        run_cli(cls.name, cls.cli, cls.error_fixes)
+
     def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
         # The settings as given, before the SDK fills in the defaults (in the same dict).
         given = kwargs.get("config")
@@ -78,7 +90,7 @@ class SuiteTap(SchemaDriftCheck, Tap):
         try:
             super().__init__(*args, **kwargs)
         except ConfigValidationError as exc:
-            raise without_secrets(exc) from None
+            raise InvalidSettingsError(exc) from None
         given_names = set(self.config) if given_names is None else given_names
         check_at_start(self, self.renamed_settings, FORMER_SWITCHES, given_names)
 
@@ -87,7 +99,7 @@ class SuiteTap(SchemaDriftCheck, Tap):
         `sdk_adapter.setup_mapper_whole_for_deselected`)."""
         setup_mapper_whole_for_deselected(self)
 
-    def sync_all(self) -> None:
+    def sync_streams(self) -> None:
         """Sync every selected stream, going on past one that fails (see
         `suite_common.isolation`); then report what the contact checks flagged, per stream,
         and end with `StreamsFailedError` if a stream failed."""

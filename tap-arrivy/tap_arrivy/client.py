@@ -20,8 +20,10 @@ from pathlib import Path
 import requests
 from singer_sdk.pagination import BaseAPIPaginator
 from suite_common.contacts import ContactColumns
+from suite_common.moments import iso_utc, iso_utc_text
 from suite_common.paging import PageNumberPaginator, PageTotals, number_or_none
-from suite_common.streams import SuiteRESTStream, json_body
+from suite_common.response_body import json_body
+from suite_common.streams import SuiteRESTStream
 
 if t.TYPE_CHECKING:
     from singer_sdk.helpers.types import Context
@@ -33,19 +35,6 @@ def records_of(response: requests.Response) -> list[dict[str, t.Any]]:
     return t.cast(list, body.get("results", []) if isinstance(body, dict) else body)
 
 
-def utc_iso(value: t.Any) -> t.Any:
-    """An Arrivy datetime as UTC ISO 8601 with an offset; other values unchanged."""
-    if not isinstance(value, str) or len(value) < 16 or value[10] not in "T ":
-        return value
-    try:
-        moment = datetime.datetime.fromisoformat(value)
-    except ValueError:
-        return value
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=datetime.timezone.utc)
-    return moment.astimezone(datetime.timezone.utc).isoformat()
-
-
 def as_id(value: t.Any) -> t.Any:
     """Ids as strings (lists of ids too): Arrivy's ids are integers near 2**52."""
     if isinstance(value, list):
@@ -55,9 +44,7 @@ def as_id(value: t.Any) -> t.Any:
 
 def arrivy_time(moment: datetime.datetime) -> str:
     """A moment as the old production client sent it: UTC, whole seconds, `+00:00`."""
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=datetime.timezone.utc)
-    return moment.astimezone(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S+00:00")
+    return iso_utc(moment, "seconds")
 
 
 def page_totals(response: requests.Response) -> PageTotals:
@@ -83,10 +70,6 @@ class ArrivyStream(ContactColumns, SuiteRESTStream):
     datetime_fields: tuple[str, ...] = ("created", "updated")
     phone_fields = ("phone", "mobile_number", "customer_phone", "customer_mobile_number")
     email_fields = ("email", "customer_email")
-
-    @property
-    def url_base(self) -> str:
-        return str(self.config["api_url"]).rstrip("/")
 
     @property
     def http_headers(self) -> dict[str, str]:
@@ -118,7 +101,7 @@ class ArrivyStream(ContactColumns, SuiteRESTStream):
                 row[field] = as_id(row[field])
         for field in self.datetime_fields:
             if field in row:
-                row[field] = utc_iso(row[field])
+                row[field] = iso_utc_text(row[field])
         for field in self.phone_fields:
             if isinstance(row.get(field), int):  # the original stays text, as elsewhere
                 row[field] = str(row[field])

@@ -25,10 +25,11 @@ import datetime
 import typing as t
 
 from singer_sdk.pagination import SinglePagePaginator
+from suite_common.moments import aware, iso_utc_text, setting_moment
 from suite_common.reconcile import ReadWindow, ReconciledStream
 from suite_common.schemas import BundledSchema
 
-from tap_arrivy.client import ArrivyStream, arrivy_time, as_id, utc_iso
+from tap_arrivy.client import ArrivyStream, arrivy_time, as_id
 
 if t.TYPE_CHECKING:
     from singer_sdk.helpers.types import Context
@@ -54,7 +55,7 @@ class UpdatedSinceStream(WholeListStream):
         if self.reconciling:
             return None
         since = self.get_starting_timestamp(context)
-        return _aware(since) if since is not None else None
+        return aware(since) if since is not None else None
 
     def get_url_params(self, context: Context | None, next_page_token: t.Any) -> dict[str, t.Any]:
         params = super().get_url_params(context, next_page_token)
@@ -74,10 +75,6 @@ class UpdatedSinceStream(WholeListStream):
         if updated is not None and datetime.datetime.fromisoformat(updated) < floor:
             return None
         return row
-
-
-def _aware(moment: datetime.datetime) -> datetime.datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=datetime.timezone.utc)
 
 
 class GroupsStream(WholeListStream):
@@ -123,7 +120,7 @@ class EntitiesStream(WholeListStream):
         if isinstance(reading, dict):
             row["lastreading"] = {
                 **reading,
-                "time": utc_iso(reading.get("time")),
+                "time": iso_utc_text(reading.get("time")),
                 "entity": as_id(reading.get("entity")),
             }
         return super().post_process(row, context)
@@ -203,20 +200,12 @@ class TasksStream(UpdatedSinceStream):
         """[start_date, end_date or now + future_days]: bookings ahead of today change too.
         A reconciliation pass starts at `reconcile_start` (never before `start_date`)."""
         now = datetime.datetime.now(datetime.timezone.utc)
-        start_text = self.config.get("start_date")
-        start = (
-            _aware(datetime.datetime.fromisoformat(start_text))
-            if start_text
-            else now - datetime.timedelta(days=365)
-        )
         if self.reconciling:
-            start = max(start, self.reconcile_start) if start_text else self.reconcile_start
-        end_text = self.config.get("end_date")
-        if end_text:
-            end = _aware(datetime.datetime.fromisoformat(end_text))
+            start = self.pass_start
         else:
-            end = now + datetime.timedelta(days=int(self.config["future_days"]))
-        return start, end
+            start = setting_moment(self.config, "start_date") or now - datetime.timedelta(days=365)
+        ahead = now + datetime.timedelta(days=int(self.config["future_days"]))
+        return start, setting_moment(self.config, "end_date") or ahead
 
     def updated_floor(self, context: Context | None) -> datetime.datetime | None:
         """Only the bookmark: on a first sync every task in the schedule window counts, as
@@ -225,7 +214,7 @@ class TasksStream(UpdatedSinceStream):
         if self.reconciling:
             return None
         bookmark = self.get_context_state(context).get("replication_key_value")
-        return _aware(datetime.datetime.fromisoformat(bookmark)) if bookmark else None
+        return aware(datetime.datetime.fromisoformat(bookmark)) if bookmark else None
 
     def read_window(self, context: Context | None) -> ReadWindow | None:
         """The schedule window just read, or every unscheduled task."""

@@ -7,10 +7,11 @@ import typing as t
 from singer_sdk import Stream
 from singer_sdk import typing as th
 from singer_sdk.pagination import SinglePagePaginator
-from suite_common.cli import run_cli
+from suite_common.cli import ErrorFix
 from suite_common.isolation import fail_fast_setting
 from suite_common.new_fields import keep_new_fields_setting
 from suite_common.reconcile import reconcile_settings
+from suite_common.request_errors import CredentialsError
 from suite_common.settings import (
     former_names,
     page_size_setting,
@@ -19,7 +20,6 @@ from suite_common.settings import (
     timeout_setting,
     tls_settings,
 )
-from suite_common.streams import CredentialsError
 from suite_common.tap import SuiteTap
 
 from tap_arrivy import streams
@@ -65,6 +65,15 @@ class TapArrivy(SuiteTap):
     """Singer tap for Arrivy field-service data."""
 
     name = "tap-arrivy"
+
+    error_fixes: t.ClassVar[list[ErrorFix]] = [
+        (
+            CredentialsError,
+            "set valid auth_key and auth_token (ARRIVY_AUTH_KEY, ARRIVY_API_KEY)",
+        ),
+    ]
+    """What ends the command in one line, and its fix (see `SuiteTap.run_command`)."""
+
     config_jsonschema = th.PropertiesList(
         th.Property(
             "auth_key",
@@ -146,18 +155,8 @@ class TapArrivy(SuiteTap):
         return True
 
 
-def main() -> None:
-    """Console entry point: problems the user can fix end in one line, not a traceback."""
-    run_cli(
-        "tap-arrivy",
-        TapArrivy.cli,
-        [
-            (
-                CredentialsError,
-                "set valid auth_key and auth_token (ARRIVY_AUTH_KEY, ARRIVY_API_KEY)",
-            ),
-        ],
-    )
+main = TapArrivy.run_command
+"""Console entry point: problems the user can fix end in one line, not a traceback."""
 
 
 if __name__ == "__main__":

@@ -27,8 +27,9 @@ from singer_sdk.exceptions import FatalAPIError
 from singer_sdk.pagination import BaseAPIPaginator
 from singer_sdk.streams.rest import HTTPRequest
 from suite_common.paging import PageNumberPaginator, PageTotals, number_or_none
+from suite_common.response_body import json_body
 from suite_common.schemas import BundledSchema
-from suite_common.streams import SuiteRESTStream, json_body
+from suite_common.streams import SuiteRESTStream
 
 if t.TYPE_CHECKING:
     from singer_sdk.helpers.types import Context
@@ -56,10 +57,6 @@ class CallRailStream(BundledSchema, SuiteRESTStream):
 
     list_key: str = ""
     """The key of the record list in the response body."""
-
-    @property
-    def url_base(self) -> str:
-        return str(self.config["api_url"]).rstrip("/")
 
     @property
     def authenticator(self) -> APIKeyAuthenticator:

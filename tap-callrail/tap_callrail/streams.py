@@ -15,6 +15,7 @@ import typing as t
 
 from singer_sdk.pagination import BaseAPIPaginator
 from suite_common.contacts import ContactColumns, ContactQuality
+from suite_common.moments import aware, setting_moment, utc_wall_time
 from suite_common.paging import NextUrlPaginator
 from suite_common.reconcile import ReadWindow, ReconciledStream
 
@@ -153,31 +154,22 @@ class DateWindowStream(AccountListStream):
         if start < oldest:
             self.logger.warning("CallRail keeps 25 months of data: starting at %s", oldest.date())
             start = oldest
-        end_setting = self.config.get("end_date")
-        end = _aware(datetime.datetime.fromisoformat(end_setting)) if end_setting else now
-        return start, end
+        return start, setting_moment(self.config, "end_date") or now
 
     def _looking_back(self, start: datetime.datetime) -> datetime.datetime:
         """`lookback_minutes` behind the start, for late changes behind a bookmark; never
         before `start_date`, the earliest moment asked for (so a first sync, whose start is
         `start_date`, reads from there)."""
         earlier = start - datetime.timedelta(minutes=int(self.config["lookback_minutes"]))
-        floor = self._start_date()
+        floor = setting_moment(self.config, "start_date")
         return max(earlier, floor) if floor else earlier
-
-    def _start_date(self) -> datetime.datetime | None:
-        """`start_date` as a moment (UTC when it names no zone), if set."""
-        setting = self.config.get("start_date")
-        return _aware(datetime.datetime.fromisoformat(setting)) if setting else None
 
     def _window_start(self, context: Context | None, now: datetime.datetime) -> datetime.datetime:
         """The bookmark (else `start_date`, else 30 days back); in a reconciliation pass
         `reconcile_start`, though never before `start_date`."""
         if self.reconciling:
-            floor = self._start_date()
-            return max(self.reconcile_start, floor) if floor else self.reconcile_start
-        start = self.get_starting_timestamp(context) or now - datetime.timedelta(days=30)
-        return _aware(start)
+            return self.pass_start
+        return aware(self.get_starting_timestamp(context) or now - datetime.timedelta(days=30))
 
     def read_window(self, context: Context | None) -> ReadWindow | None:
         """The account's calls (or forms) in the window just read, of the companies read."""
@@ -229,22 +221,12 @@ class DateWindowStream(AccountListStream):
         return datetime.timedelta(minutes=int(self.config["lookback_minutes"]))
 
 
-def _aware(moment: datetime.datetime) -> datetime.datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=datetime.timezone.utc)
-
-
 def _company_of(row: dict) -> str | None:
     """The company a record names: `company_id`, or a tracker's `company` object."""
     if "company_id" in row:
         return row["company_id"]
     company = row.get("company")
     return company.get("id") if isinstance(company, dict) else None
-
-
-def utc_wall_time(moment: datetime.datetime) -> str:
-    """A moment as UTC wall time, whole seconds, without an offset (read with `time_zone=
-    Etc/UTC`)."""
-    return moment.astimezone(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
 
 
 class CompaniesStream(AccountListStream):

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import typing as t
+
 from singer_sdk import Stream
 from singer_sdk import typing as th
-from suite_common.cli import run_cli
+from suite_common.cli import ErrorFix
 from suite_common.isolation import fail_fast_setting
 from suite_common.new_fields import keep_new_fields_setting
 from suite_common.reconcile import reconcile_settings
+from suite_common.request_errors import CredentialsError
 from suite_common.settings import (
     former_names,
     page_size_setting,
@@ -16,7 +19,6 @@ from suite_common.settings import (
     timeout_setting,
     tls_settings,
 )
-from suite_common.streams import CredentialsError
 from suite_common.tap import SuiteTap
 
 from tap_callrail import streams
@@ -76,6 +78,12 @@ class TapCallRail(SuiteTap):
     """Singer tap for CallRail call tracking (API v3)."""
 
     name = "tap-callrail"
+
+    error_fixes: t.ClassVar[list[ErrorFix]] = [
+        (CredentialsError, "set a valid api_key (TAP_CALLRAIL_API_KEY in .env or Meltano)"),
+    ]
+    """What ends the command in one line, and its fix (see `SuiteTap.run_command`)."""
+
     config_jsonschema = th.PropertiesList(
         th.Property(
             "api_key",
@@ -168,15 +176,8 @@ class TapCallRail(SuiteTap):
         return True
 
 
-def main() -> None:
-    """Console entry point: problems the user can fix end in one line, not a traceback."""
-    run_cli(
-        "tap-callrail",
-        TapCallRail.cli,
-        [
-            (CredentialsError, "set a valid api_key (TAP_CALLRAIL_API_KEY in .env or Meltano)"),
-        ],
-    )
+main = TapCallRail.run_command
+"""Console entry point: problems the user can fix end in one line, not a traceback."""
 
 
 if __name__ == "__main__":

@@ -39,6 +39,7 @@ from singer_sdk import Stream
 from suite_common.contacts import ContactColumns
 from suite_common.http import backoff_seconds
 from suite_common.messages import LeanRecordMessages
+from suite_common.moments import utc_microseconds
 from suite_common.new_fields import keeps_new_fields
 from suite_common.reconcile import ReadWindow, ReconciledStream
 from suite_common.schemas import SchemaOverCatalog
@@ -459,16 +460,7 @@ class GeniusTable(
         microseconds: the form the SDK keeps bookmarks in, so they compare as text."""
         zone = self.zone
         if self.in_utc:
-
-            def utc_text(value: t.Any) -> str:
-                if isinstance(value, str):
-                    fraction = value[20:26] if len(value) > 19 else ""
-                    return f"{value[:10]}T{value[11:19]}.{fraction:0<6}+00:00"
-                return value.replace(tzinfo=datetime.timezone.utc).isoformat(
-                    timespec="microseconds"
-                )
-
-            return utc_text
+            return utc_microseconds
 
         def zoned_text(value: t.Any) -> str:
             moment = datetime.datetime.fromisoformat(value) if isinstance(value, str) else value

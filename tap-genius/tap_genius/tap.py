@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import functools
+import typing as t
 
 import sqlalchemy as sa
 from singer_sdk import Stream
 from singer_sdk import typing as th
-from suite_common.cli import run_cli
+from suite_common.cli import ErrorFix
 from suite_common.isolation import StreamFailure, fail_fast_setting, selected_in_catalog
 from suite_common.new_fields import keep_new_fields_setting
 from suite_common.reconcile import reconcile_settings
@@ -36,6 +37,24 @@ class TapGenius(SuiteTap):
     explained_errors = (*SuiteTap.explained_errors, GeniusConnectionError)
 
     name = "tap-genius"
+
+    error_fixes: t.ClassVar[list[ErrorFix]] = [
+        (
+            GeniusCredentialsError,
+            "set user and password (GENIUS_DB_USER, GENIUS_DB_PASSWORD) to a valid login",
+        ),
+        (
+            GeniusUnreachableError,
+            "check host and port (GENIUS_DB_HOST, GENIUS_DB_PORT) and that the server "
+            "accepts connections from this machine",
+        ),
+        (
+            GeniusConnectionError,
+            "check database (GENIUS_DB_NAME) or sqlalchemy_url, and the server's state",
+        ),
+    ]
+    """What ends the command in one line, and its fix (see `SuiteTap.run_command`)."""
+
     config_jsonschema = th.PropertiesList(
         th.Property("host", th.StringType, description="Database host (GENIUS_DB_HOST)."),
         th.Property("port", th.IntegerType, default=3306, description="GENIUS_DB_PORT."),
@@ -208,27 +227,8 @@ class TapGenius(SuiteTap):
         return True
 
 
-def main() -> None:
-    """Console entry point: problems the user can fix end in one line, not a traceback."""
-    run_cli(
-        "tap-genius",
-        TapGenius.cli,
-        [
-            (
-                GeniusCredentialsError,
-                "set user and password (GENIUS_DB_USER, GENIUS_DB_PASSWORD) to a valid login",
-            ),
-            (
-                GeniusUnreachableError,
-                "check host and port (GENIUS_DB_HOST, GENIUS_DB_PORT) and that the server "
-                "accepts connections from this machine",
-            ),
-            (
-                GeniusConnectionError,
-                "check database (GENIUS_DB_NAME) or sqlalchemy_url, and the server's state",
-            ),
-        ],
-    )
+main = TapGenius.run_command
+"""Console entry point: problems the user can fix end in one line, not a traceback."""
 
 
 if __name__ == "__main__":

@@ -37,17 +37,17 @@ from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
 from singer_sdk.streams.rest import HTTPRequest
 from suite_common.http import TransientError, with_retries
 from suite_common.paging import OffsetPaginator, PageTotals, number_or_none
-from suite_common.sdk_adapter import tap_of
-from suite_common.state import SkipNullBookmarks
-from suite_common.streams import (
+from suite_common.request_errors import (
     CredentialsError,
-    SuiteRESTStream,
     UnreachableError,
-    json_body,
     name_not_resolved,
     tls_error,
     unreachable,
 )
+from suite_common.response_body import json_body
+from suite_common.sdk_adapter import tap_of
+from suite_common.state import SkipNullBookmarks
+from suite_common.streams import SuiteRESTStream
 
 from tap_legacy_erp.values import decode_body, may_hold_non_finite, without_non_finite
 

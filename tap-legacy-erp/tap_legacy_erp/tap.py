@@ -5,14 +5,16 @@ from __future__ import annotations
 import functools
 import hashlib
 import os
+import typing as t
 from pathlib import Path
 
 from singer_sdk import Stream
 from singer_sdk import typing as th
-from suite_common.cli import run_cli
+from suite_common.cli import ErrorFix
 from suite_common.isolation import fail_fast_setting
 from suite_common.new_fields import keep_new_fields_setting
 from suite_common.reconcile import reconcile_settings
+from suite_common.request_errors import CredentialsError
 from suite_common.settings import (
     former_names,
     page_size_setting,
@@ -20,7 +22,6 @@ from suite_common.settings import (
     timeout_setting,
     tls_settings,
 )
-from suite_common.streams import CredentialsError
 from suite_common.tap import SuiteTap
 
 from tap_legacy_erp.client import ErpSession, ErpUnreachableError, TooManySessionsError
@@ -39,6 +40,20 @@ class TapLegacyErp(SuiteTap):
     """Singer tap for the legacy 4D ERP REST server."""
 
     name = "tap-legacy-erp"
+
+    error_fixes: t.ClassVar[list[ErrorFix]] = [
+        (CredentialsError, "set the ERP's username and password (or leave both unset)"),
+        (
+            TooManySessionsError,
+            "close idle sessions in the 4D server's administration window, or wait for "
+            "them to expire, and make sure no other sync of this ERP runs at the same time",
+        ),
+        (ErpUnreachableError, "check base_url and that the 4D REST server is running"),
+        (TableSettingError, "correct the tables setting"),
+        (FilterSettingError, "correct the filters setting"),
+    ]
+    """What ends the command in one line, and its fix (see `SuiteTap.run_command`)."""
+
     config_jsonschema = th.PropertiesList(
         th.Property(
             "base_url",
@@ -161,23 +176,8 @@ class TapLegacyErp(SuiteTap):
         return True
 
 
-def main() -> None:
-    """Console entry point: problems the user can fix end in one line, not a traceback."""
-    run_cli(
-        "tap-legacy-erp",
-        TapLegacyErp.cli,
-        [
-            (CredentialsError, "set the ERP's username and password (or leave both unset)"),
-            (
-                TooManySessionsError,
-                "close idle sessions in the 4D server's administration window, or wait for "
-                "them to expire, and make sure no other sync of this ERP runs at the same time",
-            ),
-            (ErpUnreachableError, "check base_url and that the 4D REST server is running"),
-            (TableSettingError, "correct the tables setting"),
-            (FilterSettingError, "correct the filters setting"),
-        ],
-    )
+main = TapLegacyErp.run_command
+"""Console entry point: problems the user can fix end in one line, not a traceback."""
 
 
 if __name__ == "__main__":

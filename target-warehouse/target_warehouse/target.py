@@ -9,7 +9,7 @@ import typing as t
 import psycopg2
 from singer_sdk.exceptions import ConfigValidationError
 from singer_sdk.helpers.capabilities import PluginCapabilities, TargetCapabilities
-from suite_common.settings import check_at_start, without_secrets
+from suite_common.settings import InvalidSettingsError, check_at_start
 
 from target_warehouse import message_checks as checks
 from target_warehouse import reconciliation
@@ -52,7 +52,7 @@ class TargetWarehouse(TargetAdapter):
         try:
             super().__init__(*args, **kwargs)
         except ConfigValidationError as exc:
-            raise without_secrets(exc) from None
+            raise InvalidSettingsError(exc) from None
         check_at_start(self)  # unknown settings named; METRIC lines only when debugging
         self.dry_run = bool(self.config.get("dry_run"))
         self.state_gate = StateGate(

@@ -4,8 +4,9 @@ import json
 
 import pytest
 import requests_mock as rm
-from suite_common.streams import CredentialsError
-from tap_arrivy.client import as_id, utc_iso
+from suite_common.moments import iso_utc_text
+from suite_common.request_errors import CredentialsError
+from tap_arrivy.client import as_id
 from tap_arrivy.tap import TapArrivy
 
 BASE = "https://arrivy.example/api"
@@ -71,9 +72,9 @@ def test_401_is_a_credentials_error(capsys):
 
 
 def test_values():
-    assert utc_iso("2017-10-14T06:23:33") == "2017-10-14T06:23:33+00:00"
-    assert utc_iso("2017-10-14T01:23:33.123456-05:00") == "2017-10-14T06:23:33.123456+00:00"
-    assert utc_iso("not a date") == "not a date"
+    assert iso_utc_text("2017-10-14T06:23:33") == "2017-10-14T06:23:33+00:00"
+    assert iso_utc_text("2017-10-14T01:23:33.123456-05:00") == "2017-10-14T06:23:33.123456+00:00"
+    assert iso_utc_text("not a date") == "not a date"
     assert as_id(5348024557502464) == "5348024557502464"
     assert as_id([1, "2"]) == ["1", "2"]
     assert as_id(True) is True
