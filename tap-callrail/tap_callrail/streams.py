@@ -131,7 +131,7 @@ class DateWindowStream(AccountListStream):
     """The documented sort field that orders the list by the bookmark, if there is one."""
 
     @property
-    def is_sorted(self) -> bool:  # type: ignore[override]
+    def is_sorted(self) -> bool:
         return self.sort_field is not None
 
     @property

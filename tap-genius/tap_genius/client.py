@@ -100,7 +100,7 @@ class GeniusTable(
     """Values joined in from other tables (see `joins`)."""
 
     @property
-    def is_sorted(self) -> bool:  # type: ignore[override]
+    def is_sorted(self) -> bool:
         """The change timeline comes in order; a reconciliation pass reads by key."""
         return not self.reconciling
 

@@ -269,6 +269,24 @@ def _where(url: str) -> str:
     return f"{parts.hostname}{':' + str(parts.port) if parts.port else ''}{parts.path}"
 
 
+@t.runtime_checkable
+class ErpTap(t.Protocol):
+    """What the ERP's streams need of their tap: the REST root and the one 4D session."""
+
+    @property
+    def rest_url(self) -> str: ...
+
+    @property
+    def erp_session(self) -> ErpSession: ...
+
+
+def erp_tap(tap: object) -> ErpTap:
+    """`tap` as the ERP's tap, or a TypeError naming what it lacks."""
+    if not isinstance(tap, ErpTap):
+        raise TypeError(f"{type(tap).__name__} lacks rest_url or erp_session: use TapLegacyErp")
+    return tap
+
+
 class ErpStream(SkipNullBookmarks, SuiteRESTStream):
     """Shared behaviour of every ERP stream."""
 
@@ -279,11 +297,11 @@ class ErpStream(SkipNullBookmarks, SuiteRESTStream):
 
     @property
     def url_base(self) -> str:
-        return tap_of(self).rest_url  # type: ignore[attr-defined]
+        return erp_tap(tap_of(self)).rest_url
 
     @property
     def erp_session(self) -> ErpSession:
-        return tap_of(self).erp_session  # type: ignore[attr-defined]
+        return erp_tap(tap_of(self)).erp_session
 
     @functools.cached_property
     def authenticator(self) -> ErpSessionAuthenticator:

@@ -34,7 +34,7 @@ from suite_common.reconcile import ReadWindow, ReconciledStream
 from suite_common.schemas import add_stream_properties, bundled_schema, chosen_one_by_one
 from suite_common.sdk_adapter import tap_of
 
-from tap_legacy_erp.client import ErpStream, entities
+from tap_legacy_erp.client import ErpStream, entities, erp_tap
 from tap_legacy_erp.filters import (
     Clause,
     Condition,
@@ -132,10 +132,11 @@ class ErpTable(ErpStream):
 
     def _sample(self, tap: Tap) -> list[dict]:
         """A first page of a table the tap has no schema for."""
-        session = tap.erp_session  # type: ignore[attr-defined]
+        erp = erp_tap(tap)
+        session = erp.erp_session
         cookie = session.cookie()
         response = session.get(
-            f"{tap.rest_url}/{self.spec.table}",  # type: ignore[attr-defined]
+            f"{erp.rest_url}/{self.spec.table}",
             params={"$top": SAMPLE_SIZE},
             headers={"Cookie": cookie} if cookie else {},
         )

@@ -2,8 +2,9 @@
 live ones (and their swap at the end), the DDL a dry run would have executed, and the
 quarantine of records that broke their schema.
 
-The sinks reach it through `RunServices`, the one attribute they need of the target, so a
-sink never imports the target that drives it: target → sink → load run, one way.
+The sinks reach it through `RunServices`, what they need of the target beyond the SDK's
+`Target` (this and `claim_table`), so a sink never imports the target that drives it:
+target → sink → load run, one way.
 """
 
 from __future__ import annotations
@@ -72,7 +73,12 @@ class LoadRun:
             history.quarantine(rejected)
 
 
+@t.runtime_checkable
 class RunServices(t.Protocol):
-    """What a sink needs of the target that created it."""
+    """What a sink needs of the target that created it, beyond the SDK's `Target`."""
 
     load_run: LoadRun
+
+    def claim_table(self, schema: str, table: str, stream: str) -> None:
+        """Refuse a second stream loading into the same table in one run."""
+        ...

@@ -80,8 +80,8 @@ class TableLoader:
             (self.layout.qualified_name,),
         )
         actual = {name: ct.CATALOG_NAMES.get(kind, kind) for name, kind in cursor.fetchall()}
-        changes = {c: ct.widen(actual.get(c), kind) for c, kind in widenings.items()}
-        changes = {c: kind for c, kind in changes.items() if kind != actual.get(c)}
+        widened = {c: ct.widen(actual.get(c), kind) for c, kind in widenings.items()}
+        changes = {c: kind for c, kind in widened.items() if kind and kind != actual.get(c)}
         if not changes:
             return
         # The views that read the table (its current view, dbt's models) are made again

@@ -46,7 +46,7 @@ class NumberedSingerReader(GenericSingerReader[bytes]):
         """Standard input as bytes: msgspec decodes bytes without a text layer."""
         return sys.stdin.buffer
 
-    def deserialize_json(self, line: bytes) -> dict:  # type: ignore[override]
+    def deserialize_json(self, line: bytes) -> dict:
         """Decode one line into a Singer message or explain why it is not one."""
         try:
             message = decode_line(line)

@@ -95,7 +95,7 @@ class RowEncoder:
         if self._record_check is not None:
             self._record_check(record)
         fields = self._data_fields(record)
-        key = None
+        key: str | tuple[str, ...] | None = None
         if self._key_positions:
             positions = self._key_positions
             if len(positions) == 1:

@@ -43,6 +43,13 @@ class TargetAdapter(Target):
     the SDK's own handling. The SDK's line checks go to `require_fields`.
     """
 
+    def listen(self, file_input: t.IO[str] | None = None) -> None:  # type: ignore[misc]  # final
+        self.listen_to(file_input)
+
+    def listen_to(self, file_input: t.IO[str] | None = None) -> None:
+        """Read and process every message (the SDK's `listen`, which it marks final)."""
+        Target.listen(self, file_input)
+
     # Messages, as the SDK's listen loop hands them over ----------------------------------
 
     def _process_record_message(self, message_dict: dict) -> None:

@@ -8,6 +8,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 
 import psycopg2
 from psycopg2 import sql
+from singer_sdk import Target
 from singer_sdk.sinks import BatchSink
 
 from target_warehouse import dependent_views, load_methods, loading, reconciliation, sync_history
@@ -39,12 +40,14 @@ class WarehouseSink(BatchSink):
 
     def __init__(
         self,
-        target: RunServices,
+        target: Target,
         stream_name: str,
         schema: dict,
         key_properties: t.Sequence[str] | None,
     ) -> None:
-        self.target = target
+        if not isinstance(target, RunServices):
+            raise TypeError(f"{type(target).__name__} lacks what a WarehouseSink needs")
+        self.target: RunServices = target
         super().__init__(target, stream_name, schema, key_properties)
         self.schema_name = identifier(self.config["default_target_schema"])
         """The Postgres schema this stream loads into."""
@@ -90,7 +93,7 @@ class WarehouseSink(BatchSink):
         self._connection = connect(self.config)
         self.layout, self.loader, self.encoder, self._copy_directly = self._prepare_table()
 
-    def get_validator(self) -> None:  # type: ignore[override]
+    def get_validator(self) -> None:
         """None: validation is part of encoding each row (see row_encoding)."""
         return None
 

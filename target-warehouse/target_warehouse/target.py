@@ -261,12 +261,12 @@ class TargetWarehouse(TargetAdapter):
 
     # Command line -------------------------------------------------------------------------
 
-    def listen(self, file_input: t.IO | None = None) -> None:
+    def listen_to(self, file_input: t.IO | None = None) -> None:
         """Listen; on bad input, first commit the valid rows before it and emit their
         state. A failure is recorded in the run's history rows; a Postgres error is
         reported as one line (suite-common's `run_cli` prints it)."""
         try:
-            super().listen(file_input)
+            super().listen_to(file_input)
         except BadInputError as error:
             try:
                 self.drain_all()

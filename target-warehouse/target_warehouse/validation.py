@@ -196,7 +196,8 @@ def _is_multiple(value: t.Any, step: t.Any) -> bool:
 
 def _explain(exc: fastjsonschema.JsonSchemaValueException) -> tuple[str, str]:
     """Where a value broke the schema (".a.b", "" for the value itself) and which rule."""
-    return exc.name.removeprefix("data"), exc.message.removeprefix(exc.name).strip()
+    name = exc.name or ""
+    return name.removeprefix("data"), exc.message.removeprefix(name).strip()
 
 
 def _rules_check(rules: Check) -> Check:
