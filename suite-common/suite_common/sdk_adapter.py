@@ -82,6 +82,9 @@ SDK_INTERNALS: tuple[Internal, ...] = (
     Internal(Stream, "_sync_children", ("child_context",)),
     Internal(Tap, "_reset_state_progress_markers", ()),
     Internal(Tap, "_set_compatible_replication_methods", ()),
+    Internal(Tap, "sync_all", ()),  # final in the SDK: forwarded by TapHooks
+    Internal(Tap, "write_schemas", ()),  # final too
+    Internal(Stream, "sync", ("context",)),  # final too: forwarded by StreamHooks
     Internal(Tap, "setup_mapper", ()),  # replaced whole (setup_mapper_whole_for_deselected)
 )
 

@@ -28,6 +28,7 @@ SDK_INTERNALS: tuple[Internal, ...] = (
     Internal(Target, "_process_activate_version_message", ("message_dict",)),
     Internal(Target, "_process_batch_message", ("message_dict",)),
     Internal(Target, "_write_state_message", ("state",)),
+    Internal(Target, "listen", ("file_input",)),  # final in the SDK: forwarded to listen_to
     Internal(Target, "_handle_max_record_age", ()),
     Internal(Target, "_assert_line_requires", ("message_dict", "requires")),
     Internal(Target, "_sinks_active"),
