@@ -59,11 +59,6 @@ def check_json_files(argv: t.Sequence[str]) -> None:
             raise NotJsonError(f"the {option[2:]} file {value} is not JSON ({reason})") from None
 
 
-def _settings_refused(exc: ConfigValidationError) -> str:
-    problems = "; ".join(exc.errors) if exc.errors else str(exc)
-    return f"invalid settings: {problems}"
-
-
 SETTINGS_FIX = "correct the settings named (the plugin's --about lists them)"
 
 ErrorFix = tuple[type[BaseException], str | t.Callable[[t.Any], str] | None]
@@ -111,7 +106,9 @@ def run_cli(
             ((kind, fix) for kind, fix in table if isinstance(exc, kind)),
             key=lambda entry: lineage.index(entry[0]),
         )
-        text = _settings_refused(exc) if isinstance(exc, ConfigValidationError) else str(exc)
+        # The SDK's refusal words it as InvalidSettingsError does, without secrets' values.
+        refused = InvalidSettingsError(exc) if isinstance(exc, ConfigValidationError) else exc
+        text = str(refused)
         if fix is None:
             fail(name, text)
         said = fix(exc) if callable(fix) else fix

@@ -105,8 +105,8 @@ class WarehouseSink(BatchSink):
         """Create or evolve the table so this schema fits. Returns its layout, its loader,
         the row encoder, and whether batches may be COPYed straight in (the table is new or
         empty: a first or full load)."""
-        table = self.method.load_table(self.target.load_run)
         method = self.method
+        table = method.load_table(self.target.load_run)
         with self._connection.cursor() as cursor:
             lock_schema_ddl(cursor, self.schema_name)
             existing = read_existing(cursor, self.schema_name, table)
